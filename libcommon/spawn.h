@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: ISC */
+/* Starting a worker: privilege drop, chroot, limits, environment, then exec. */
+#ifndef LIBCOMMON_SPAWN_H
+#define LIBCOMMON_SPAWN_H
+
+#include <sys/types.h>
+#include <sys/resource.h>
+
+#include <stdint.h>
+
+#define SPAWN_NOLIMIT	((uint64_t)-2)	/* leave an rlimit as it is */
+
+/* Where the listening socket goes in the new program. */
+enum spawn_sockmode {
+	SPAWN_SOCK_NONE,	/* fd 0 is left alone */
+	SPAWN_SOCK_STDIN,	/* fd 0, FastCGI's FCGI_LISTENSOCK_FILENO */
+	SPAWN_SOCK_LISTEN_FDS	/* fd 3 with LISTEN_FDS=1 LISTEN_PID=pid */
+};
+
+/*
+ * What the child does between fork and exec, in this order: setsid, the
+ * parent-death signal, fds (socket, stdout/stderr, close everything else),
+ * signal mask and dispositions reset, rlimits, nice, setgroups, setresgid,
+ * chroot, chdir, setresuid, dumpable, then execve(argv[0], argv, envp)
+ * (execvpe when argv[0] has no '/').  groups and chroot are done while still
+ * root, as spawn-fcgi does; setresuid comes last.
+ */
+struct spawn {
+	char *const	*argv;		/* argv[0] is the program */
+	char *const	*envp;		/* the whole environment */
+	int		 sock;		/* listening socket, or -1 */
+	enum spawn_sockmode sockmode;
+	int		 stdout_fd;	/* dup2'd to 1 (-1: leave 1 alone) */
+	int		 stderr_fd;	/* dup2'd to 2 (-1: leave 2 alone) */
+	int		 setids;	/* change to uid/gid/groups */
+	uid_t		 uid;
+	gid_t		 gid;
+	const gid_t	*groups;	/* supplementary groups */
+	size_t		 ngroups;
+	const char	*chroot;	/* NULL: none */
+	const char	*chdir;		/* NULL: none ("/" after a chroot) */
+	uint64_t	 rlimit_nofile;	/* SPAWN_NOLIMIT: leave it */
+	uint64_t	 rlimit_core;
+	int		 setnice;
+	int		 nice;
+	int		 dumpable;	/* PR_SET_DUMPABLE after setuid */
+	int		 setsid;	/* new session and process group */
+	int		 pdeathsig;	/* 0: none */
+};
+
+/* Fill s with the defaults: nothing changes, no socket. */
+void	spawn_init(struct spawn *s);
+
+/*
+ * Resolve user (a name or a uid) and group (a name, a gid, or NULL for the
+ * user's primary group) into s, with the user's supplementary groups (a
+ * malloc'd list: free with spawn_free).  Root is refused with EPERM unless
+ * allow_root.  Returns 0, or -1 with errno ENOENT (no such user or group) or
+ * EPERM; what went wrong is written to err.
+ */
+int	spawn_resolve_ids(struct spawn *s, const char *user, const char *group,
+	    int allow_root, char *err, size_t errsize);
+void	spawn_free(struct spawn *s);
+
+/*
+ * Build an environment: a copy of environ unless clear, then each "NAME=VALUE"
+ * of set replaces or adds.  Returns a malloc'd NULL-terminated array (free with
+ * spawn_env_free), or NULL with errno set.
+ */
+char	**spawn_env(int clear, char *const *set, size_t nset);
+void	spawn_env_free(char **env);
+
+/*
+ * The child side: apply s and exec.  Never returns.  On failure, if errfd is
+ * not -1, "step: strerror" is written to it (a close-on-exec pipe, whose EOF
+ * tells the parent that exec succeeded), else it is logged; then the child
+ * exits 127 if the program was not found, 126 if exec failed, 111 otherwise.
+ */
+__attribute__((noreturn)) void spawn_exec(const struct spawn *s, int errfd);
+
+/*
+ * fork, spawn_exec in the child, and wait until it has exec'd or failed.
+ * Returns the child's pid, or -1 with errno set and the child's reason in err
+ * (the failed child has been reaped then): ENOENT, the program was not found;
+ * ENOEXEC, exec failed otherwise; ECHILD, a step before exec failed.  If pidfd is not NULL, a pidfd of
+ * the child is stored there.
+ */
+pid_t	spawn_start(const struct spawn *s, int *pidfd, char *err,
+	    size_t errsize);
+
+#endif
