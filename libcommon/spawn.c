@@ -244,12 +244,11 @@ spawn_exec(const struct spawn *s, int errfd)
 	sigset_t	 none;
 	char		 pidbuf[32], **env = (char **)s->envp;
 	char		*extra[2];
+	pid_t		 ppid = getppid();
 	int		 sig;
 
 	if (s->setsid && setsid() == -1)
 		spawn_fail(errfd, "setsid", NULL);
-	if (s->pdeathsig != 0 && prctl(PR_SET_PDEATHSIG, s->pdeathsig) == -1)
-		spawn_fail(errfd, "set the parent-death signal", NULL);
 	if (spawn_fds(s, &errfd) == -1)
 		spawn_fail(errfd, "set up file descriptors", NULL);
 	/* both survive exec: a blocked or ignored signal stays so */
@@ -280,6 +279,14 @@ spawn_exec(const struct spawn *s, int errfd)
 		spawn_fail(errfd, "chdir to", s->chdir);
 	if (s->setids && setresuid(s->uid, s->uid, s->uid) == -1)
 		spawn_fail(errfd, "setresuid", NULL);
+	/*
+	 * The kernel clears the parent-death signal on a change of
+	 * credentials, so it comes after setresuid; a parent that died
+	 * before it was set is caught by getppid().
+	 */
+	if (s->pdeathsig != 0 && (prctl(PR_SET_PDEATHSIG, s->pdeathsig) == -1 ||
+	    getppid() != ppid))
+		spawn_fail(errfd, "set the parent-death signal", NULL);
 	if (s->dumpable && prctl(PR_SET_DUMPABLE, 1) == -1)
 		spawn_fail(errfd, "set dumpable", NULL);
 	if (s->sockmode == SPAWN_SOCK_LISTEN_FDS && s->sock != -1) {

@@ -1,0 +1,1167 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The dispatcher: front connections speak FastCGI with the web server; each
+ * complete request goes to an idle worker over the worker's persistent
+ * connection, and the worker's records are relayed back.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "libcommon/log.h"
+#include "fpm.h"
+
+#define ACCEPT_BATCH	64
+#define READ_TIMEOUT_MS	60000	/* a request must keep coming in */
+#define MGMT_MAX	64	/* largest BEGIN_REQUEST/GET_VALUES we take */
+
+static LIST_HEAD(, conn) conns = LIST_HEAD_INITIALIZER(conns);
+static uint8_t	inbuf[64 * 1024];
+
+static void	conn_event(struct ev_source *, uint32_t);
+static void	conn_timeout(struct ev_timer *);
+static void	conn_read(struct conn *);
+static int	conn_record(struct conn *, const struct fcgi_header *,
+		    const uint8_t *, size_t);
+static int	conn_append(uint8_t **, size_t *, size_t *, const void *,
+		    size_t, size_t);
+static int	conn_body(struct conn *, const uint8_t *, size_t);
+static void	conn_request_ready(struct conn *);
+static void	conn_forward(struct conn *, struct worker *);
+static void	conn_worker_write(struct conn *);
+static void	conn_worker_read(struct conn *);
+static void	conn_worker_failed(struct conn *, const char *);
+static void	conn_flush(struct conn *);
+static int	conn_send(struct conn *, const void *, size_t);
+static void	conn_respond(struct conn *, int, const char *, const char *,
+		    const char *);
+static void	conn_respond_ordered(struct conn *, int, const char *,
+		    const char *, const char *, int);
+static void	conn_end(struct conn *, uint16_t, uint8_t);
+static void	conn_request_done(struct conn *);
+static void	conn_reset(struct conn *);
+static void	conn_close(struct conn *);
+static void	conn_client_gone(struct conn *);
+static int	conn_allowed(struct pool *, const struct sockaddr_storage *);
+static void	conn_scan_headers(struct conn *, const uint8_t *, size_t);
+static int	conn_builtin(struct conn *);
+static int	conn_param(const struct fcgi_nv *, void *);
+
+/* accept(2) a batch; the rest waits for the next turn, fairly. */
+void
+conn_accept(struct ev_source *src, uint32_t events)
+{
+	struct listener		*l = (struct listener *)src;
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	struct conn		*c;
+	int			 fd, i;
+
+	(void)events;
+	for (i = 0; i < ACCEPT_BATCH; i++) {
+		len = sizeof(ss);
+		fd = accept4(src->fd, (struct sockaddr *)&ss, &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno == EAGAIN || errno == EINTR ||
+			    errno == ECONNABORTED)
+				return;
+			log_warn("[pool %s] accept", l->pool->cf->name);
+			return;
+		}
+		if (!conn_allowed(l->pool, &ss)) {
+			close(fd);
+			continue;
+		}
+		if ((c = calloc(1, sizeof(*c))) == NULL) {
+			log_warn("[pool %s] dropping a connection",
+			    l->pool->cf->name);
+			close(fd);
+			continue;
+		}
+		c->src.fd = fd;
+		c->src.cb = conn_event;
+		c->pool = l->pool;
+		c->spoolfd = -1;
+		c->timer.cb = conn_timeout;
+		c->state = C_KEEP;
+		fcgi_decoder_init(&c->dec);
+		if (ev_add(&c->src, EPOLLIN | EPOLLRDHUP) == -1) {
+			log_warn("epoll_ctl");
+			close(fd);
+			free(c);
+			continue;
+		}
+		LIST_INSERT_HEAD(&conns, c, all);
+		ev_timer_set(&c->timer, READ_TIMEOUT_MS);
+	}
+}
+
+/* listen.allowed_clients: a comma list of addresses; TCP only. */
+static int
+conn_allowed(struct pool *p, const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in6	*sin6 = (const void *)ss;
+	const struct sockaddr_in	*sin = (const void *)ss;
+	char				 ip[INET6_ADDRSTRLEN], *list, *s, *save;
+	int				 ok = 0;
+
+	if (p->cf->listen_allowed_clients == NULL ||
+	    (ss->ss_family != AF_INET && ss->ss_family != AF_INET6))
+		return (1);
+	if (ss->ss_family == AF_INET)
+		inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof(ip));
+	else if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr))
+		inet_ntop(AF_INET, &sin6->sin6_addr.s6_addr[12], ip,
+		    sizeof(ip));
+	else
+		inet_ntop(AF_INET6, &sin6->sin6_addr, ip, sizeof(ip));
+	if ((list = strdup(p->cf->listen_allowed_clients)) == NULL)
+		return (0);
+	for (s = strtok_r(list, ", \t", &save); s != NULL && !ok;
+	    s = strtok_r(NULL, ", \t", &save))
+		ok = strcmp(s, ip) == 0;
+	free(list);
+	if (!ok)
+		log_warnx("[pool %s] connection disallowed: IP address '%s' "
+		    "has been dropped", p->cf->name, ip);
+	return (ok);
+}
+
+static void
+conn_event(struct ev_source *src, uint32_t events)
+{
+	struct conn	*c = (struct conn *)src;
+
+	if (events & EPOLLOUT)
+		conn_flush(c);
+	if (c->src.fd != -1 && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP |
+	    EPOLLERR)))
+		conn_read(c);
+}
+
+static void
+conn_timeout(struct ev_timer *t)
+{
+	struct conn	*c = (struct conn *)((char *)t -
+	    offsetof(struct conn, timer));
+	struct pool	*p = c->pool;
+
+	switch (c->state) {
+	case C_QUEUED:
+		TAILQ_REMOVE(&p->queue, c, qentry);
+		p->nqueue--;
+		p->queue_full++;
+		log_warnx("[pool %s] request \"%s %s\" waited %lld ms in the "
+		    "queue for a worker: answering 503", p->cf->name,
+		    c->method, c->uri, (long long)p->cf->queue_timeout_ms);
+		c->state = C_READ;
+		conn_respond(c, 503, "Service Unavailable", "text/plain",
+		    "503 Service Unavailable: no worker became free in "
+		    "time\n");
+		break;
+	case C_KEEP:
+	case C_READ:
+		conn_close(c);
+		break;
+	case C_FORWARD:
+		break;
+	}
+}
+
+static void
+conn_read(struct conn *c)
+{
+	struct fcgi_header	 h;
+	enum fcgi_event		 ev;
+	const uint8_t		*data;
+	size_t			 dlen, off;
+	ssize_t			 n, used;
+
+	for (;;) {
+		ev = FCGI_EV_HEADER;
+		n = read(c->src.fd, inbuf, sizeof(inbuf));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			break;
+		if (n <= 0) {
+			conn_client_gone(c);
+			return;
+		}
+		if (c->state == C_KEEP || c->state == C_READ) {
+			c->state = C_READ;
+			ev_timer_set(&c->timer, READ_TIMEOUT_MS);
+		}
+		for (off = 0; off < (size_t)n || ev != FCGI_EV_NEED_MORE;) {
+			used = fcgi_decode(&c->dec, inbuf + off, (size_t)n - off,
+			    &ev, &data, &dlen);
+			if (used == -1) {
+				log_warnx("[pool %s] closing a connection: not "
+				    "FastCGI (bad version)", c->pool->cf->name);
+				conn_close(c);
+				return;
+			}
+			off += (size_t)used;
+			h = c->dec.hdr;
+			if (ev == FCGI_EV_NEED_MORE)
+				break;
+			if (ev == FCGI_EV_HEADER)
+				data = NULL, dlen = 0;
+			else if (ev == FCGI_EV_RECORD_END)
+				data = NULL, dlen = (size_t)-1;
+			if (conn_record(c, &h, data, dlen) == -1) {
+				conn_close(c);
+				return;
+			}
+			if (c->src.fd == -1)
+				return;
+		}
+	}
+}
+
+static int
+conn_append(uint8_t **buf, size_t *len, size_t *size, const void *data,
+    size_t n, size_t max)
+{
+	uint8_t	*nb;
+	size_t	 ns;
+
+	if (n > max - *len) {
+		errno = EFBIG;
+		return (-1);
+	}
+	if (*len + n > *size) {
+		ns = *size ? *size : 1024;
+		while (ns < *len + n)
+			ns *= 2;
+		if (ns > max)
+			ns = max;
+		if ((nb = realloc(*buf, ns)) == NULL)
+			return (-1);
+		*buf = nb;
+		*size = ns;
+	}
+	memcpy(*buf + *len, data, n);
+	*len += n;
+	return (0);
+}
+
+/* Body bytes: memory up to request.buffer_size, then a spool file. */
+static int
+conn_body(struct conn *c, const uint8_t *data, size_t n)
+{
+	struct conf_pool	*cf = c->pool->cf;
+	ssize_t			 w;
+
+	if (c->spoolfd == -1 && c->bodylen + n <= cf->request_buffer_size)
+		return (conn_append(&c->body, &c->bodylen, &c->bodysize, data,
+		    n, cf->request_buffer_size));
+	if (c->spoolfd == -1) {
+		c->spoolfd = open(cf->request_spool_dir, O_TMPFILE | O_RDWR |
+		    O_CLOEXEC, 0600);
+		if (c->spoolfd == -1) {
+			log_warn("[pool %s] unable to spool a request body "
+			    "in %s", cf->name, cf->request_spool_dir);
+			return (-1);
+		}
+		c->spoollen = 0;
+		if (c->bodylen > 0 && conn_body(c, c->body, c->bodylen) == -1)
+			return (-1);
+		c->bodylen = 0;
+	}
+	while (n > 0) {
+		w = pwrite(c->spoolfd, data, n, c->spoollen);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			log_warn("[pool %s] unable to spool a request body",
+			    cf->name);
+			return (-1);
+		}
+		c->spoollen += w;
+		data += w;
+		n -= (size_t)w;
+	}
+	return (0);
+}
+
+/*
+ * One decoded piece: a header (data NULL, len 0), content, or the record's
+ * end (len (size_t)-1).  Returns -1 to close the connection.
+ */
+static int
+conn_record(struct conn *c, const struct fcgi_header *h, const uint8_t *data,
+    size_t len)
+{
+	struct conf_pool	*cf = c->pool->cf;
+	uint8_t			 out[256];
+	size_t			 n;
+	uint16_t		 role;
+	uint8_t			 flags;
+	int			 end = len == (size_t)-1;
+
+	if (data == NULL && !end) {
+		/* a header: the fixed-size bodies are gathered in mgmt */
+		c->mlen = 0;
+		switch (h->type) {
+		case FCGI_BEGIN_REQUEST:
+		case FCGI_ABORT_REQUEST:
+		case FCGI_PARAMS:
+		case FCGI_STDIN:
+		case FCGI_DATA:
+		case FCGI_GET_VALUES:
+			break;
+		default:
+			if (h->type <= FCGI_MAXTYPE) {
+				log_warnx("[pool %s] closing a connection: "
+				    "unexpected %s record from the client",
+				    cf->name, fcgi_type_name(h->type));
+				return (-1);
+			}
+			break;
+		}
+		if ((h->type == FCGI_GET_VALUES || h->type ==
+		    FCGI_BEGIN_REQUEST) && h->content_length > MGMT_MAX) {
+			log_warnx("[pool %s] closing a connection: oversized "
+			    "%s record (%u bytes)", cf->name,
+			    fcgi_type_name(h->type), h->content_length);
+			return (-1);
+		}
+		return (0);
+	}
+	if (!end) {
+		switch (h->type) {
+		case FCGI_BEGIN_REQUEST:
+		case FCGI_GET_VALUES:
+			memcpy(c->mgmt + c->mlen, data, len);
+			c->mlen += len;
+			return (0);
+		case FCGI_PARAMS:
+			if (!c->in_request || h->request_id != c->reqid ||
+			    c->params_done)
+				return (0);
+			if (conn_append(&c->params, &c->paramslen,
+			    &c->paramssize, data, len,
+			    cf->request_max_params_size) == -1) {
+				log_warnx("[pool %s] closing a connection: "
+				    "PARAMS larger than %llu bytes", cf->name,
+				    (unsigned long long)
+				    cf->request_max_params_size);
+				return (-1);
+			}
+			return (0);
+		case FCGI_STDIN:
+			if (!c->in_request || h->request_id != c->reqid ||
+			    c->state != C_READ)
+				return (0);
+			if (!c->params_done) {
+				log_warnx("[pool %s] closing a connection: "
+				    "STDIN before the end of PARAMS", cf->name);
+				return (-1);
+			}
+			return (conn_body(c, data, len));
+		default:
+			return (0);	/* DATA, unknown types: ignored */
+		}
+	}
+
+	/* the record is complete */
+	switch (h->type) {
+	case FCGI_GET_VALUES:
+		if (h->request_id != FCGI_NULL_REQUEST_ID)
+			return (0);
+		n = fcgi_get_values_result(out, sizeof(out), c->mgmt, c->mlen,
+		    1024, 1, 0);
+		if (n == 0) {
+			log_warnx("[pool %s] closing a connection: malformed "
+			    "GET_VALUES", cf->name);
+			return (-1);
+		}
+		return (conn_send(c, out, n));
+	case FCGI_BEGIN_REQUEST:
+		if (fcgi_begin_request_decode(c->mgmt, c->mlen, &role, &flags) == -1 ||
+		    h->request_id == FCGI_NULL_REQUEST_ID) {
+			log_warnx("[pool %s] closing a connection: malformed "
+			    "BEGIN_REQUEST", cf->name);
+			return (-1);
+		}
+		if (c->in_request) {
+			/* one request at a time per connection (spec 3.3) */
+			n = fcgi_end_request_encode(out, sizeof(out),
+			    h->request_id, 0, FCGI_CANT_MPX_CONN);
+			return (conn_send(c, out, n));
+		}
+		if (role != FCGI_RESPONDER && role != FCGI_AUTHORIZER) {
+			n = fcgi_end_request_encode(out, sizeof(out),
+			    h->request_id, 0, FCGI_UNKNOWN_ROLE);
+			return (conn_send(c, out, n));
+		}
+		c->in_request = 1;
+		c->reqid = h->request_id;
+		c->role = role;
+		c->flags = flags;
+		c->state = C_READ;
+		clock_gettime(CLOCK_REALTIME, &c->start);
+		c->start_mono = ev_now();
+		c->pool->accepted++;
+		return (0);
+	case FCGI_ABORT_REQUEST:
+		if (!c->in_request || h->request_id != c->reqid)
+			return (0);
+		if (c->state == C_FORWARD && c->w != NULL &&
+		    c->w->sock.fd != -1) {
+			/* pass it on; most workers ignore it (DESIGN 5a) */
+			n = fcgi_record_encode(out, sizeof(out),
+			    FCGI_ABORT_REQUEST, 1, NULL, 0);
+			(void)write(c->w->sock.fd, out, n);
+			return (0);
+		}
+		if (c->state == C_QUEUED) {
+			TAILQ_REMOVE(&c->pool->queue, c, qentry);
+			c->pool->nqueue--;
+		}
+		conn_end(c, c->reqid, FCGI_REQUEST_COMPLETE);
+		return (0);
+	case FCGI_PARAMS:
+		if (c->in_request && h->request_id == c->reqid &&
+		    h->content_length == 0)
+			c->params_done = 1;
+		return (0);
+	case FCGI_STDIN:
+		if (c->in_request && h->request_id == c->reqid &&
+		    h->content_length == 0 && c->state == C_READ &&
+		    c->params_done)
+			conn_request_ready(c);
+		return (0);
+	default:
+		if (h->type > FCGI_MAXTYPE) {
+			n = fcgi_unknown_type_encode(out, sizeof(out),
+			    h->type);
+			return (conn_send(c, out, n));
+		}
+		return (0);
+	}
+}
+
+static int
+conn_param(const struct fcgi_nv *nv, void *arg)
+{
+	static const struct {
+		const char	*name;
+		size_t		 off, size;
+	} want[] = {
+		{ "REQUEST_METHOD", offsetof(struct conn, method),
+		    sizeof(((struct conn *)0)->method) },
+		{ "REQUEST_URI", offsetof(struct conn, uri),
+		    sizeof(((struct conn *)0)->uri) },
+		{ "SCRIPT_NAME", offsetof(struct conn, script),
+		    sizeof(((struct conn *)0)->script) },
+		{ "QUERY_STRING", offsetof(struct conn, query),
+		    sizeof(((struct conn *)0)->query) },
+		{ "REMOTE_USER", offsetof(struct conn, user),
+		    sizeof(((struct conn *)0)->user) },
+	};
+	struct conn	*c = arg;
+	char		*dst, num[24];
+	size_t		 i, n;
+
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		if (nv->namelen != strlen(want[i].name) ||
+		    memcmp(nv->name, want[i].name, nv->namelen) != 0)
+			continue;
+		dst = (char *)c + want[i].off;
+		n = nv->valuelen < want[i].size - 1 ? nv->valuelen :
+		    want[i].size - 1;
+		memcpy(dst, nv->value, n);
+		dst[n] = '\0';
+		return (0);
+	}
+	if (nv->namelen == 14 && memcmp(nv->name, "CONTENT_LENGTH", 14) == 0) {
+		n = nv->valuelen < sizeof(num) - 1 ? nv->valuelen :
+		    sizeof(num) - 1;
+		memcpy(num, nv->value, n);
+		num[n] = '\0';
+		c->content_length = strtoull(num, NULL, 10);
+	}
+	return (0);
+}
+
+/* The whole request is in: answer it ourselves, or find it a worker. */
+static void
+conn_request_ready(struct conn *c)
+{
+	struct pool	*p = c->pool;
+	struct worker	*w;
+
+	ev_timer_stop(&c->timer);
+	if (fcgi_nv_foreach(c->params, c->paramslen, conn_param, c) == -1) {
+		log_warnx("[pool %s] closing a connection: malformed PARAMS",
+		    p->cf->name);
+		conn_close(c);
+		return;
+	}
+	if (conn_builtin(c))
+		return;
+	if ((w = pool_idle_worker(p)) != NULL) {
+		conn_forward(c, w);
+		return;
+	}
+	if (p->nqueue >= p->cf->queue_max_length || stopping) {
+		p->queue_full++;
+		log_warnx("[pool %s] no idle worker and the queue is full (%d): "
+		    "answering 503 to \"%s %s\"", p->cf->name, p->nqueue,
+		    c->method, c->uri);
+		conn_respond(c, 503, "Service Unavailable", "text/plain",
+		    "503 Service Unavailable: all workers are busy\n");
+		return;
+	}
+	c->state = C_QUEUED;
+	TAILQ_INSERT_TAIL(&p->queue, c, qentry);
+	p->nqueue++;
+	if ((unsigned long)p->nqueue > p->max_queue)
+		p->max_queue = (unsigned long)p->nqueue;
+	if (p->cf->queue_timeout_ms > 0)
+		ev_timer_set(&c->timer, p->cf->queue_timeout_ms);
+	pool_maintain(p);
+}
+
+/* Idle workers take queued requests, oldest first. */
+void
+conn_dispatch_queue(struct pool *p)
+{
+	struct conn	*c;
+	struct worker	*w;
+
+	while ((c = TAILQ_FIRST(&p->queue)) != NULL && p->nidle > 0) {
+		w = pool_idle_worker(p);
+		TAILQ_REMOVE(&p->queue, c, qentry);
+		p->nqueue--;
+		ev_timer_stop(&c->timer);
+		conn_forward(c, w);
+	}
+}
+
+/*
+ * Build the request for the worker: BEGIN_REQUEST with FCGI_KEEP_CONN (one
+ * persistent connection per worker), PARAMS, and STDIN from memory; a
+ * spooled body follows as the worker drains the socket.
+ */
+static void
+conn_forward(struct conn *c, struct worker *w)
+{
+	struct pool	*p = c->pool;
+	size_t		 need, n;
+	uint8_t		*nb;
+
+	c->state = C_FORWARD;
+	c->w = w;
+	w->conn = c;
+	c->woff = c->wlen = 0;
+	c->spooloff = 0;
+	c->stdin_sent = 0;
+	c->got_response = c->end_seen = c->hdr_done = 0;
+	c->hdr_linelen = 0;
+	c->status = 200;
+	fcgi_decoder_init(&c->wdec);
+	if ((unsigned long)(p->nworkers - p->nretiring - p->nidle) >
+	    p->max_active)
+		p->max_active = (unsigned long)(p->nworkers - p->nretiring -
+		    p->nidle);
+	if (worker_connect(w) == -1) {
+		conn_worker_failed(c, "unable to connect");
+		return;
+	}
+	w->reading = 0;
+	need = 16 + fcgi_stream_size(c->paramslen) + 8 +
+	    fcgi_stream_size(c->bodylen) + 8;
+	if (need > c->wbuf_size) {
+		if ((nb = realloc(c->wbuf, need)) == NULL) {
+			conn_worker_failed(c, "out of memory");
+			return;
+		}
+		c->wbuf = nb;
+		c->wbuf_size = need;
+	}
+	n = fcgi_begin_request_encode(c->wbuf, need, 1, c->role,
+	    FCGI_KEEP_CONN);
+	if (c->paramslen > 0)
+		n += fcgi_stream_encode(c->wbuf + n, need - n, FCGI_PARAMS, 1,
+		    c->params, c->paramslen);
+	n += fcgi_record_encode(c->wbuf + n, need - n, FCGI_PARAMS, 1, NULL, 0);
+	if (c->spoolfd == -1) {
+		if (c->bodylen > 0)
+			n += fcgi_stream_encode(c->wbuf + n, need - n,
+			    FCGI_STDIN, 1, c->body, c->bodylen);
+		n += fcgi_record_encode(c->wbuf + n, need - n, FCGI_STDIN, 1,
+		    NULL, 0);
+		c->stdin_sent = 1;
+	}
+	c->wlen = n;
+	conn_worker_write(c);
+}
+
+/* Write what we have for the worker; refill from the spool file. */
+static void
+conn_worker_write(struct conn *c)
+{
+	struct worker	*w = c->w;
+	ssize_t		 n;
+	size_t		 chunk;
+
+	while (w != NULL && w->sock.fd != -1) {
+		if (c->woff == c->wlen) {
+			if (c->stdin_sent)
+				return;
+			c->woff = c->wlen = 0;
+			if (c->spooloff == c->spoollen) {
+				c->wlen = fcgi_record_encode(c->wbuf,
+				    c->wbuf_size, FCGI_STDIN, 1, NULL, 0);
+				c->stdin_sent = 1;
+			} else {
+				chunk = c->wbuf_size - 16;
+				if (chunk > FCGI_MAX_CONTENT - 7)
+					chunk = FCGI_MAX_CONTENT - 7;
+				if ((off_t)chunk > c->spoollen - c->spooloff)
+					chunk = (size_t)(c->spoollen -
+					    c->spooloff);
+				n = pread(c->spoolfd, c->wbuf + 8, chunk,
+				    c->spooloff);
+				if (n <= 0) {
+					log_warn("[pool %s] unable to read "
+					    "the spooled body",
+					    c->pool->cf->name);
+					conn_worker_failed(c, "spool error");
+					return;
+				}
+				c->spooloff += n;
+				c->wlen = fcgi_record_encode(c->wbuf,
+				    c->wbuf_size, FCGI_STDIN, 1, c->wbuf + 8,
+				    (size_t)n);
+			}
+		}
+		n = write(w->sock.fd, c->wbuf + c->woff, c->wlen - c->woff);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			return;		/* EPOLLOUT (edge) brings us back */
+		if (n == -1) {
+			/* EPIPE, ECONNRESET: the read side tells the story */
+			conn_worker_read(c);
+			return;
+		}
+		c->woff += (size_t)n;
+	}
+}
+
+void
+conn_worker_event(struct worker *w, uint32_t events)
+{
+	struct conn	*c = w->conn;
+	ssize_t		 n;
+	uint8_t		 junk[512];
+
+	if (c == NULL) {
+		/* idle: only EOF (the worker closed its side) is expected */
+		if (!(events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+			return;
+		n = read(w->sock.fd, junk, sizeof(junk));
+		if (n == -1 && errno == EAGAIN)
+			return;
+		if (n > 0)
+			log_warnx("[pool %s] child %d sent %zd bytes while "
+			    "idle: closing its connection",
+			    w->pool->cf->name, (int)w->pid, n);
+		worker_disconnect(w);
+		return;
+	}
+	/* an edge of write space without a hang-up: it read our bytes */
+	if ((events & EPOLLOUT) && !(events & (EPOLLHUP | EPOLLRDHUP |
+	    EPOLLERR)) && c->woff > 0)
+		w->reading = 1;
+	if (events & EPOLLOUT)
+		conn_worker_write(c);
+	if (c->w == w && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP |
+	    EPOLLERR)))
+		conn_worker_read(c);
+}
+
+/* Note the HTTP status from the CGI response headers (Status:, Location:). */
+static void
+conn_scan_headers(struct conn *c, const uint8_t *p, size_t n)
+{
+	size_t	i, len;
+	char	*line = c->hdr_line;
+
+	for (i = 0; i < n && !c->hdr_done; i++) {
+		if (p[i] != '\n') {
+			if (c->hdr_linelen < sizeof(c->hdr_line) - 1)
+				line[c->hdr_linelen] = (char)p[i];
+			c->hdr_linelen++;
+			continue;
+		}
+		len = c->hdr_linelen;
+		if (len > 0 && len <= sizeof(c->hdr_line) - 1 &&
+		    line[len - 1] == '\r')
+			len--;
+		c->hdr_linelen = 0;
+		if (len == 0) {
+			c->hdr_done = 1;
+			break;
+		}
+		if (len > sizeof(c->hdr_line) - 1)
+			continue;
+		line[len] = '\0';
+		if (strncasecmp(line, "Status:", 7) == 0)
+			c->status = atoi(line + 7 + strspn(line + 7, " \t"));
+		else if (strncasecmp(line, "Location:", 9) == 0 &&
+		    c->status == 200)
+			c->status = 302;
+	}
+}
+
+/*
+ * Relay the worker's records to the client: request ids are rewritten to
+ * the client's, END_REQUEST ends the request, anything after it is dropped.
+ * A header split across reads is never flushed half (so it can be patched).
+ */
+static void
+conn_worker_read(struct conn *c)
+{
+	struct worker		*w = c->w;
+	struct fcgi_header	 h;
+	enum fcgi_event		 ev;
+	const uint8_t		*data;
+	size_t			 dlen, off, start;
+	ssize_t			 n, used;
+
+	if (c->rbuf == NULL && (c->rbuf = malloc(RBUF_SIZE)) == NULL) {
+		conn_worker_failed(c, "out of memory");
+		return;
+	}
+	while (!c->end_seen && w->sock.fd != -1 && c->rlen < RBUF_SIZE) {
+		n = read(w->sock.fd, c->rbuf + c->rlen, RBUF_SIZE - c->rlen);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			break;
+		if (n <= 0) {
+			worker_disconnect(w);
+			break;
+		}
+		start = c->rlen;
+		c->rlen += (size_t)n;
+		ev = FCGI_EV_HEADER;
+		for (off = start; off < c->rlen || ev != FCGI_EV_NEED_MORE;) {
+			used = fcgi_decode(&c->wdec, c->rbuf + off,
+			    c->rlen - off, &ev, &data, &dlen);
+			if (used == -1) {
+				log_warnx("[pool %s] child %d speaks no "
+				    "FastCGI: closing its connection",
+				    c->pool->cf->name, (int)w->pid);
+				c->rlen = start;
+				worker_disconnect(w);
+				conn_worker_failed(c, "protocol error");
+				return;
+			}
+			off += (size_t)used;
+			if (ev == FCGI_EV_NEED_MORE)
+				break;
+			h = c->wdec.hdr;
+			if (ev == FCGI_EV_HEADER) {
+				/* patch the id in place: the 8 bytes are here */
+				c->rbuf[off - 8 + 2] = (uint8_t)(c->reqid >> 8);
+				c->rbuf[off - 8 + 3] = (uint8_t)c->reqid;
+				if (h.type == FCGI_STDOUT && h.content_length)
+					c->got_response = 1;
+			} else if (ev == FCGI_EV_CONTENT &&
+			    h.type == FCGI_STDOUT && !c->hdr_done)
+				conn_scan_headers(c, data, dlen);
+			else if (ev == FCGI_EV_RECORD_END &&
+			    h.type == FCGI_END_REQUEST) {
+				c->end_seen = 1;
+				if (off < c->rlen)
+					log_debug("[pool %s] child %d: %zu "
+					    "bytes after END_REQUEST dropped",
+					    c->pool->cf->name, (int)w->pid,
+					    c->rlen - off);
+				c->rlen = off;
+				break;
+			}
+		}
+	}
+	if (!c->end_seen && w->sock.fd == -1) {
+		/* the worker closed its connection mid-request */
+		conn_worker_failed(c, "connection closed");
+		return;
+	}
+	conn_flush(c);
+}
+
+/*
+ * The worker is gone (pidfd): read what it left in the socket, which may be
+ * the whole response; otherwise answer for it.
+ */
+void
+conn_worker_died(struct conn *c)
+{
+	struct worker	*w = c->w;
+
+	if (w != NULL && w->sock.fd != -1 && !c->end_seen)
+		conn_worker_read(c);
+	if (c->w == NULL)
+		return;
+	if (c->end_seen) {
+		c->w = NULL;
+		w->conn = NULL;
+		conn_flush(c);
+		return;
+	}
+	conn_worker_failed(c, "exited");
+}
+
+/*
+ * The worker failed this request.  Nothing sent and nothing read by the
+ * worker: safe to run it once more elsewhere.  Nothing sent: 502.  A
+ * response half sent: close the client, the only honest signal left.
+ */
+static void
+conn_worker_failed(struct conn *c, const char *why)
+{
+	struct worker	*w = c->w;
+	struct pool	*p = c->pool;
+	int		 pid = w ? (int)w->pid : 0;
+	int		 consumed = w ? w->reading : 1;
+
+	if (w != NULL) {
+		w->conn = NULL;
+		c->w = NULL;
+		if (w->state != W_RETIRING && w->pidsrc.fd != -1)
+			worker_retire(w, SIGTERM);
+	}
+	c->rlen = c->roff = 0;
+	if (c->got_response) {
+		log_warnx("[pool %s] child %d: %s in the middle of the response "
+		    "to \"%s %s\"", p->cf->name, pid, why, c->method, c->uri);
+		conn_close(c);
+		return;
+	}
+	if (!consumed && !c->retried && !stopping) {
+		c->retried = 1;
+		log_warnx("[pool %s] child %d: %s before reading \"%s %s\": "
+		    "trying another worker", p->cf->name, pid, why, c->method,
+		    c->uri);
+		c->state = C_READ;
+		conn_request_ready(c);
+		return;
+	}
+	log_warnx("[pool %s] child %d: %s before answering \"%s %s\": "
+	    "answering 502", p->cf->name, pid, why, c->method, c->uri);
+	c->state = C_READ;
+	conn_respond(c, 502, "Bad Gateway", "text/plain",
+	    "502 Bad Gateway: the worker failed\n");
+}
+
+/* Queue bytes for the client (our own records) and flush. */
+static int
+conn_send(struct conn *c, const void *data, size_t n)
+{
+	if (c->rbuf == NULL && (c->rbuf = malloc(RBUF_SIZE)) == NULL)
+		return (-1);
+	if (n > RBUF_SIZE - c->rlen) {
+		errno = ENOBUFS;
+		return (-1);
+	}
+	memcpy(c->rbuf + c->rlen, data, n);
+	c->rlen += n;
+	conn_flush(c);
+	return (0);
+}
+
+/* A whole response from us: headers and body, then END_REQUEST. */
+static void
+conn_respond(struct conn *c, int status, const char *reason,
+    const char *type, const char *body)
+{
+	conn_respond_ordered(c, status, reason, type, body, 0);
+}
+
+static void
+conn_respond_ordered(struct conn *c, int status, const char *reason,
+    const char *type, const char *body, int type_last)
+{
+	char	head[512], st[64] = "";
+	uint8_t	rec[4096 + 128];
+	size_t	n, blen;
+	int	hlen;
+
+	c->status = status;
+	if (status != 200)
+		snprintf(st, sizeof(st), "Status: %d %s\r\n", status, reason);
+	/* PHP-FPM's order: the status page names its type last, ping first */
+	hlen = snprintf(head, sizeof(head), "%s%s%s%s"
+	    "Expires: Thu, 01 Jan 1970 00:00:00 GMT\r\n"
+	    "Cache-Control: no-cache, no-store, must-revalidate, max-age=0\r\n"
+	    "%s%s%s\r\n", st, type_last ? "" : "Content-type: ",
+	    type_last ? "" : type, type_last ? "" : "\r\n",
+	    type_last ? "Content-type: " : "", type_last ? type : "",
+	    type_last ? "\r\n" : "");
+	blen = strcasecmp(c->method, "HEAD") == 0 ? 0 : strlen(body);
+	if (blen > 4096)
+		blen = 4096;
+	n = fcgi_record_encode(rec, sizeof(rec), FCGI_STDOUT, c->reqid, head,
+	    (size_t)hlen);
+	if (blen > 0)
+		n += fcgi_record_encode(rec + n, sizeof(rec) - n, FCGI_STDOUT,
+		    c->reqid, body, blen);
+	n += fcgi_record_encode(rec + n, sizeof(rec) - n, FCGI_STDOUT,
+	    c->reqid, NULL, 0);
+	n += fcgi_end_request_encode(rec + n, sizeof(rec) - n, c->reqid, 0,
+	    FCGI_REQUEST_COMPLETE);
+	/* the last record is queued: the flush may end the request */
+	c->state = C_FORWARD;
+	c->end_seen = 1;
+	if (conn_send(c, rec, n) == -1)
+		conn_close(c);
+}
+
+static void
+conn_end(struct conn *c, uint16_t reqid, uint8_t status)
+{
+	uint8_t	rec[16];
+	size_t	n;
+
+	n = fcgi_end_request_encode(rec, sizeof(rec), reqid, 0, status);
+	c->end_seen = 1;
+	c->state = C_FORWARD;
+	if (conn_send(c, rec, n) == -1)
+		conn_close(c);
+}
+
+/* Write the relay buffer to the client; finish the request when done. */
+static void
+conn_flush(struct conn *c)
+{
+	size_t	safe;
+	ssize_t	n;
+	int	fwd;
+
+	/* a half header stays behind (see conn_worker_read) */
+	safe = c->rlen - (c->end_seen ? 0 : c->wdec.hlen);
+	if (c->client_gone)
+		c->roff = safe;
+	while (c->roff < safe) {
+		n = write(c->src.fd, c->rbuf + c->roff, safe - c->roff);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN) {
+			ev_mod(&c->src, EPOLLIN | EPOLLOUT | EPOLLRDHUP);
+			return;
+		}
+		if (n == -1) {
+			/* EPIPE: only a worker still on it keeps c alive */
+			fwd = c->state == C_FORWARD && c->w != NULL;
+			conn_client_gone(c);
+			if (!fwd)
+				return;
+			c->roff = safe;
+			break;
+		}
+		c->roff += (size_t)n;
+	}
+	if (c->src.fd != -1 && c->rlen > 0 && c->roff == c->rlen)
+		ev_mod(&c->src, EPOLLIN | EPOLLRDHUP);
+	/* keep the half header at the front */
+	memmove(c->rbuf, c->rbuf + c->roff, c->rlen - c->roff);
+	c->rlen -= c->roff;
+	c->roff = 0;
+	if (c->end_seen && c->rlen == 0 && c->state == C_FORWARD)
+		conn_request_done(c);
+	else if (c->w != NULL && c->w->sock.fd != -1 && c->rlen < RBUF_SIZE &&
+	    !c->end_seen)
+		conn_worker_read(c);
+}
+
+static void
+conn_request_done(struct conn *c)
+{
+	struct worker	*w = c->w;
+	int64_t		 ms = ev_now() - c->start_mono;
+
+	log_debug("[pool %s] \"%s %s\" %d %lld ms%s%d", c->pool->cf->name,
+	    c->method, c->uri, c->status, (long long)ms, w ? " child " : "",
+	    w ? (int)w->pid : 0);
+	if (w != NULL) {
+		c->w = NULL;
+		w->conn = NULL;
+		worker_done(w);
+	}
+	if (c->client_gone || !(c->flags & FCGI_KEEP_CONN)) {
+		conn_close(c);
+		return;
+	}
+	conn_reset(c);
+	c->state = C_KEEP;
+	if (c->pool->cf->listen_keepalive_timeout_ms > 0)
+		ev_timer_set(&c->timer, c->pool->cf->listen_keepalive_timeout_ms);
+	else
+		conn_close(c);
+}
+
+/* Forget the request, keep the buffers for the next one. */
+static void
+conn_reset(struct conn *c)
+{
+	c->in_request = 0;
+	c->params_done = 0;
+	c->paramslen = 0;
+	c->bodylen = 0;
+	if (c->spoolfd != -1) {
+		close(c->spoolfd);
+		c->spoolfd = -1;
+	}
+	c->spoollen = 0;
+	c->end_seen = 0;
+	c->retried = 0;
+	c->method[0] = c->uri[0] = c->script[0] = c->query[0] = '\0';
+	c->user[0] = '\0';
+	c->content_length = 0;
+	c->status = 0;
+}
+
+/* The client went away (EOF, reset).  A worker still on it keeps going. */
+static void
+conn_client_gone(struct conn *c)
+{
+	if (c->state == C_QUEUED) {
+		TAILQ_REMOVE(&c->pool->queue, c, qentry);
+		c->pool->nqueue--;
+		log_info("[pool %s] client went away while \"%s %s\" was "
+		    "queued", c->pool->cf->name, c->method, c->uri);
+	}
+	if (c->state == C_FORWARD && c->w != NULL) {
+		c->client_gone = 1;
+		ev_del(&c->src);
+		close(c->src.fd);
+		c->src.fd = -1;		/* freed when the worker is done */
+		return;
+	}
+	conn_close(c);
+}
+
+static void
+conn_close(struct conn *c)
+{
+	if (c->closed)
+		return;
+	c->closed = 1;
+	if (c->state == C_QUEUED) {
+		TAILQ_REMOVE(&c->pool->queue, c, qentry);
+		c->pool->nqueue--;
+		c->state = C_READ;
+	}
+	if (c->w != NULL) {
+		/* the worker's answer has nowhere to go: it must not linger */
+		c->w->conn = NULL;
+		worker_retire(c->w, SIGTERM);
+		c->w = NULL;
+	}
+	ev_timer_stop(&c->timer);
+	if (c->src.fd >= 0) {
+		ev_del(&c->src);
+		close(c->src.fd);
+	}
+	c->src.fd = -1;
+	if (c->spoolfd != -1)
+		close(c->spoolfd);
+	c->spoolfd = -1;
+	LIST_REMOVE(c, all);
+	free(c->params);
+	free(c->body);
+	free(c->wbuf);
+	free(c->rbuf);
+	c->params = c->body = c->wbuf = c->rbuf = NULL;
+	defer_free(c);
+}
+
+int
+conns_active(void)
+{
+	struct conn	*c;
+	int		 n = 0;
+
+	LIST_FOREACH(c, &conns, all)
+		if (c->state == C_FORWARD || c->state == C_QUEUED)
+			n++;
+	return (n);
+}
+
+/* Graceful stop: idle kept-alive connections go now. */
+void
+conns_close_idle(void)
+{
+	struct conn	*c, *tc;
+
+	LIST_FOREACH_SAFE(c, &conns, all, tc)
+		if (c->state == C_KEEP)
+			conn_close(c);
+}
+
+/*
+ * ping.path and pm.status_path, matched against SCRIPT_NAME as PHP-FPM
+ * does, answered here: they never need (or wait for) a worker.
+ */
+static int
+conn_builtin(struct conn *c)
+{
+	struct pool		*p = c->pool;
+	struct conf_pool	*cf = p->cf;
+	char			 body[2048], t[64];
+	struct tm		 tm;
+
+	if (cf->ping_path != NULL && strcmp(c->script, cf->ping_path) == 0) {
+		conn_respond(c, 200, "OK", "text/plain;charset=UTF-8",
+		    cf->ping_response);
+		return (1);
+	}
+	if (cf->status_path == NULL || strcmp(c->script, cf->status_path) != 0)
+		return (0);
+	localtime_r(&p->start_time, &tm);
+	strftime(t, sizeof(t), "%d/%b/%Y:%H:%M:%S %z", &tm);
+	snprintf(body, sizeof(body),
+	    "pool:                 %s\n"
+	    "process manager:      %s\n"
+	    "start time:           %s\n"
+	    "start since:          %lld\n"
+	    "accepted conn:        %lu\n"
+	    "listen queue:         %d\n"
+	    "max listen queue:     %lu\n"
+	    "listen queue len:     %d\n"
+	    "idle processes:       %d\n"
+	    "active processes:     %d\n"
+	    "total processes:      %d\n"
+	    "max active processes: %lu\n"
+	    "max children reached: %lu\n"
+	    "slow requests:        %lu\n",
+	    cf->name, cf->pm == CONF_PM_STATIC ? "static" :
+	    cf->pm == CONF_PM_DYNAMIC ? "dynamic" : "ondemand", t,
+	    (long long)((ev_now() - p->start_mono) / 1000), p->accepted,
+	    p->nqueue, p->max_queue, cf->queue_max_length, p->nidle,
+	    p->nworkers - p->nretiring - p->nidle,
+	    p->nworkers - p->nretiring, p->max_active,
+	    p->max_children_reached, p->slow_requests);
+	conn_respond_ordered(c, 200, "OK", "text/plain;charset=UTF-8", body, 1);
+	return (1);
+}

@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: ISC */
+/* fpm-supervise's private model: pools, workers, front connections. */
+#ifndef FPM_SUPERVISE_FPM_H
+#define FPM_SUPERVISE_FPM_H
+
+#include <sys/types.h>
+#include <sys/epoll.h>
+#include <sys/queue.h>
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "libcommon/conf.h"
+#include "libcommon/ev.h"
+#include "libcommon/fcgi.h"
+#include "libcommon/spawn.h"
+
+#define RBUF_SIZE	(64 * 1024)	/* worker -> client relay buffer */
+
+struct conn;
+struct pool;
+
+/*
+ * Worker life cycle, one place (the transitions are in pool.c):
+ *
+ *   W_IDLE ---dispatch---> W_BUSY ---END_REQUEST---> W_IDLE
+ *     |                      |
+ *     | retire (max_requests, idle timeout, reload, memory, stop)
+ *     v                      v (after its END_REQUEST)
+ *   W_RETIRING: SIGTERM sent, SIGKILL after process_control_timeout
+ *     |
+ *     v  pidfd readable, reaped
+ *   (freed; the pool spawns a replacement if it wants one)
+ *
+ * A worker is ready as soon as it is spawned: connect(2) to its listening
+ * socket succeeds before it calls accept(2), the kernel queues us.
+ */
+enum worker_state {
+	W_IDLE,
+	W_BUSY,
+	W_RETIRING
+};
+
+struct outpipe {			/* a captured stdout or stderr */
+	struct ev_source	 src;
+	struct worker		*w;
+	const char		*name;	/* "stdout", "stderr" */
+	size_t			 len;
+	char			 buf[1024];
+};
+
+struct worker {
+	struct pool		*pool;
+	enum worker_state	 state;
+	pid_t			 pid;
+	struct ev_source	 pidsrc;	/* pidfd */
+	struct ev_source	 sock;		/* connection; fd -1: none */
+	char			 path[108];	/* its private socket */
+	struct outpipe		 out, err;
+	struct conn		*conn;		/* the request it serves */
+	struct ev_timer		 kill_timer;	/* escalation to SIGKILL */
+	int			 killed;	/* SIGKILL sent */
+	int64_t			 started;	/* ev_now() ms */
+	struct timespec		 started_rt;
+	unsigned long		 requests;
+	unsigned long		 max_requests;	/* with jitter; 0: never */
+	int64_t			 last_used;
+	int			 reading;	/* EPOLLOUT seen: request consumed */
+	TAILQ_ENTRY(worker)	 entry;		/* pool->workers */
+	LIST_ENTRY(worker)	 idle;		/* pool->idle, LIFO */
+};
+
+struct listener {
+	struct ev_source	 src;
+	struct pool		*pool;
+	char			 key[128];
+};
+
+struct pool {
+	struct conf_pool	*cf;
+	struct listener		 lst;
+	TAILQ_HEAD(, worker)	 workers;
+	LIST_HEAD(, worker)	 idle;
+	TAILQ_HEAD(, conn)	 queue;
+	int			 nworkers;	/* alive, retiring included */
+	int			 nretiring;
+	int			 nidle;
+	int			 nqueue;
+	/* the worker template: built once */
+	struct spawn		 spawn;
+	char			**argv;
+	char			**envp;
+	/* crash-loop brake */
+	int			 fails;		/* quick deaths in a row */
+	struct ev_timer		 respawn_timer;
+	/* counters for status */
+	time_t			 start_time;
+	int64_t			 start_mono;
+	unsigned long		 accepted;
+	unsigned long		 max_active;
+	unsigned long		 max_children_reached;
+	unsigned long		 queue_full;	/* 503 answered */
+	unsigned long		 max_queue;
+	unsigned long		 slow_requests;
+};
+
+/*
+ * A front connection.  States: reading a request (C_READ), waiting in the
+ * pool's queue (C_QUEUED), relaying with a worker (C_FORWARD), idle between
+ * kept-alive requests (C_KEEP).  It outlives its client while a worker is
+ * still working on its request (client_gone).
+ */
+enum conn_state {
+	C_READ,
+	C_QUEUED,
+	C_FORWARD,
+	C_KEEP
+};
+
+struct conn {
+	struct ev_source	 src;
+	struct pool		*pool;
+	enum conn_state		 state;
+	struct fcgi_decoder	 dec;
+	int			 in_request;	/* BEGIN_REQUEST seen */
+	uint16_t		 reqid;
+	uint16_t		 role;
+	uint8_t			 flags;
+	int			 params_done;
+	int			 client_gone;
+	int			 closed;
+	uint8_t			 mgmt[64];	/* BEGIN_REQUEST, GET_VALUES */
+	size_t			 mlen;
+	/* the request */
+	uint8_t			*params;
+	size_t			 paramslen, paramssize;
+	uint8_t			*body;
+	size_t			 bodylen, bodysize;
+	int			 spoolfd;	/* -1: body in memory */
+	off_t			 spoollen;
+	/* to the worker */
+	uint8_t			*wbuf;
+	size_t			 wlen, woff, wbuf_size;
+	off_t			 spooloff;	/* next byte of the spool to send */
+	int			 stdin_sent;
+	/* from the worker, to the client */
+	struct fcgi_decoder	 wdec;
+	uint8_t			*rbuf;
+	size_t			 rlen, roff;
+	int			 got_response;	/* any STDOUT byte */
+	int			 end_seen;
+	int			 retried;
+	/* response headers scan, for the status code */
+	int			 hdr_done;
+	size_t			 hdr_linelen;
+	char			 hdr_line[32];
+	/* facts about the request, for logs and status */
+	char			 method[16];
+	char			 uri[256];
+	char			 script[256];
+	char			 query[256];
+	char			 user[64];
+	unsigned long long	 content_length;
+	int			 status;
+	struct timespec		 start;
+	int64_t			 start_mono;
+	struct worker		*w;
+	struct ev_timer		 timer;		/* queue wait, idle, read */
+	TAILQ_ENTRY(conn)	 qentry;
+	LIST_ENTRY(conn)	 all;
+};
+
+/* main.c */
+extern struct pool	*pools;
+extern size_t		 npools;
+extern struct conf	 fpmconf;
+extern char		 runtime_dir[];
+extern int		 stopping;	/* 0, 1 graceful, 2 fast */
+/* Free p after this loop turn (see libcommon/ev.h). */
+void	defer_free(void *p);
+
+/* pool.c */
+int	pool_setup(struct pool *, struct conf_pool *, int allow_root);
+void	pool_start(struct pool *);
+void	pool_maintain(struct pool *);
+struct worker *pool_idle_worker(struct pool *);
+void	worker_done(struct worker *);
+void	worker_lost(struct worker *);
+void	worker_retire(struct worker *, int sig);
+void	pools_stop(int graceful);
+int	pools_alive(void);
+void	pool_close_listener(struct pool *);
+int	worker_connect(struct worker *);
+void	worker_disconnect(struct worker *);
+
+/* conn.c */
+void	conn_accept(struct ev_source *, uint32_t);
+void	conn_dispatch_queue(struct pool *);
+void	conn_worker_event(struct worker *, uint32_t);
+void	conn_worker_died(struct conn *);
+void	conns_reap(void);
+int	conns_active(void);
+void	conns_close_idle(void);
+
+/* output.c */
+void	output_setup(struct worker *, int *outfd, int *errfd);
+void	output_close(struct worker *);
+
+#endif

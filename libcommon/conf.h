@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The configuration: PHP-FPM's ini dialect (fpm.conf(5)) parsed into a typed,
+ * plain model of the [global] section and the pools.
+ */
+#ifndef LIBCOMMON_CONF_H
+#define LIBCOMMON_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/*
+ * Every PHP-FPM directive is known (research/php-fpm.md 1.3 and 1.4), with
+ * PHP-FPM's default unless said otherwise.  Some are refused with a message
+ * naming them: events.mechanism other than epoll, listen.setfib other than
+ * -1, apparmor_hat.  Durations are kept in milliseconds (suffixes ms, s, m,
+ * h, d), sizes in bytes (suffixes k, m, g).
+ *
+ * Our additions, with their defaults in brackets:
+ *   [global]
+ *   control		control socket path [unset: the supervisor picks]
+ *   control.owner	owner of the control socket [unset]
+ *   control.group	group of the control socket [unset]
+ *   control.mode	mode of the control socket [0660]
+ *   runtime_dir	where worker sockets live [unset: the supervisor picks]
+ *   process_control_timeout defaults to 10s (PHP-FPM: 0)
+ *   error_log		defaults to unset, meaning stderr (PHP-FPM: a file)
+ *   syslog.ident	defaults to "fpm"; daemonize defaults to no
+ *   [pool]
+ *   command		the worker program and its arguments, split like a
+ *			shell word list: blanks separate, single and double
+ *			quotes group, backslash escapes; no expansion besides
+ *			${ENV} and $pool, done before the split [required]
+ *   queue.max_length	requests waiting for a worker [1024; 0 = no queue:
+ *			503 at once when no worker is idle]
+ *   queue.timeout	longest wait in the queue before a 503 [30s; 0 = none]
+ *   request.buffer_size request bodies up to this are held in memory
+ *			before a worker is chosen; larger ones spill to a temp
+ *			file [64k]
+ *   request.spool_dir	where those temp files go [/tmp]
+ *   request.buffering	[yes; no = stream the body to the worker as it
+ *			arrives]
+ *   request.max_params_size hard limit on the PARAMS stream [64k]
+ *   listen.keepalive_timeout how long an idle kept-alive front connection is
+ *			kept [60s; 0 = close after each request]
+ *   pm.max_memory	a worker whose RSS exceeds this is retired after its
+ *			request [0 = off]
+ *
+ * php_value[], php_flag[], php_admin_value[], php_admin_flag[] are only for
+ * php-cgi workers: they become "-d key=value" arguments (conf_pool_argv).
+ * On a command line php-cgi cannot tell admin values from the others, and
+ * disable_functions replaces php.ini's list instead of extending it.
+ */
+
+enum conf_pm {
+	CONF_PM_NONE,		/* not set: an error after parsing */
+	CONF_PM_STATIC,
+	CONF_PM_DYNAMIC,
+	CONF_PM_ONDEMAND
+};
+
+/* log_level words; the same order as log.h's enum log_level. */
+enum conf_log_level {
+	CONF_LOG_DEBUG,
+	CONF_LOG_NOTICE,
+	CONF_LOG_WARNING,
+	CONF_LOG_ERROR,
+	CONF_LOG_ALERT
+};
+
+/* php_value[] and friends. */
+enum conf_php_kind {
+	CONF_PHP_VALUE,
+	CONF_PHP_FLAG,		/* value normalised to "1" or "0" */
+	CONF_PHP_ADMIN_VALUE,
+	CONF_PHP_ADMIN_FLAG	/* value normalised to "1" or "0" */
+};
+
+struct conf_kv {
+	char			*key;
+	char			*value;
+};
+
+struct conf_php {
+	enum conf_php_kind	 kind;
+	char			*key;
+	char			*value;
+};
+
+struct conf_global {
+	char		*file;		/* the main configuration file */
+	char		*prefix;	/* absolute base of relative paths */
+	char		*pid;		/* NULL: no pid file */
+	char		*error_log;	/* NULL: stderr; "syslog"; a path */
+	char		*syslog_ident;
+	int		 syslog_facility;	/* LOG_DAEMON etc. */
+	int		 log_buffering;	/* accepted; we always write lines */
+	enum conf_log_level log_level;
+	int		 log_limit;	/* >= 512 */
+	int		 emergency_restart_threshold;
+	int64_t		 emergency_restart_interval_ms;
+	int64_t		 process_control_timeout_ms;
+	int		 process_max;	/* 0: no limit */
+	int		 priority;	/* -19..20, when priority_set */
+	int		 priority_set;
+	int		 daemonize;
+	uint64_t	 rlimit_files;	/* when rlimit_files_set */
+	int		 rlimit_files_set;
+	uint64_t	 rlimit_core;	/* UINT64_MAX: unlimited */
+	int		 rlimit_core_set;
+	int64_t		 systemd_interval_ms;
+	char		*control;
+	char		*control_owner;
+	char		*control_group;
+	unsigned int	 control_mode;
+	char		*runtime_dir;
+};
+
+struct conf_pool {
+	char		*name;
+	char		*file;		/* where its section was first opened */
+	int		 line;
+	char		*prefix;
+	char		*user;
+	char		*group;
+	char		*listen;	/* unix paths made absolute */
+	int		 listen_backlog;	/* -1: the kernel's maximum */
+	char		*listen_owner;
+	char		*listen_group;
+	unsigned int	 listen_mode;
+	char		*listen_acl_users;
+	char		*listen_acl_groups;
+	char		*listen_allowed_clients;
+	int64_t		 listen_keepalive_timeout_ms;
+	int		 priority;	/* -19..20, when priority_set */
+	int		 priority_set;
+	int		 dumpable;
+	enum conf_pm	 pm;
+	int		 max_children;
+	int		 start_servers;	/* derived for dynamic when unset */
+	int		 min_spare_servers;
+	int		 max_spare_servers;
+	int		 max_spawn_rate;
+	int64_t		 process_idle_timeout_ms;
+	int		 max_requests;	/* 0: never */
+	uint64_t	 max_memory;	/* 0: off */
+	char		*status_path;
+	char		*status_listen;
+	char		*ping_path;
+	char		*ping_response;	/* "pong" */
+	char		*access_log;
+	char		*access_format;
+	char		**access_suppress_path;	/* NULL-terminated */
+	size_t		 naccess_suppress_path;
+	char		*slowlog;
+	int64_t		 request_slowlog_timeout_ms;
+	int		 request_slowlog_trace_depth;
+	int64_t		 request_terminate_timeout_ms;
+	int		 request_terminate_timeout_track_finished;
+	uint64_t	 rlimit_files;	/* when rlimit_files_set */
+	int		 rlimit_files_set;
+	uint64_t	 rlimit_core;	/* UINT64_MAX: unlimited */
+	int		 rlimit_core_set;
+	char		*chroot;
+	char		*chdir;
+	int		 catch_workers_output;
+	int		 decorate_workers_output;
+	int		 clear_env;
+	char		*security_limit_extensions;	/* as written */
+	char		**limit_extensions;	/* split; empty list: all */
+	char		*command;	/* as written, after expansion */
+	char		**argv;		/* command split, NULL-terminated */
+	struct conf_kv	*env;		/* env[NAME]; "$VAR" already resolved */
+	size_t		 nenv;
+	struct conf_php	*php;		/* php_*[], in order of appearance */
+	size_t		 nphp;
+	int		 queue_max_length;
+	int64_t		 queue_timeout_ms;
+	uint64_t	 request_buffer_size;
+	char		*request_spool_dir;
+	int		 request_buffering;
+	uint64_t	 request_max_params_size;
+};
+
+struct conf {
+	struct conf_global	 global;
+	struct conf_pool	*pools;
+	size_t			 npools;
+	char			**warnings;	/* for the caller to log */
+	size_t			 nwarnings;
+};
+
+/*
+ * Load path and its includes, then validate.  prefix is the base of relative
+ * include patterns and paths (NULL: the directory of path).  Returns 0 with
+ * *conf filled and owned by the caller (conf_free), or -1 with *conf empty,
+ * the message in err ("FILE:LINE: message") and errno EINVAL for a config
+ * error or the system's errno for an I/O error ("cannot open X: ...").
+ */
+int	conf_load(struct conf *conf, const char *path, const char *prefix,
+	    char *err, size_t errsize);
+
+/* Free everything conf_load() allocated; conf is left empty. */
+void	conf_free(struct conf *conf);
+
+/* Print every effective setting as "\tname = value" lines under "[section]". */
+void	conf_dump(const struct conf *conf, FILE *fp);
+
+/* The pool named name (case-insensitive), or NULL. */
+struct conf_pool *conf_pool_find(const struct conf *conf, const char *name);
+
+/*
+ * 1 when a and b agree on everything their workers are started with (so a
+ * reload may keep the workers), 0 when the workers must be restarted.
+ */
+int	conf_pool_equal(const struct conf_pool *a, const struct conf_pool *b);
+
+/*
+ * The worker argv: command's argv[0], then "-d" "key=value" for each php_*
+ * entry (values first, admin values last so they win), then command's other
+ * arguments.  Returns a NULL-terminated array freed by conf_argv_free(), or
+ * NULL with errno ENOMEM.
+ */
+char	**conf_pool_argv(const struct conf_pool *pool);
+
+/* Free an argv from conf_pool_argv(); NULL is allowed. */
+void	conf_argv_free(char **argv);
+
+#endif

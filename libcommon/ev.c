@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: ISC */
+/* The event loop: one epoll set, and timers kept in a heap (no timer fds). */
+
+#include <sys/epoll.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "libcommon/ev.h"
+
+#define EV_MAXEVENTS	64
+
+static int		  epfd = -1;
+static int64_t		  now;
+static struct ev_timer	**heap;		/* a binary min-heap on when */
+static size_t		  nheap, heapsize;
+
+static void	ev_heap_up(size_t);
+static void	ev_heap_down(size_t);
+static void	ev_heap_place(struct ev_timer *, size_t);
+
+int
+ev_init(void)
+{
+	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		return (-1);
+	ev_now_update();
+	return (0);
+}
+
+int
+ev_add(struct ev_source *src, uint32_t events)
+{
+	struct epoll_event	ev = { .events = events, .data.ptr = src };
+
+	return (epoll_ctl(epfd, EPOLL_CTL_ADD, src->fd, &ev));
+}
+
+int
+ev_mod(struct ev_source *src, uint32_t events)
+{
+	struct epoll_event	ev = { .events = events, .data.ptr = src };
+
+	return (epoll_ctl(epfd, EPOLL_CTL_MOD, src->fd, &ev));
+}
+
+int
+ev_del(struct ev_source *src)
+{
+	return (epoll_ctl(epfd, EPOLL_CTL_DEL, src->fd, NULL));
+}
+
+int64_t
+ev_now(void)
+{
+	return (now);
+}
+
+int64_t
+ev_now_update(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (now);
+}
+
+static void
+ev_heap_place(struct ev_timer *t, size_t i)
+{
+	heap[i] = t;
+	t->slot = i + 1;
+}
+
+static void
+ev_heap_up(size_t i)
+{
+	struct ev_timer	*t = heap[i];
+	size_t		 parent;
+
+	while (i > 0) {
+		parent = (i - 1) / 2;
+		if (heap[parent]->when <= t->when)
+			break;
+		ev_heap_place(heap[parent], i);
+		i = parent;
+	}
+	ev_heap_place(t, i);
+}
+
+static void
+ev_heap_down(size_t i)
+{
+	struct ev_timer	*t = heap[i];
+	size_t		 child;
+
+	for (;;) {
+		child = 2 * i + 1;
+		if (child >= nheap)
+			break;
+		if (child + 1 < nheap && heap[child + 1]->when <
+		    heap[child]->when)
+			child++;
+		if (heap[child]->when >= t->when)
+			break;
+		ev_heap_place(heap[child], i);
+		i = child;
+	}
+	ev_heap_place(t, i);
+}
+
+int
+ev_timer_set(struct ev_timer *t, int64_t ms)
+{
+	struct ev_timer	**n;
+	size_t		  size;
+
+	if (t->slot != 0)
+		ev_timer_stop(t);
+	if (nheap == heapsize) {
+		size = heapsize ? heapsize * 2 : 64;
+		if ((n = reallocarray(heap, size, sizeof(*n))) == NULL)
+			return (-1);
+		heap = n;
+		heapsize = size;
+	}
+	t->when = now + ms;
+	heap[nheap++] = t;
+	ev_heap_up(nheap - 1);
+	return (0);
+}
+
+void
+ev_timer_stop(struct ev_timer *t)
+{
+	size_t	i;
+
+	if (t->slot == 0)
+		return;
+	i = t->slot - 1;
+	t->slot = 0;
+	if (--nheap == i)
+		return;
+	ev_heap_place(heap[nheap], i);
+	ev_heap_up(i);
+	ev_heap_down(heap[i] == NULL ? i : heap[i]->slot - 1);
+}
+
+int
+ev_run_once(void)
+{
+	struct epoll_event	 evs[EV_MAXEVENTS];
+	struct ev_source	*src;
+	struct ev_timer		*t;
+	int64_t			 wait;
+	int			 n, i;
+
+	wait = -1;
+	if (nheap > 0) {
+		wait = heap[0]->when - now;
+		if (wait < 0)
+			wait = 0;
+		if (wait > 60000)
+			wait = 60000;
+	}
+	n = epoll_wait(epfd, evs, EV_MAXEVENTS, (int)wait);
+	ev_now_update();
+	if (n == -1)
+		return (errno == EINTR ? 0 : -1);
+	for (i = 0; i < n; i++) {
+		src = evs[i].data.ptr;
+		/* closed by an earlier callback of this batch */
+		if (src->fd != -1)
+			src->cb(src, evs[i].events);
+	}
+	while (nheap > 0 && heap[0]->when <= now) {
+		t = heap[0];
+		ev_timer_stop(t);
+		t->cb(t);
+	}
+	return (0);
+}
