@@ -190,11 +190,14 @@ conn_read(struct conn *c)
 	size_t			 dlen, off;
 	ssize_t			 n, used;
 
-	for (;;) {
+	for (n = sizeof(inbuf); n == (ssize_t)sizeof(inbuf);) {
+		/* level-triggered: a short read means drained, no EAGAIN call */
 		ev = FCGI_EV_HEADER;
 		n = read(c->src.fd, inbuf, sizeof(inbuf));
-		if (n == -1 && errno == EINTR)
+		if (n == -1 && errno == EINTR) {
+			n = sizeof(inbuf);
 			continue;
+		}
 		if (n == -1 && errno == EAGAIN)
 			break;
 		if (n <= 0) {
@@ -746,15 +749,24 @@ conn_worker_read(struct conn *c)
 	const uint8_t		*data;
 	size_t			 dlen, off, start;
 	ssize_t			 n, used;
+	int			 more;
 
 	if (c->rbuf == NULL && (c->rbuf = malloc(RBUF_SIZE)) == NULL) {
 		conn_worker_failed(c, "out of memory");
 		return;
 	}
-	while (!c->end_seen && w->sock.fd != -1 && c->rlen < RBUF_SIZE) {
+	for (more = 1; more && !c->end_seen && w->sock.fd != -1 &&
+	    c->rlen < RBUF_SIZE;) {
 		n = read(w->sock.fd, c->rbuf + c->rlen, RBUF_SIZE - c->rlen);
-		if (n == -1 && errno == EINTR)
+		/*
+		 * Edge-triggered, but a short read of a stream socket means
+		 * its queue is empty: new bytes bring a new edge.
+		 */
+		more = n == (ssize_t)(RBUF_SIZE - c->rlen);
+		if (n == -1 && errno == EINTR) {
+			more = 1;
 			continue;
+		}
 		if (n == -1 && errno == EAGAIN)
 			break;
 		if (n <= 0) {
@@ -967,7 +979,9 @@ conn_flush(struct conn *c)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && errno == EAGAIN) {
-			ev_mod(&c->src, EPOLLIN | EPOLLOUT | EPOLLRDHUP);
+			if (!c->pollout && ev_mod(&c->src, EPOLLIN | EPOLLOUT |
+			    EPOLLRDHUP) == 0)
+				c->pollout = 1;
 			return;
 		}
 		if (n == -1) {
@@ -981,8 +995,9 @@ conn_flush(struct conn *c)
 		}
 		c->roff += (size_t)n;
 	}
-	if (c->src.fd != -1 && c->rlen > 0 && c->roff == c->rlen)
-		ev_mod(&c->src, EPOLLIN | EPOLLRDHUP);
+	if (c->pollout && c->src.fd != -1 && c->roff == c->rlen &&
+	    ev_mod(&c->src, EPOLLIN | EPOLLRDHUP) == 0)
+		c->pollout = 0;
 	/* keep the half header at the front */
 	memmove(c->rbuf, c->rbuf + c->roff, c->rlen - c->roff);
 	c->rlen -= c->roff;
@@ -1079,10 +1094,8 @@ conn_close(struct conn *c)
 		c->w = NULL;
 	}
 	ev_timer_stop(&c->timer);
-	if (c->src.fd >= 0) {
-		ev_del(&c->src);
-		close(c->src.fd);
-	}
+	if (c->src.fd >= 0)
+		close(c->src.fd);	/* leaves the epoll set by itself */
 	c->src.fd = -1;
 	if (c->spoolfd != -1)
 		close(c->spoolfd);

@@ -130,6 +130,7 @@ struct conn {
 	int			 params_done;
 	int			 client_gone;
 	int			 closed;
+	int			 pollout;	/* EPOLLOUT asked for */
 	uint8_t			 mgmt[64];	/* BEGIN_REQUEST, GET_VALUES */
 	size_t			 mlen;
 	/* the request */
