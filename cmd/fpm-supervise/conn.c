@@ -40,6 +40,7 @@ static int	conn_append(uint8_t **, size_t *, size_t *, const void *,
 static int	conn_body(struct conn *, const uint8_t *, size_t);
 static void	conn_request_ready(struct conn *);
 static void	conn_forward(struct conn *, struct worker *);
+static int	conn_next_stdin(struct conn *);
 static void	conn_worker_write(struct conn *);
 static void	conn_worker_read(struct conn *);
 static void	conn_worker_failed(struct conn *, const char *);
@@ -283,7 +284,9 @@ conn_body(struct conn *c, const uint8_t *data, size_t n)
 		c->spoollen = 0;
 		if (c->bodylen > 0 && conn_body(c, c->body, c->bodylen) == -1)
 			return (-1);
-		c->bodylen = 0;
+		/* streaming: what went to the worker already stays sent */
+		c->spooloff = (off_t)c->bodyoff;
+		c->bodylen = c->bodyoff = 0;
 	}
 	while (n > 0) {
 		w = pwrite(c->spoolfd, data, n, c->spoollen);
@@ -368,14 +371,18 @@ conn_record(struct conn *c, const struct fcgi_header *h, const uint8_t *data,
 			return (0);
 		case FCGI_STDIN:
 			if (!c->in_request || h->request_id != c->reqid ||
-			    c->state != C_READ)
+			    c->body_done)
 				return (0);
 			if (!c->params_done) {
 				log_warnx("[pool %s] closing a connection: "
 				    "STDIN before the end of PARAMS", cf->name);
 				return (-1);
 			}
-			return (conn_body(c, data, len));
+			if (conn_body(c, data, len) == -1)
+				return (-1);
+			if (c->state == C_FORWARD && c->w != NULL)
+				conn_worker_write(c);	/* streaming */
+			return (0);
 		default:
 			return (0);	/* DATA, unknown types: ignored */
 		}
@@ -439,15 +446,23 @@ conn_record(struct conn *c, const struct fcgi_header *h, const uint8_t *data,
 		conn_end(c, c->reqid, FCGI_REQUEST_COMPLETE);
 		return (0);
 	case FCGI_PARAMS:
-		if (c->in_request && h->request_id == c->reqid &&
-		    h->content_length == 0)
-			c->params_done = 1;
+		if (!c->in_request || h->request_id != c->reqid ||
+		    h->content_length != 0 || c->params_done)
+			return (0);
+		c->params_done = 1;
+		/* request.buffering = no: a worker now, the body as it comes */
+		if (!cf->request_buffering && c->state == C_READ)
+			conn_request_ready(c);
 		return (0);
 	case FCGI_STDIN:
-		if (c->in_request && h->request_id == c->reqid &&
-		    h->content_length == 0 && c->state == C_READ &&
-		    c->params_done)
+		if (!c->in_request || h->request_id != c->reqid ||
+		    h->content_length != 0 || !c->params_done || c->body_done)
+			return (0);
+		c->body_done = 1;
+		if (c->state == C_READ)
 			conn_request_ready(c);
+		else if (c->state == C_FORWARD && c->w != NULL)
+			conn_worker_write(c);
 		return (0);
 	default:
 		if (h->type > FCGI_MAXTYPE) {
@@ -590,6 +605,8 @@ conn_forward(struct conn *c, struct worker *w)
 	w->reading = 0;
 	need = 16 + fcgi_stream_size(c->paramslen) + 8 +
 	    fcgi_stream_size(c->bodylen) + 8;
+	if (need < 16 + 65536)
+		need = 16 + 65536;	/* room for a whole STDIN record */
 	if (need > c->wbuf_size) {
 		if ((nb = realloc(c->wbuf, need)) == NULL) {
 			conn_worker_failed(c, "out of memory");
@@ -604,55 +621,84 @@ conn_forward(struct conn *c, struct worker *w)
 		n += fcgi_stream_encode(c->wbuf + n, need - n, FCGI_PARAMS, 1,
 		    c->params, c->paramslen);
 	n += fcgi_record_encode(c->wbuf + n, need - n, FCGI_PARAMS, 1, NULL, 0);
-	if (c->spoolfd == -1) {
+	c->bodyoff = 0;
+	if (c->spoolfd == -1 && c->body_done) {
+		/* the common case: all of it in one write */
 		if (c->bodylen > 0)
 			n += fcgi_stream_encode(c->wbuf + n, need - n,
 			    FCGI_STDIN, 1, c->body, c->bodylen);
 		n += fcgi_record_encode(c->wbuf + n, need - n, FCGI_STDIN, 1,
 		    NULL, 0);
+		c->bodyoff = c->bodylen;
 		c->stdin_sent = 1;
 	}
 	c->wlen = n;
 	conn_worker_write(c);
 }
 
-/* Write what we have for the worker; refill from the spool file. */
+/*
+ * Fill wbuf with the next STDIN record: from the spool file, else from the
+ * memory body, else the empty record once the client's body has ended.
+ * Returns 0, 1 when there is nothing to send yet (streaming), -1 on error.
+ */
+static int
+conn_next_stdin(struct conn *c)
+{
+	size_t	chunk = FCGI_STREAM_CHUNK;
+	ssize_t	n;
+
+	c->woff = c->wlen = 0;
+	if (c->spoolfd != -1 && c->spooloff < c->spoollen) {
+		if ((off_t)chunk > c->spoollen - c->spooloff)
+			chunk = (size_t)(c->spoollen - c->spooloff);
+		do
+			n = pread(c->spoolfd, c->wbuf + 8, chunk, c->spooloff);
+		while (n == -1 && errno == EINTR);
+		if (n <= 0) {
+			log_warn("[pool %s] unable to read the spooled body",
+			    c->pool->cf->name);
+			return (-1);
+		}
+		c->spooloff += n;
+		c->wlen = fcgi_record_encode(c->wbuf, c->wbuf_size, FCGI_STDIN,
+		    1, c->wbuf + 8, (size_t)n);
+		return (0);
+	}
+	if (c->spoolfd == -1 && c->bodyoff < c->bodylen) {
+		if (chunk > c->bodylen - c->bodyoff)
+			chunk = c->bodylen - c->bodyoff;
+		c->wlen = fcgi_record_encode(c->wbuf, c->wbuf_size, FCGI_STDIN,
+		    1, c->body + c->bodyoff, chunk);
+		c->bodyoff += chunk;
+		if (c->bodyoff == c->bodylen && !c->body_done)
+			c->bodylen = c->bodyoff = 0;	/* reuse the memory */
+		return (0);
+	}
+	if (!c->body_done)
+		return (1);
+	c->wlen = fcgi_record_encode(c->wbuf, c->wbuf_size, FCGI_STDIN, 1,
+	    NULL, 0);
+	c->stdin_sent = 1;
+	return (0);
+}
+
+/* Write what we have for the worker, pulling the body as it drains. */
 static void
 conn_worker_write(struct conn *c)
 {
 	struct worker	*w = c->w;
 	ssize_t		 n;
-	size_t		 chunk;
+	int		 r;
 
 	while (w != NULL && w->sock.fd != -1) {
 		if (c->woff == c->wlen) {
 			if (c->stdin_sent)
 				return;
-			c->woff = c->wlen = 0;
-			if (c->spooloff == c->spoollen) {
-				c->wlen = fcgi_record_encode(c->wbuf,
-				    c->wbuf_size, FCGI_STDIN, 1, NULL, 0);
-				c->stdin_sent = 1;
-			} else {
-				chunk = c->wbuf_size - 16;
-				if (chunk > FCGI_MAX_CONTENT - 7)
-					chunk = FCGI_MAX_CONTENT - 7;
-				if ((off_t)chunk > c->spoollen - c->spooloff)
-					chunk = (size_t)(c->spoollen -
-					    c->spooloff);
-				n = pread(c->spoolfd, c->wbuf + 8, chunk,
-				    c->spooloff);
-				if (n <= 0) {
-					log_warn("[pool %s] unable to read "
-					    "the spooled body",
-					    c->pool->cf->name);
-					conn_worker_failed(c, "spool error");
-					return;
-				}
-				c->spooloff += n;
-				c->wlen = fcgi_record_encode(c->wbuf,
-				    c->wbuf_size, FCGI_STDIN, 1, c->wbuf + 8,
-				    (size_t)n);
+			if ((r = conn_next_stdin(c)) == 1)
+				return;
+			if (r == -1) {
+				conn_worker_failed(c, "spool error");
+				return;
 			}
 		}
 		n = write(w->sock.fd, c->wbuf + c->woff, c->wlen - c->woff);
@@ -870,7 +916,9 @@ conn_worker_failed(struct conn *c, const char *why)
 		conn_close(c);
 		return;
 	}
-	if (!consumed && !c->retried && !stopping) {
+	/* a streamed body is partly gone: it cannot be sent again */
+	if (!consumed && !c->retried && !stopping && c->body_done &&
+	    p->cf->request_buffering) {
 		c->retried = 1;
 		log_warnx("[pool %s] child %d: %s before reading \"%s %s\": "
 		    "trying another worker", p->cf->name, pid, why, c->method,
@@ -968,8 +1016,10 @@ conn_flush(struct conn *c)
 {
 	size_t	safe;
 	ssize_t	n;
-	int	fwd;
+	int	fwd, full;
 
+	/* a full buffer stopped conn_worker_read: only then resume it */
+	full = c->rlen == RBUF_SIZE;
 	/* a half header stays behind (see conn_worker_read) */
 	safe = c->rlen - (c->end_seen ? 0 : c->wdec.hlen);
 	if (c->client_gone)
@@ -1004,8 +1054,8 @@ conn_flush(struct conn *c)
 	c->roff = 0;
 	if (c->end_seen && c->rlen == 0 && c->state == C_FORWARD)
 		conn_request_done(c);
-	else if (c->w != NULL && c->w->sock.fd != -1 && c->rlen < RBUF_SIZE &&
-	    !c->end_seen)
+	else if (full && c->w != NULL && c->w->sock.fd != -1 &&
+	    c->rlen < RBUF_SIZE && !c->end_seen)
 		conn_worker_read(c);
 }
 
@@ -1048,6 +1098,9 @@ conn_reset(struct conn *c)
 		c->spoolfd = -1;
 	}
 	c->spoollen = 0;
+	c->spooloff = 0;
+	c->bodyoff = 0;
+	c->body_done = 0;
 	c->end_seen = 0;
 	c->retried = 0;
 	c->method[0] = c->uri[0] = c->script[0] = c->query[0] = '\0';

@@ -140,6 +140,8 @@ struct conn {
 	size_t			 bodylen, bodysize;
 	int			 spoolfd;	/* -1: body in memory */
 	off_t			 spoollen;
+	size_t			 bodyoff;	/* memory body sent so far */
+	int			 body_done;	/* the empty STDIN came */
 	/* to the worker */
 	uint8_t			*wbuf;
 	size_t			 wlen, woff, wbuf_size;

@@ -512,7 +512,10 @@ worker_reap(struct ev_source *src, uint32_t events)
 	    (now.tv_nsec - w->started_rt.tv_nsec) / 1000;
 	pool_exit_reason(why, sizeof(why), &si);
 	expected = w->state == W_RETIRING;
-	log_msg(si.si_code == CLD_EXITED && si.si_status == 0 ?
+	/* a clean exit, or the signal we sent it, is no news */
+	log_msg((si.si_code == CLD_EXITED && si.si_status == 0) ||
+	    (expected && si.si_code == CLD_KILLED &&
+	    (si.si_status == SIGTERM || si.si_status == SIGKILL)) ?
 	    LOG_LVL_NOTICE : LOG_LVL_WARNING,
 	    "[pool %s] child %d %s after %lld.%06lld seconds from start",
 	    p->cf->name, (int)w->pid, why, us / 1000000, us % 1000000);
