@@ -146,7 +146,6 @@ static int	conf_check_uri(struct conf_parser *, struct conf_pool *,
 		    const char *, const char *, const char *);
 static int	conf_is_unix(const char *);
 static int	conf_check_clients(struct conf_parser *, struct conf_pool *);
-static int	conf_is_phpcgi(const char *);
 static void	conf_dump_opts(const struct conf_opt *, const void *, FILE *);
 static void	conf_fmt_time(int64_t, char *, size_t);
 static void	conf_fmt_size(uint64_t, char *, size_t);
@@ -1738,7 +1737,7 @@ conf_is_unix(const char *a)
 }
 
 /* php-cgi, php-cgi8.2, php8.2-cgi...: the basename has "php" and "-cgi". */
-static int
+int
 conf_is_phpcgi(const char *prog)
 {
 	const char	*b;

@@ -227,4 +227,7 @@ char	**conf_pool_argv(const struct conf_pool *pool);
 /* Free an argv from conf_pool_argv(); NULL is allowed. */
 void	conf_argv_free(char **argv);
 
+/* Non-zero when prog (a path or a name) is php-cgi: php-cgi8.2, php8.2-cgi. */
+int	conf_is_phpcgi(const char *prog);
+
 #endif

@@ -58,6 +58,7 @@ static void	conn_client_gone(struct conn *);
 static int	conn_allowed(struct pool *, const struct sockaddr_storage *);
 static void	conn_scan_headers(struct conn *, const uint8_t *, size_t);
 static int	conn_builtin(struct conn *);
+static int	conn_script_allowed(struct conn *);
 static int	conn_param(const struct fcgi_nv *, void *);
 
 /* accept(2) a batch; the rest waits for the next turn, fairly. */
@@ -487,6 +488,8 @@ conn_param(const struct fcgi_nv *nv, void *arg)
 		    sizeof(((struct conn *)0)->uri) },
 		{ "SCRIPT_NAME", offsetof(struct conn, script),
 		    sizeof(((struct conn *)0)->script) },
+		{ "SCRIPT_FILENAME", offsetof(struct conn, filename),
+		    sizeof(((struct conn *)0)->filename) },
 		{ "QUERY_STRING", offsetof(struct conn, query),
 		    sizeof(((struct conn *)0)->query) },
 		{ "REMOTE_USER", offsetof(struct conn, user),
@@ -531,7 +534,7 @@ conn_request_ready(struct conn *c)
 		conn_close(c);
 		return;
 	}
-	if (conn_builtin(c))
+	if (conn_builtin(c) || !conn_script_allowed(c))
 		return;
 	if ((w = pool_idle_worker(p)) != NULL) {
 		conn_forward(c, w);
@@ -1104,6 +1107,7 @@ conn_reset(struct conn *c)
 	c->end_seen = 0;
 	c->retried = 0;
 	c->method[0] = c->uri[0] = c->script[0] = c->query[0] = '\0';
+	c->filename[0] = '\0';
 	c->user[0] = '\0';
 	c->content_length = 0;
 	c->status = 0;
@@ -1183,6 +1187,33 @@ conns_close_idle(void)
 	LIST_FOREACH_SAFE(c, &conns, all, tc)
 		if (c->state == C_KEEP)
 			conn_close(c);
+}
+
+/*
+ * security.limit_extensions, for php-cgi pools as in PHP-FPM (other
+ * programs' scripts need not look like PHP): a SCRIPT_FILENAME with none of
+ * the extensions gets a 403.  Answers it and returns 0 when refused.
+ */
+static int
+conn_script_allowed(struct conn *c)
+{
+	struct conf_pool	*cf = c->pool->cf;
+	char			**e;
+	size_t			  flen, elen;
+
+	if (!c->pool->php || cf->limit_extensions == NULL ||
+	    cf->limit_extensions[0] == NULL || c->filename[0] == '\0')
+		return (1);
+	flen = strlen(c->filename);
+	for (e = cf->limit_extensions; *e != NULL; e++) {
+		elen = strlen(*e);
+		if (flen >= elen && strcmp(c->filename + flen - elen, *e) == 0)
+			return (1);
+	}
+	log_warnx("[pool %s] access to the script '%s' has been denied (see "
+	    "security.limit_extensions)", cf->name, c->filename);
+	conn_respond(c, 403, "Forbidden", "text/html", "Access denied.\n");
+	return (0);
 }
 
 /*

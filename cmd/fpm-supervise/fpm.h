@@ -79,6 +79,7 @@ struct listener {
 
 struct pool {
 	struct conf_pool	*cf;
+	int			 php;		/* the workers are php-cgi */
 	struct listener		 lst;
 	TAILQ_HEAD(, worker)	 workers;
 	LIST_HEAD(, worker)	 idle;
@@ -162,6 +163,7 @@ struct conn {
 	char			 method[16];
 	char			 uri[256];
 	char			 script[256];
+	char			 filename[512];	/* SCRIPT_FILENAME */
 	char			 query[256];
 	char			 user[64];
 	unsigned long long	 content_length;

@@ -97,6 +97,7 @@ static void	on_signal(struct ev_source *, uint32_t);
 static void	on_stop_timeout(struct ev_timer *);
 static void	stop(int);
 static void	cleanup_runtime_dir(void);
+static void	warn_unimplemented(const struct conf *);
 
 static void
 handle(poptContext pc, int c)
@@ -275,7 +276,6 @@ static void
 on_signal(struct ev_source *src, uint32_t events)
 {
 	struct signalfd_siginfo	si;
-	size_t			i;
 
 	(void)events;
 	while (read(src->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
@@ -302,12 +302,52 @@ on_signal(struct ev_source *src, uint32_t events)
 			    sigabbrev_np((int)si.ssi_signo));
 			break;
 		default:
-			for (i = 0; i < sizeof(signals) / sizeof(signals[0]);
-			    i++)
-				;
 			break;
 		}
 	}
+}
+
+/*
+ * Directives that parse but that this fpm-supervise does not act on yet:
+ * said once at start (and by -t), so nobody relies on them unknowingly.
+ */
+static void
+warn_unimplemented(const struct conf *c)
+{
+	const struct conf_pool	*p;
+	size_t			 i;
+
+#define UNIMPL(cond, pool, what) do {					\
+	if (cond)							\
+		log_warnx("%s%s%s'%s' is not implemented yet: ignored",	\
+		    pool ? "[pool " : "", pool ? pool : "",		\
+		    pool ? "] " : "", what);				\
+} while (0)
+	UNIMPL(c->global.emergency_restart_threshold > 0, NULL,
+	    "emergency_restart_threshold");
+	UNIMPL(c->global.process_max > 0, NULL, "process.max");
+	UNIMPL(c->global.control != NULL, NULL, "control");
+	for (i = 0; i < c->npools; i++) {
+		p = &c->pools[i];
+		UNIMPL(p->access_log != NULL, p->name, "access.log");
+		UNIMPL(p->slowlog != NULL, p->name, "slowlog");
+		UNIMPL(p->request_slowlog_timeout_ms > 0, p->name,
+		    "request_slowlog_timeout");
+		UNIMPL(p->request_terminate_timeout_ms > 0, p->name,
+		    "request_terminate_timeout");
+		UNIMPL(p->max_memory > 0, p->name, "pm.max_memory");
+		UNIMPL(p->status_listen != NULL, p->name, "pm.status_listen");
+		if (p->pm == CONF_PM_DYNAMIC)
+			log_warnx("[pool %s] pm = dynamic does not scale yet: "
+			    "running pm.start_servers (%d) workers", p->name,
+			    p->start_servers);
+		if (p->pm == CONF_PM_ONDEMAND)
+			log_warnx("[pool %s] pm = ondemand starts "
+			    "pm.max_children (%d) workers at the first request "
+			    "and does not retire idle ones yet", p->name,
+			    p->max_children);
+	}
+#undef UNIMPL
 }
 
 static void
@@ -338,6 +378,7 @@ main(int argc, char *argv[])
 		log_verbose(opts_verbose + 1);
 
 	load_config(&fpmconf);
+	warn_unimplemented(&fpmconf);
 	if (opt_test) {
 		if (opt_test > 1)
 			conf_dump(&fpmconf, stderr);
@@ -401,6 +442,20 @@ main(int argc, char *argv[])
 		    fpmconf.global.rlimit_files };
 		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
 			log_warn("unable to set rlimit_files");
+	}
+	if (fpmconf.global.rlimit_core_set) {
+		struct rlimit rl = { fpmconf.global.rlimit_core,
+		    fpmconf.global.rlimit_core };
+		if (setrlimit(RLIMIT_CORE, &rl) == -1)
+			log_warn("unable to set rlimit_core");
+	}
+	if (fpmconf.global.priority_set) {
+		if (geteuid() != 0)
+			log_info("'process.priority' directive is ignored "
+			    "when FPM is not running as root");
+		else if (setpriority(PRIO_PROCESS, 0,
+		    fpmconf.global.priority) == -1)
+			log_warn("unable to set process.priority");
 	}
 	sock_inherit_init();
 	npools = fpmconf.npools;

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sys/acl.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +38,7 @@ static void	worker_free(struct worker *);
 static void	pool_respawn_timeout(struct ev_timer *);
 static int	pool_wanted(const struct pool *);
 static void	pool_exit_reason(char *, size_t, const siginfo_t *);
+static void	pool_acl(struct conf_pool *, const char *);
 
 /*
  * The worker environment: PHP-FPM's clear_env and env[], plus what php-cgi
@@ -137,6 +139,7 @@ pool_setup(struct pool *p, struct conf_pool *c, int allow_root)
 	if ((p->argv = conf_pool_argv(c)) == NULL)
 		fatal("[pool %s] conf_pool_argv", c->name);
 	p->spawn.argv = p->argv;
+	p->php = conf_is_phpcgi(p->argv[0]);
 	if (pool_env(p) == -1)
 		fatal("[pool %s] unable to build the environment", c->name);
 	p->spawn.envp = p->envp;
@@ -144,7 +147,17 @@ pool_setup(struct pool *p, struct conf_pool *c, int allow_root)
 	if (sock_parse(c->listen, &addr) == -1)
 		fatalx_code(FPM_EXIT_USAGE, "[pool %s] invalid listen address "
 		    "'%s'", c->name, c->listen);
-	if (addr.ss.ss_family == AF_UNIX) {
+	if (addr.ss.ss_family == AF_UNIX && (c->listen_acl_users != NULL ||
+	    c->listen_acl_groups != NULL)) {
+		/* as PHP-FPM: with ACLs, owner and group stay ours */
+		perm.mode = (int)c->listen_mode;
+		if (c->listen_owner != NULL)
+			log_warnx("[pool %s] ACL set, listen.owner = '%s' is "
+			    "ignored", c->name, c->listen_owner);
+		if (c->listen_group != NULL)
+			log_warnx("[pool %s] ACL set, listen.group = '%s' is "
+			    "ignored", c->name, c->listen_group);
+	} else if (addr.ss.ss_family == AF_UNIX) {
 		perm.mode = (int)c->listen_mode;
 		if (c->listen_owner != NULL) {
 			if ((pw = getpwnam(c->listen_owner)) == NULL)
@@ -171,6 +184,9 @@ pool_setup(struct pool *p, struct conf_pool *c, int allow_root)
 		fatal("[pool %s] unable to bind listening socket for address "
 		    "'%s'", c->name, addr.key);
 	}
+	if (addr.ss.ss_family == AF_UNIX && (c->listen_acl_users != NULL ||
+	    c->listen_acl_groups != NULL))
+		pool_acl(c, addr.key);
 	p->lst.src.fd = fd;
 	p->lst.src.cb = conn_accept;
 	p->lst.pool = p;
@@ -178,6 +194,51 @@ pool_setup(struct pool *p, struct conf_pool *c, int allow_root)
 	if (ev_add(&p->lst.src, EPOLLIN) == -1)
 		fatal("epoll_ctl");
 	return (0);
+}
+
+/*
+ * listen.acl_users / listen.acl_groups: a POSIX ACL giving each named user
+ * and group read and write on the socket, on top of listen.mode.
+ */
+static void
+pool_acl(struct conf_pool *c, const char *path)
+{
+	const char	*lists[2] = { c->listen_acl_users, c->listen_acl_groups };
+	const char	*kind[2] = { "user", "group" };
+	char		 text[4096], *list, *name, *save;
+	unsigned int	 m = c->listen_mode;
+	acl_t		 acl;
+	size_t		 len;
+	int		 i;
+
+	len = (size_t)snprintf(text, sizeof(text),
+	    "user::%c%c-,group::%c%c-,other::%c%c-,mask::rw-",
+	    m & 0400 ? 'r' : '-', m & 0200 ? 'w' : '-',
+	    m & 040 ? 'r' : '-', m & 020 ? 'w' : '-',
+	    m & 04 ? 'r' : '-', m & 02 ? 'w' : '-');
+	for (i = 0; i < 2; i++) {
+		if (lists[i] == NULL)
+			continue;
+		if ((list = strdup(lists[i])) == NULL)
+			fatal("strdup");
+		for (name = strtok_r(list, ", \t", &save); name != NULL;
+		    name = strtok_r(NULL, ", \t", &save)) {
+			len += (size_t)snprintf(text + len, sizeof(text) - len,
+			    ",%s:%s:rw-", kind[i], name);
+			if (len >= sizeof(text))
+				fatalx_code(FPM_EXIT_USAGE, "[pool %s] "
+				    "listen.acl_%ss: too long", c->name,
+				    kind[i]);
+		}
+		free(list);
+	}
+	if ((acl = acl_from_text(text)) == NULL)
+		fatalx_code(FPM_EXIT_USAGE, "[pool %s] listen.acl_users/"
+		    "acl_groups: unknown user or group in '%s'", c->name,
+		    text);
+	if (acl_set_file(path, ACL_TYPE_ACCESS, acl) == -1)
+		fatal("[pool %s] unable to set the ACL of %s", c->name, path);
+	acl_free(acl);
 }
 
 void
