@@ -258,7 +258,9 @@ log_emit(char *buf, size_t len, enum log_level level)
 {
 	if (len > L.limit) {
 		len = L.limit;
-		memcpy(buf + len - 3, "...", 3);
+		/* a limit under 3 has no room for the dots */
+		if (len >= 3)
+			memcpy(buf + len - 3, "...", 3);
 	}
 	if (L.target == LOG_TO_SYSLOG) {
 		syslog(levels[level].prio, "%.*s", (int)len, buf);

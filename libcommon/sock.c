@@ -142,7 +142,8 @@ sock_parse(const char *spec, struct sock_addr *a)
 
 /*
  * Like spawn-fcgi: refuse a path where a live socket answers, remove a stale
- * one.  Anything that is not a socket is left for bind(2) to refuse.
+ * one.  Anything that is not a socket is refused with EEXIST and left alone:
+ * bind(2) would say EADDRINUSE, which callers report as a live listener.
  */
 static int
 sock_unix_prepare(const struct sockaddr_un *sun)
@@ -152,8 +153,10 @@ sock_unix_prepare(const struct sockaddr_un *sun)
 
 	if (lstat(sun->sun_path, &st) == -1)
 		return (errno == ENOENT ? 0 : -1);
-	if (!S_ISSOCK(st.st_mode))
-		return (0);
+	if (!S_ISSOCK(st.st_mode)) {
+		errno = EEXIST;
+		return (-1);
+	}
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return (-1);
 	r = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));

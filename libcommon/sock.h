@@ -32,8 +32,9 @@ int	sock_parse(const char *spec, struct sock_addr *addr);
 /*
  * Create a listening socket (non-blocking, close-on-exec) with backlog (-1:
  * the kernel's maximum).  A unix path where a live socket answers fails with
- * EADDRINUSE; a stale socket file is removed first.  perm applies to unix
- * sockets (NULL: none).  Returns the fd, or -1 with errno set.
+ * EADDRINUSE, anything else that is not a socket with EEXIST; a stale socket
+ * file is removed first.  perm applies to unix sockets (NULL: none).  Returns
+ * the fd, or -1 with errno set.
  */
 int	sock_listen(const struct sock_addr *addr, int backlog,
 	    const struct sock_perm *perm);

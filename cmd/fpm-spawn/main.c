@@ -284,15 +284,18 @@ main(int argc, char *argv[])
 		envset = n;
 		envset[nenvset++] = chbuf;
 	}
+	/*
+	 * The socket first: sock_inherit_init() unsets LISTEN_FDS, LISTEN_PID
+	 * and FPM_SOCKETS, which must not reach the program with stale fds.
+	 */
+	fd = open_socket();
+	s.sock = fd;
 	if ((env = spawn_env(opt_clearenv, envset, nenvset)) == NULL)
 		fatal("unable to build the environment");
 	s.envp = env;
 
-	fd = open_socket();
-	s.sock = fd;
-
 	if (opt_nofork) {
-		poptFreeContext(pc);
+		/* s.argv lives in pc: keep it, exec replaces us anyway */
 		spawn_exec(&s, -1);
 		/* NOTREACHED */
 	}

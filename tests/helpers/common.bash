@@ -43,10 +43,10 @@ kill_tracked() {
 		kill -TERM "$p" 2>/dev/null || true
 	done
 	for p in "${TEST_PIDS[@]}"; do
-		# a child of ours is reaped by wait; anything else is polled
-		wait "$p" 2>/dev/null ||
-			wait_for 5 eval "! kill -0 $p" ||
-			kill -KILL "$p" 2>/dev/null || true
+		# poll first: wait(1) would block on a child ignoring SIGTERM,
+		# and orphans stay zombies here (PID 1 does not reap them)
+		wait_for 5 pid_gone "$p" || kill -KILL "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
 	done
 	TEST_PIDS=()
 }
