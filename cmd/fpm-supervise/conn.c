@@ -6,7 +6,9 @@
  */
 
 #include <sys/types.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <linux/sockios.h>
 #include <sys/stat.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -724,6 +726,7 @@ conn_worker_event(struct worker *w, uint32_t events)
 	struct conn	*c = w->conn;
 	ssize_t		 n;
 	uint8_t		 junk[512];
+	int		 unread;
 
 	if (c == NULL) {
 		/* idle: only EOF (the worker closed its side) is expected */
@@ -739,10 +742,23 @@ conn_worker_event(struct worker *w, uint32_t events)
 		worker_disconnect(w);
 		return;
 	}
-	/* an edge of write space without a hang-up: it read our bytes */
+	/*
+	 * Did the worker read any of the request?  On an edge-triggered
+	 * socket a wakeup without a hang-up comes from the worker freeing
+	 * write space, so yes; except for the first report after connect(2),
+	 * which only says "writable": there the kernel's count of our unread
+	 * bytes (SIOCOUTQ) tells.  Only a request nobody read is retried.
+	 */
 	if ((events & EPOLLOUT) && !(events & (EPOLLHUP | EPOLLRDHUP |
-	    EPOLLERR)) && c->woff > 0)
-		w->reading = 1;
+	    EPOLLERR)) && !w->reading && c->woff > 0) {
+		if (!w->fresh)
+			w->reading = 1;
+		else if (ioctl(w->sock.fd, SIOCOUTQ, &unread) == 0 &&
+		    unread == 0)
+			w->reading = 1;
+	}
+	if (events & EPOLLOUT)
+		w->fresh = 0;
 	if (events & EPOLLOUT)
 		conn_worker_write(c);
 	if (c->w == w && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP |
@@ -1120,6 +1136,7 @@ conn_client_gone(struct conn *c)
 	if (c->state == C_QUEUED) {
 		TAILQ_REMOVE(&c->pool->queue, c, qentry);
 		c->pool->nqueue--;
+		c->state = C_READ;	/* out of the queue: conn_close below */
 		log_info("[pool %s] client went away while \"%s %s\" was "
 		    "queued", c->pool->cf->name, c->method, c->uri);
 	}

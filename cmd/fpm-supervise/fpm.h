@@ -66,7 +66,9 @@ struct worker {
 	unsigned long		 requests;
 	unsigned long		 max_requests;	/* with jitter; 0: never */
 	int64_t			 last_used;
-	int			 reading;	/* EPOLLOUT seen: request consumed */
+	int			 reading;	/* it read some of the request */
+	int			 fresh;		/* connected, no EPOLLOUT yet */
+	int			 signaled;	/* the signal we sent it, or 0 */
 	TAILQ_ENTRY(worker)	 entry;		/* pool->workers */
 	LIST_ENTRY(worker)	 idle;		/* pool->idle, LIFO */
 };

@@ -66,11 +66,11 @@ output_line(struct outpipe *o, const char *s, size_t len, int closed)
 	char		 vis[4 * sizeof(o->buf) + 1];
 
 	if (!w->pool->cf->decorate_workers_output) {
-		(void)strvisx(vis, s, len, VIS_SAFE | VIS_OCTAL);
+		(void)strvisx(vis, s, len, VIS_CSTYLE | VIS_OCTAL | VIS_TAB);
 		log_raw(LOG_LVL_WARNING, vis, strlen(vis));
 		return;
 	}
-	(void)strvisx(vis, s, len, VIS_SAFE | VIS_OCTAL | VIS_DQ);
+	(void)strvisx(vis, s, len, VIS_CSTYLE | VIS_OCTAL | VIS_TAB | VIS_DQ);
 	log_msg(LOG_LVL_WARNING, "[pool %s] child %d said into %s: \"%s\"%s",
 	    w->pool->cf->name, (int)w->pid, o->name, vis,
 	    closed ? ", pipe is closed" : "");

@@ -431,6 +431,7 @@ worker_connect(struct worker *w)
 	w->sock.fd = fd;
 	w->sock.cb = worker_sock_event;
 	w->reading = 0;
+	w->fresh = 1;
 	/* edge-triggered: EPOLLOUT then tells us the worker read our bytes */
 	if (ev_add(&w->sock, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) == -1) {
 		close(fd);
@@ -503,6 +504,7 @@ worker_retire(struct worker *w, int sig)
 	if (w->conn != NULL)
 		return;
 	worker_disconnect(w);
+	w->signaled = sig;
 	if (syscall(SYS_pidfd_send_signal, w->pidsrc.fd, sig, NULL, 0) == -1 &&
 	    errno != ESRCH)
 		log_warn("[pool %s] unable to signal child %d", p->cf->name,
@@ -523,6 +525,7 @@ worker_kill_timeout(struct ev_timer *t)
 	log_warnx("[pool %s] child %d still alive after the grace time, "
 	    "sending SIGKILL", w->pool->cf->name, (int)w->pid);
 	w->killed = 1;
+	w->signaled = SIGKILL;
 	syscall(SYS_pidfd_send_signal, w->pidsrc.fd, SIGKILL, NULL, 0);
 }
 
@@ -575,8 +578,7 @@ worker_reap(struct ev_source *src, uint32_t events)
 	expected = w->state == W_RETIRING;
 	/* a clean exit, or the signal we sent it, is no news */
 	log_msg((si.si_code == CLD_EXITED && si.si_status == 0) ||
-	    (expected && si.si_code == CLD_KILLED &&
-	    (si.si_status == SIGTERM || si.si_status == SIGKILL)) ?
+	    (si.si_code == CLD_KILLED && si.si_status == w->signaled) ?
 	    LOG_LVL_NOTICE : LOG_LVL_WARNING,
 	    "[pool %s] child %d %s after %lld.%06lld seconds from start",
 	    p->cf->name, (int)w->pid, why, us / 1000000, us % 1000000);
