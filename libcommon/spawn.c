@@ -29,6 +29,7 @@ static void	spawn_fail(int, const char *, const char *)
 		    __attribute__((noreturn));
 static int	spawn_fds(const struct spawn *, int *);
 static int	spawn_rlimit(int, uint64_t);
+static void	spawn_sig_default(int);
 
 void
 spawn_init(struct spawn *s)
@@ -179,6 +180,26 @@ spawn_fail(int errfd, const char *step, const char *what)
 	_exit(code);
 }
 
+/*
+ * glibc keeps signals 32 and 33 for itself and refuses to touch them, but
+ * an ignored one survives exec (make(1) ignores them, for one): reset it
+ * with the system call.  SIGKILL and SIGSTOP fail here too, harmlessly.
+ */
+static void
+spawn_sig_default(int sig)
+{
+	struct {
+		void		(*handler)(int);
+		unsigned long	  flags;
+		void		(*restorer)(void);
+		unsigned long	  mask;
+	} ksa;
+
+	memset(&ksa, 0, sizeof(ksa));
+	ksa.handler = SIG_DFL;
+	(void)syscall(SYS_rt_sigaction, sig, &ksa, NULL, sizeof(ksa.mask));
+}
+
 static int
 spawn_rlimit(int resource, uint64_t value)
 {
@@ -253,7 +274,8 @@ spawn_exec(const struct spawn *s, int errfd)
 		spawn_fail(errfd, "set up file descriptors", NULL);
 	/* both survive exec: a blocked or ignored signal stays so */
 	for (sig = 1; sig < NSIG; sig++)
-		(void)signal(sig, SIG_DFL);
+		if (signal(sig, SIG_DFL) == SIG_ERR && errno == EINVAL)
+			spawn_sig_default(sig);
 	sigemptyset(&none);
 	if (sigprocmask(SIG_SETMASK, &none, NULL) == -1)
 		spawn_fail(errfd, "reset the signal mask", NULL);
