@@ -109,6 +109,7 @@ conn_accept(struct ev_source *src, uint32_t events)
 			continue;
 		}
 		LIST_INSERT_HEAD(&conns, c, all);
+		l->pool->nconns++;
 		ev_timer_set(&c->timer, READ_TIMEOUT_MS);
 	}
 }
@@ -542,7 +543,7 @@ conn_request_ready(struct conn *c)
 		conn_forward(c, w);
 		return;
 	}
-	if (p->nqueue >= p->cf->queue_max_length || stopping) {
+	if (p->nqueue >= p->cf->queue_max_length || stopping || p->draining) {
 		p->queue_full++;
 		log_warnx("[pool %s] no idle worker and the queue is full (%d): "
 		    "answering 503 to \"%s %s\"", p->cf->name, p->nqueue,
@@ -558,7 +559,7 @@ conn_request_ready(struct conn *c)
 		p->max_queue = (unsigned long)p->nqueue;
 	if (p->cf->queue_timeout_ms > 0)
 		ev_timer_set(&c->timer, p->cf->queue_timeout_ms);
-	pool_maintain(p);
+	pm_maintain(p);
 }
 
 /* Idle workers take queued requests, oldest first. */
@@ -835,6 +836,12 @@ conn_worker_read(struct conn *c)
 		if (n == -1 && errno == EAGAIN)
 			break;
 		if (n <= 0) {
+			/*
+			 * EOF, not ECONNRESET: it accepted and read all we
+			 * sent before closing (unix(7) resets otherwise).
+			 */
+			if (n == 0)
+				w->reading = 1;
 			worker_disconnect(w);
 			break;
 		}
@@ -1175,6 +1182,8 @@ conn_close(struct conn *c)
 		close(c->spoolfd);
 	c->spoolfd = -1;
 	LIST_REMOVE(c, all);
+	c->pool->nconns--;
+	pool_gc(c->pool);
 	free(c->params);
 	free(c->body);
 	free(c->wbuf);
@@ -1195,14 +1204,14 @@ conns_active(void)
 	return (n);
 }
 
-/* Graceful stop: idle kept-alive connections go now. */
+/* Graceful stop (of p, or of all when NULL): idle kept-alive ones go now. */
 void
-conns_close_idle(void)
+conns_close_idle(struct pool *p)
 {
 	struct conn	*c, *tc;
 
 	LIST_FOREACH_SAFE(c, &conns, all, tc)
-		if (c->state == C_KEEP)
+		if (c->state == C_KEEP && (p == NULL || c->pool == p))
 			conn_close(c);
 }
 

@@ -7,6 +7,7 @@
 #include <sys/epoll.h>
 #include <sys/queue.h>
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -70,7 +71,7 @@ struct worker {
 	int			 fresh;		/* connected, no EPOLLOUT yet */
 	int			 signaled;	/* the signal we sent it, or 0 */
 	TAILQ_ENTRY(worker)	 entry;		/* pool->workers */
-	LIST_ENTRY(worker)	 idle;		/* pool->idle, LIFO */
+	TAILQ_ENTRY(worker)	 idle;		/* pool->idle: MRU first */
 };
 
 struct listener {
@@ -84,7 +85,7 @@ struct pool {
 	int			 php;		/* the workers are php-cgi */
 	struct listener		 lst;
 	TAILQ_HEAD(, worker)	 workers;
-	LIST_HEAD(, worker)	 idle;
+	TAILQ_HEAD(idlehead, worker) idle;
 	TAILQ_HEAD(, conn)	 queue;
 	int			 nworkers;	/* alive, retiring included */
 	int			 nretiring;
@@ -97,6 +98,21 @@ struct pool {
 	/* crash-loop brake */
 	int			 fails;		/* quick deaths in a row */
 	struct ev_timer		 respawn_timer;
+	/* process manager (pm.c) */
+	struct ev_timer		 pm_timer;	/* rate window, trim, idle */
+	int			 started;	/* initial spawn done */
+	int			 reached;	/* at pm.max_children now */
+	int64_t			 last_reached_warning;
+	int			 spawn_rate;	/* dynamic: per window */
+	int			 spawned;	/* in this window */
+	int			 short_window;	/* wanted more than the rate */
+	int64_t			 window_end;
+	int			 trim_due;
+	int64_t			 last_trim;
+	/* reload */
+	int			 draining;	/* removed: goes when empty */
+	int			 nconns;	/* front connections on it */
+	struct confref		*owner;		/* the conf cf lives in */
 	/* counters for status */
 	time_t			 start_time;
 	int64_t			 start_mono;
@@ -178,19 +194,35 @@ struct conn {
 	LIST_ENTRY(conn)	 all;
 };
 
+/* A configuration shared by the pools made from it (reload). */
+struct confref {
+	struct conf	c;
+	int		refs;
+};
+
 /* main.c */
-extern struct pool	*pools;
+extern struct pool	**pools;
 extern size_t		 npools;
-extern struct conf	 fpmconf;
+extern struct conf	 fpmconf;	/* the [global] in force */
 extern char		 runtime_dir[];
 extern int		 stopping;	/* 0, 1 graceful, 2 fast */
 /* Free p after this loop turn (see libcommon/ev.h). */
 void	defer_free(void *p);
+void	conf_release(struct confref *);
 
 /* pool.c */
-int	pool_setup(struct pool *, struct conf_pool *, int allow_root);
-void	pool_start(struct pool *);
-void	pool_maintain(struct pool *);
+struct pool *pool_new(struct conf_pool *, int allow_root, char *, size_t);
+struct pool *pool_alloc(void);
+void	pool_listen_start(struct pool *);
+int	pool_template(struct pool *, struct conf_pool *, int allow_root,
+	    char *, size_t);
+void	pool_template_free(struct pool *);
+int	pool_listen(struct pool *, char *, size_t);
+void	pool_drain(struct pool *, int graceful);
+void	pool_restart(struct pool *);
+void	pool_gc(struct pool *);
+void	pool_brake(struct pool *, const char *);
+int	worker_spawn(struct pool *);
 struct worker *pool_idle_worker(struct pool *);
 void	worker_done(struct worker *);
 void	worker_lost(struct worker *);
@@ -208,7 +240,13 @@ void	conn_worker_event(struct worker *, uint32_t);
 void	conn_worker_died(struct conn *);
 void	conns_reap(void);
 int	conns_active(void);
-void	conns_close_idle(void);
+void	conns_close_idle(struct pool *);
+
+/* pm.c */
+void	pm_maintain(struct pool *);
+void	pm_timeout(struct ev_timer *);
+int	pm_over_memory(struct worker *);
+void	pm_worker_died(struct pool *, const siginfo_t *);
 
 /* output.c */
 void	output_setup(struct worker *, int *outfd, int *errfd);

@@ -36,9 +36,10 @@ struct embed {
 };
 extern const struct embed embed_conf[];
 
-struct pool	*pools;
-size_t		 npools;
-struct conf	 fpmconf;
+struct pool	**pools;
+size_t		  npools;
+struct conf	  fpmconf;
+static struct confref *current;	/* the configuration in force */
 char		 runtime_dir[64];
 int		 stopping;
 
@@ -89,7 +90,9 @@ static size_t		  ngraveyard, graveyardsize;
 static int		  nsigquit;
 
 static void	handle(poptContext, int);
-static void	load_config(struct conf *);
+static int	conf_read(struct conf *, char *, size_t);
+static void	pool_own(struct pool *, struct confref *);
+static void	reload(void);
 static char	*embedded_config(char *, size_t);
 static void	setup_log(void);
 static void	daemonize(void);
@@ -153,11 +156,17 @@ embedded_config(char *dir, size_t size)
 	return (strdup(path));
 }
 
-static void
-load_config(struct conf *c)
+/*
+ * Read the configuration: -y, else the installed one, else the built-in
+ * conf.d/.  Returns 0, or -1 with the reason in err (errno EINVAL for a
+ * configuration error).
+ */
+static int
+conf_read(struct conf *c, char *err, size_t errsize)
 {
-	char	 err[1024], dir[64] = "", path[PATH_MAX], *file;
+	char	 dir[64] = "", path[PATH_MAX], *file;
 	size_t	 i;
+	int	 r, saved;
 
 	if (opt_config != NULL)
 		file = strdup(opt_config);
@@ -173,11 +182,8 @@ load_config(struct conf *c)
 	}
 	if (file == NULL)
 		fatal("strdup");
-	if (conf_load(c, file, opt_prefix, err, sizeof(err)) == -1) {
-		log_errorx("%s", err);
-		fatalx_code(errno == EINVAL ? FPM_EXIT_USAGE : FPM_EXIT_TEMP,
-		    "FPM initialization failed");
-	}
+	r = conf_load(c, file, opt_prefix, err, errsize);
+	saved = errno;
 	if (dir[0] != '\0') {
 		for (i = 0; embed_conf[i].name != NULL; i++) {
 			snprintf(path, sizeof(path), "%s/%s", dir,
@@ -188,9 +194,194 @@ load_config(struct conf *c)
 		rmdir(path);
 		rmdir(dir);
 	}
-	for (i = 0; i < c->nwarnings; i++)
-		log_warnx("%s", c->warnings[i]);
 	free(file);
+	if (r == 0)
+		for (i = 0; i < c->nwarnings; i++)
+			log_warnx("%s", c->warnings[i]);
+	errno = saved;
+	return (r);
+}
+
+void
+conf_release(struct confref *r)
+{
+	if (r == NULL || --r->refs > 0)
+		return;
+	conf_free(&r->c);
+	free(r);
+}
+
+/* p now lives in r's configuration. */
+static void
+pool_own(struct pool *p, struct confref *r)
+{
+	r->refs++;
+	conf_release(p->owner);
+	p->owner = r;
+}
+
+/*
+ * Reload: read and check the new configuration entirely first, so that a
+ * bad one changes nothing (PHP-FPM exits there).  Then, per pool: the same
+ * name keeps its workers when conf_pool_equal() says they would start the
+ * same, else it gets a rolling restart (old workers finish, new ones take
+ * the new requests); an unchanged listen address keeps its socket, even
+ * across pools; pools gone drain and go; new ones start.
+ */
+static void
+reload(void)
+{
+	struct plan {
+		struct conf_pool	*c;
+		struct pool		*old;	/* same name, or NULL */
+		struct pool		*donor;	/* has the listener, or NULL */
+		struct pool		 tmp;	/* new template, new listener */
+	}			*plan;
+	struct confref		*n;
+	struct pool		*p, **np;
+	char			 err[1024];
+	size_t			 i, k, kept = 0, restarted = 0, added = 0;
+	size_t			 removed = 0;
+	int			 restart;
+
+	if (stopping)
+		return;
+	log_info("Reloading in progress ...");
+	if ((n = calloc(1, sizeof(*n))) == NULL) {
+		log_error("reload failed");
+		return;
+	}
+	if (conf_read(&n->c, err, sizeof(err)) == -1) {
+		log_errorx("reload failed, keeping the current configuration: "
+		    "%s", err);
+		free(n);
+		return;
+	}
+	warn_unimplemented(&n->c);
+	if ((plan = calloc(n->c.npools, sizeof(*plan))) == NULL ||
+	    (np = calloc(npools + n->c.npools, sizeof(*np))) == NULL) {
+		log_error("reload failed");
+		free(plan);
+		conf_free(&n->c);
+		free(n);
+		return;
+	}
+	/* 1: everything that can fail, into plan[]; nothing live changes */
+	for (i = 0; i < n->c.npools; i++) {
+		plan[i].c = &n->c.pools[i];
+		plan[i].tmp.lst.src.fd = -1;
+		for (k = 0; k < npools; k++) {
+			if (pools[k]->draining)
+				continue;
+			if (strcmp(pools[k]->cf->name, plan[i].c->name) == 0)
+				plan[i].old = pools[k];
+			if (pools[k]->lst.src.fd != -1 &&
+			    strcmp(pools[k]->cf->listen, plan[i].c->listen) == 0)
+				plan[i].donor = pools[k];
+		}
+		if (pool_template(&plan[i].tmp, plan[i].c, opt_root, err,
+		    sizeof(err)) == -1 || (plan[i].donor == NULL &&
+		    pool_listen(&plan[i].tmp, err, sizeof(err)) == -1))
+			break;
+	}
+	if (i < n->c.npools) {
+		log_errorx("reload failed, keeping the current configuration: "
+		    "%s", err);
+		for (k = 0; k <= i && k < n->c.npools; k++) {
+			pool_template_free(&plan[k].tmp);
+			if (plan[k].tmp.lst.src.fd != -1) {
+				close(plan[k].tmp.lst.src.fd);
+				if (plan[k].tmp.lst.key[0] == '/')
+					unlink(plan[k].tmp.lst.key);
+			}
+		}
+		free(plan);
+		free(np);
+		conf_free(&n->c);
+		free(n);
+		return;
+	}
+
+	/* 2: commit */
+	n->refs = 1;		/* ours, as the configuration in force */
+	for (i = 0; i < n->c.npools; i++) {
+		restart = 0;
+		if ((p = plan[i].old) == NULL) {
+			if ((p = pool_alloc()) == NULL)
+				fatal("calloc");
+			added++;
+		} else if (conf_pool_equal(p->cf, plan[i].c))
+			kept++;
+		else {
+			restart = 1;
+			restarted++;
+		}
+		/* the template: swapped in whole */
+		pool_template_free(p);
+		p->cf = plan[i].c;
+		p->spawn = plan[i].tmp.spawn;
+		p->argv = plan[i].tmp.argv;
+		p->envp = plan[i].tmp.envp;
+		p->php = plan[i].tmp.php;
+		pool_own(p, n);
+		/* the listener: kept, taken from another pool, or new */
+		if (plan[i].donor != p) {
+			if (p->lst.src.fd != -1 && (plan[i].donor == NULL ||
+			    strcmp(p->lst.key, plan[i].donor->lst.key) != 0))
+				pool_close_listener(p);
+			if (plan[i].donor != NULL) {
+				ev_del(&plan[i].donor->lst.src);
+				p->lst.src.fd = plan[i].donor->lst.src.fd;
+				strlcpy(p->lst.key, plan[i].donor->lst.key,
+				    sizeof(p->lst.key));
+				plan[i].donor->lst.src.fd = -1;
+			} else {
+				p->lst.src.fd = plan[i].tmp.lst.src.fd;
+				strlcpy(p->lst.key, plan[i].tmp.lst.key,
+				    sizeof(p->lst.key));
+			}
+			pool_listen_start(p);
+		}
+		if (restart)
+			pool_restart(p);
+		np[i] = p;
+	}
+	/* pools not in the new configuration drain and go */
+	k = n->c.npools;
+	for (i = 0; i < npools; i++) {
+		size_t	j;
+
+		for (j = 0; j < n->c.npools; j++)
+			if (np[j] == pools[i])
+				break;
+		if (j < n->c.npools)
+			continue;
+		if (!pools[i]->draining) {
+			removed++;
+			pools[i]->draining = 1;
+			conns_close_idle(pools[i]);
+			pool_drain(pools[i], 1);
+		}
+		np[k++] = pools[i];
+	}
+	free(pools);
+	pools = np;
+	npools = k;
+	conf_release(current);
+	current = n;
+	fpmconf = n->c;
+	setup_log();
+	for (i = 0; i < npools; i++) {
+		p = pools[i];
+		if (p->draining) {
+			pool_gc(p);
+			continue;
+		}
+		pm_maintain(p);
+	}
+	log_info("configuration reloaded: %zu pools kept, %zu restarted, "
+	    "%zu added, %zu removed", kept, restarted, added, removed);
+	free(plan);
 }
 
 static void
@@ -252,10 +443,10 @@ stop(int mode)
 		return;
 	stopping = mode;
 	log_info(mode == 1 ? "Finishing ..." : "Terminating ...");
-	conns_close_idle();
+	conns_close_idle(NULL);
 	pools_stop(mode == 1);
 	for (i = 0; i < npools; i++)
-		conn_dispatch_queue(&pools[i]);
+		conn_dispatch_queue(pools[i]);
 	if (mode == 1 && fpmconf.global.process_control_timeout_ms > 0)
 		ev_timer_set(&stop_timer, fpmconf.global.process_control_timeout_ms);
 	else if (mode == 1)
@@ -296,10 +487,7 @@ on_signal(struct ev_source *src, uint32_t events)
 			break;
 		case SIGUSR2:
 		case SIGHUP:
-			/* BUGS in fpm-supervise(8): reload comes next */
-			log_warnx("received SIG%s: reload is not supported "
-			    "yet, keeping the current configuration",
-			    sigabbrev_np((int)si.ssi_signo));
+			reload();
 			break;
 		default:
 			break;
@@ -323,9 +511,6 @@ warn_unimplemented(const struct conf *c)
 		    pool ? "[pool " : "", pool ? pool : "",		\
 		    pool ? "] " : "", what);				\
 } while (0)
-	UNIMPL(c->global.emergency_restart_threshold > 0, NULL,
-	    "emergency_restart_threshold");
-	UNIMPL(c->global.process_max > 0, NULL, "process.max");
 	UNIMPL(c->global.control != NULL, NULL, "control");
 	for (i = 0; i < c->npools; i++) {
 		p = &c->pools[i];
@@ -335,17 +520,7 @@ warn_unimplemented(const struct conf *c)
 		    "request_slowlog_timeout");
 		UNIMPL(p->request_terminate_timeout_ms > 0, p->name,
 		    "request_terminate_timeout");
-		UNIMPL(p->max_memory > 0, p->name, "pm.max_memory");
 		UNIMPL(p->status_listen != NULL, p->name, "pm.status_listen");
-		if (p->pm == CONF_PM_DYNAMIC)
-			log_warnx("[pool %s] pm = dynamic does not scale yet: "
-			    "running pm.start_servers (%d) workers", p->name,
-			    p->start_servers);
-		if (p->pm == CONF_PM_ONDEMAND)
-			log_warnx("[pool %s] pm = ondemand starts "
-			    "pm.max_children (%d) workers at the first request "
-			    "and does not retire idle ones yet", p->name,
-			    p->max_children);
 	}
 #undef UNIMPL
 }
@@ -363,6 +538,7 @@ main(int argc, char *argv[])
 {
 	struct pidfh	*pfh = NULL;
 	poptContext	 pc;
+	char		 err[1024];
 	sigset_t	 set;
 	const char	*pidpath, *base;
 	pid_t		 other;
@@ -377,7 +553,15 @@ main(int argc, char *argv[])
 	if (opts_verbose > 0)
 		log_verbose(opts_verbose + 1);
 
-	load_config(&fpmconf);
+	if ((current = calloc(1, sizeof(*current))) == NULL)
+		fatal("calloc");
+	current->refs = 1;
+	if (conf_read(&current->c, err, sizeof(err)) == -1) {
+		log_errorx("%s", err);
+		fatalx_code(errno == EINVAL ? FPM_EXIT_USAGE : FPM_EXIT_TEMP,
+		    "FPM initialization failed");
+	}
+	fpmconf = current->c;
 	warn_unimplemented(&fpmconf);
 	if (opt_test) {
 		if (opt_test > 1)
@@ -388,7 +572,7 @@ main(int argc, char *argv[])
 		if (log_getlevel() > LOG_LVL_NOTICE)
 			fprintf(stderr, "%s: configuration file %s test is "
 			    "successful\n", getprogname(), fpmconf.global.file);
-		conf_free(&fpmconf);
+		conf_release(current);
 		poptFreeContext(pc);
 		return (FPM_EXIT_OK);
 	}
@@ -461,14 +645,20 @@ main(int argc, char *argv[])
 	npools = fpmconf.npools;
 	if ((pools = calloc(npools, sizeof(*pools))) == NULL)
 		fatal("calloc");
-	for (i = 0; i < npools; i++)
-		pool_setup(&pools[i], &fpmconf.pools[i], opt_root);
+	for (i = 0; i < npools; i++) {
+		if ((pools[i] = pool_new(&fpmconf.pools[i], opt_root, err,
+		    sizeof(err))) == NULL) {
+			log_errorx("%s", err);
+			fatalx_code(FPM_EXIT_USAGE, "FPM initialization failed");
+		}
+		pool_own(pools[i], current);
+	}
 	sock_inherit_close_unused();
 	if (pfh != NULL && pidfile_write(pfh) == -1)
 		log_warn("unable to write the pid file");
 	log_info("fpm is running, pid %d", (int)getpid());
 	for (i = 0; i < npools; i++)
-		pool_start(&pools[i]);
+		pm_maintain(pools[i]);
 	log_info("ready to handle connections");
 	poptFreeContext(pc);
 
@@ -480,10 +670,10 @@ main(int argc, char *argv[])
 		ngraveyard = 0;
 	}
 	for (i = 0; i < npools; i++) {
-		pool_close_listener(&pools[i]);
-		spawn_env_free(pools[i].envp);
-		conf_argv_free(pools[i].argv);
-		spawn_free(&pools[i].spawn);
+		pool_close_listener(pools[i]);
+		pool_template_free(pools[i]);
+		conf_release(pools[i]->owner);
+		free(pools[i]);
 	}
 	cleanup_runtime_dir();
 	log_info("exiting, bye-bye!");
@@ -491,6 +681,6 @@ main(int argc, char *argv[])
 		pidfile_remove(pfh);
 	free(pools);
 	free(graveyard);
-	conf_free(&fpmconf);
+	conf_release(current);
 	return (FPM_EXIT_OK);
 }

@@ -29,16 +29,14 @@
 
 static unsigned long	worker_seq;
 
-static int	pool_env(struct pool *);
-static int	worker_spawn(struct pool *);
 static void	worker_reap(struct ev_source *, uint32_t);
 static void	worker_sock_event(struct ev_source *, uint32_t);
 static void	worker_kill_timeout(struct ev_timer *);
 static void	worker_free(struct worker *);
 static void	pool_respawn_timeout(struct ev_timer *);
-static int	pool_wanted(const struct pool *);
+static int	pool_env(struct pool *);
 static void	pool_exit_reason(char *, size_t, const siginfo_t *);
-static void	pool_acl(struct conf_pool *, const char *);
+static int	pool_acl(struct conf_pool *, const char *, char *, size_t);
 
 /*
  * The worker environment: PHP-FPM's clear_env and env[], plus what php-cgi
@@ -83,95 +81,121 @@ pool_env(struct pool *p)
 	return (r);
 }
 
+/*
+ * What every worker of the pool is started with, from its config: ids,
+ * chroot, limits, argv, environment.  Returns 0, or -1 with err filled (the
+ * pool is then unchanged).
+ */
 int
-pool_setup(struct pool *p, struct conf_pool *c, int allow_root)
+pool_template(struct pool *p, struct conf_pool *c, int allow_root, char *err,
+    size_t errsize)
 {
+	struct pool	t;
+
+	memset(&t, 0, sizeof(t));
+	t.cf = c;
+	spawn_init(&t.spawn);
+	if (geteuid() == 0) {
+		if (c->user == NULL && !allow_root) {
+			snprintf(err, errsize, "[pool %s] user has not been "
+			    "defined", c->name);
+			return (-1);
+		}
+		if (c->user != NULL && spawn_resolve_ids(&t.spawn, c->user,
+		    c->group, allow_root, err + snprintf(err, errsize,
+		    "[pool %s] ", c->name), errsize - strlen(err)) == -1)
+			return (-1);
+		t.spawn.chroot = c->chroot;
+	} else if (c->chroot != NULL) {
+		snprintf(err, errsize, "[pool %s] chroot needs root", c->name);
+		return (-1);
+	}
+	t.spawn.chdir = c->chdir;
+	if (c->rlimit_files_set)
+		t.spawn.rlimit_nofile = c->rlimit_files;
+	if (c->rlimit_core_set)
+		t.spawn.rlimit_core = c->rlimit_core;
+	if (c->priority_set) {
+		t.spawn.setnice = 1;
+		t.spawn.nice = c->priority;
+	}
+	t.spawn.dumpable = c->dumpable;
+	t.spawn.sockmode = SPAWN_SOCK_STDIN;
+	t.spawn.setsid = 1;
+	t.spawn.pdeathsig = SIGTERM;
+	if ((t.argv = conf_pool_argv(c)) == NULL || pool_env(&t) == -1) {
+		snprintf(err, errsize, "[pool %s] unable to build the worker's "
+		    "argv and environment: %s", c->name, strerror(errno));
+		conf_argv_free(t.argv);
+		spawn_free(&t.spawn);
+		return (-1);
+	}
+	t.spawn.argv = t.argv;
+	t.spawn.envp = t.envp;
+	pool_template_free(p);
+	p->cf = c;
+	p->spawn = t.spawn;
+	p->argv = t.argv;
+	p->envp = t.envp;
+	p->php = conf_is_phpcgi(p->argv[0]);
+	return (0);
+}
+
+void
+pool_template_free(struct pool *p)
+{
+	spawn_env_free(p->envp);
+	conf_argv_free(p->argv);
+	spawn_free(&p->spawn);
+	p->envp = p->argv = NULL;
+}
+
+/*
+ * Open (or adopt, when inherited) the pool's listening socket.  Returns 0,
+ * or -1 with err filled.
+ */
+int
+pool_listen(struct pool *p, char *err, size_t errsize)
+{
+	struct conf_pool	*c = p->cf;
 	struct sock_addr	 addr;
 	struct sock_perm	 perm = { (uid_t)-1, (gid_t)-1, -1 };
 	struct passwd		*pw;
 	struct group		*gr;
-	char			 err[256];
-	int			 fd;
+	int			 fd, acl;
 
-	memset(p, 0, sizeof(*p));
-	p->cf = c;
-	TAILQ_INIT(&p->workers);
-	LIST_INIT(&p->idle);
-	TAILQ_INIT(&p->queue);
-	p->respawn_timer.cb = pool_respawn_timeout;
-	p->start_time = time(NULL);
-	p->start_mono = ev_now();
-
-	spawn_init(&p->spawn);
-	if (geteuid() == 0) {
-		if (c->user == NULL && !allow_root)
-			fatalx_code(FPM_EXIT_USAGE, "[pool %s] user has not "
-			    "been defined", c->name);
-		if (c->user != NULL && spawn_resolve_ids(&p->spawn, c->user,
-		    c->group, allow_root, err, sizeof(err)) == -1)
-			fatalx_code(FPM_EXIT_USAGE, "[pool %s] %s", c->name,
-			    err);
-		p->spawn.chroot = c->chroot;
-	} else {
-		if (c->user != NULL)
-			log_info("[pool %s] 'user' directive is ignored when "
-			    "FPM is not running as root", c->name);
-		if (c->group != NULL)
-			log_info("[pool %s] 'group' directive is ignored "
-			    "when FPM is not running as root", c->name);
-		if (c->chroot != NULL)
-			fatalx_code(FPM_EXIT_USAGE, "[pool %s] chroot "
-			    "needs root", c->name);
-	}
-	p->spawn.chdir = c->chdir;
-	if (c->rlimit_files_set)
-		p->spawn.rlimit_nofile = c->rlimit_files;
-	if (c->rlimit_core_set)
-		p->spawn.rlimit_core = c->rlimit_core;
-	if (c->priority_set) {
-		p->spawn.setnice = 1;
-		p->spawn.nice = c->priority;
-	}
-	p->spawn.dumpable = c->dumpable;
-	p->spawn.sockmode = SPAWN_SOCK_STDIN;
-	p->spawn.setsid = 1;
-	p->spawn.pdeathsig = SIGTERM;
-	if ((p->argv = conf_pool_argv(c)) == NULL)
-		fatal("[pool %s] conf_pool_argv", c->name);
-	p->spawn.argv = p->argv;
-	p->php = conf_is_phpcgi(p->argv[0]);
-	if (pool_env(p) == -1)
-		fatal("[pool %s] unable to build the environment", c->name);
-	p->spawn.envp = p->envp;
-
-	if (sock_parse(c->listen, &addr) == -1)
-		fatalx_code(FPM_EXIT_USAGE, "[pool %s] invalid listen address "
+	if (sock_parse(c->listen, &addr) == -1) {
+		snprintf(err, errsize, "[pool %s] invalid listen address "
 		    "'%s'", c->name, c->listen);
-	if (addr.ss.ss_family == AF_UNIX && (c->listen_acl_users != NULL ||
-	    c->listen_acl_groups != NULL)) {
-		/* as PHP-FPM: with ACLs, owner and group stay ours */
+		return (-1);
+	}
+	acl = c->listen_acl_users != NULL || c->listen_acl_groups != NULL;
+	if (addr.ss.ss_family == AF_UNIX) {
 		perm.mode = (int)c->listen_mode;
-		if (c->listen_owner != NULL)
+		/* as PHP-FPM: with ACLs, owner and group stay ours */
+		if (acl && c->listen_owner != NULL)
 			log_warnx("[pool %s] ACL set, listen.owner = '%s' is "
 			    "ignored", c->name, c->listen_owner);
-		if (c->listen_group != NULL)
+		if (acl && c->listen_group != NULL)
 			log_warnx("[pool %s] ACL set, listen.group = '%s' is "
 			    "ignored", c->name, c->listen_group);
-	} else if (addr.ss.ss_family == AF_UNIX) {
-		perm.mode = (int)c->listen_mode;
-		if (c->listen_owner != NULL) {
-			if ((pw = getpwnam(c->listen_owner)) == NULL)
-				fatalx_code(FPM_EXIT_USAGE, "[pool %s] "
-				    "listen.owner: unknown user '%s'",
-				    c->name, c->listen_owner);
+		if (!acl && c->listen_owner != NULL) {
+			if ((pw = getpwnam(c->listen_owner)) == NULL) {
+				snprintf(err, errsize, "[pool %s] listen.owner:"
+				    " unknown user '%s'", c->name,
+				    c->listen_owner);
+				return (-1);
+			}
 			perm.uid = pw->pw_uid;
 			perm.gid = pw->pw_gid;
 		}
-		if (c->listen_group != NULL) {
-			if ((gr = getgrnam(c->listen_group)) == NULL)
-				fatalx_code(FPM_EXIT_USAGE, "[pool %s] "
-				    "listen.group: unknown group '%s'",
-				    c->name, c->listen_group);
+		if (!acl && c->listen_group != NULL) {
+			if ((gr = getgrnam(c->listen_group)) == NULL) {
+				snprintf(err, errsize, "[pool %s] listen.group:"
+				    " unknown group '%s'", c->name,
+				    c->listen_group);
+				return (-1);
+			}
 			perm.gid = gr->gr_gid;
 		}
 	}
@@ -179,29 +203,82 @@ pool_setup(struct pool *p, struct conf_pool *c, int allow_root)
 		log_info("using inherited socket fd=%d, \"%s\"", fd, addr.key);
 	else if ((fd = sock_listen(&addr, c->listen_backlog, &perm)) == -1) {
 		if (errno == EADDRINUSE && addr.ss.ss_family == AF_UNIX)
-			fatalx("[pool %s] unable to bind %s: another process "
-			    "is listening there", c->name, addr.key);
-		fatal("[pool %s] unable to bind listening socket for address "
-		    "'%s'", c->name, addr.key);
+			snprintf(err, errsize, "[pool %s] unable to bind %s: "
+			    "another process is listening there", c->name,
+			    addr.key);
+		else
+			snprintf(err, errsize, "[pool %s] unable to bind "
+			    "listening socket for address '%s': %s", c->name,
+			    addr.key, strerror(errno));
+		return (-1);
 	}
-	if (addr.ss.ss_family == AF_UNIX && (c->listen_acl_users != NULL ||
-	    c->listen_acl_groups != NULL))
-		pool_acl(c, addr.key);
+	if (addr.ss.ss_family == AF_UNIX && acl &&
+	    pool_acl(c, addr.key, err, errsize) == -1) {
+		close(fd);
+		unlink(addr.key);
+		return (-1);
+	}
 	p->lst.src.fd = fd;
+	strlcpy(p->lst.key, addr.key, sizeof(p->lst.key));
+	return (0);
+}
+
+/* Start accepting on the listener p holds (after it found its home). */
+void
+pool_listen_start(struct pool *p)
+{
 	p->lst.src.cb = conn_accept;
 	p->lst.pool = p;
-	strlcpy(p->lst.key, addr.key, sizeof(p->lst.key));
-	if (ev_add(&p->lst.src, EPOLLIN) == -1)
+	if (p->lst.src.fd != -1 && ev_add(&p->lst.src, EPOLLIN) == -1)
 		fatal("epoll_ctl");
-	return (0);
+}
+
+/* A new pool: its template and its listener.  Returns it, or NULL (err). */
+struct pool *
+pool_new(struct conf_pool *c, int allow_root, char *err, size_t errsize)
+{
+	struct pool	*p;
+
+	if ((p = pool_alloc()) == NULL) {
+		snprintf(err, errsize, "[pool %s] %s", c->name,
+		    strerror(errno));
+		return (NULL);
+	}
+	if (pool_template(p, c, allow_root, err, errsize) == -1 ||
+	    pool_listen(p, err, errsize) == -1) {
+		pool_template_free(p);
+		free(p);
+		return (NULL);
+	}
+	pool_listen_start(p);
+	return (p);
+}
+
+/* An empty pool: no config, no listener, no workers. */
+struct pool *
+pool_alloc(void)
+{
+	struct pool	*p;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return (NULL);
+	TAILQ_INIT(&p->workers);
+	TAILQ_INIT(&p->idle);
+	TAILQ_INIT(&p->queue);
+	p->lst.src.fd = -1;
+	p->respawn_timer.cb = pool_respawn_timeout;
+	p->pm_timer.cb = pm_timeout;
+	p->start_time = time(NULL);
+	p->start_mono = ev_now();
+	return (p);
 }
 
 /*
  * listen.acl_users / listen.acl_groups: a POSIX ACL giving each named user
  * and group read and write on the socket, on top of listen.mode.
  */
-static void
-pool_acl(struct conf_pool *c, const char *path)
+static int
+pool_acl(struct conf_pool *c, const char *path, char *err, size_t errsize)
 {
 	const char	*lists[2] = { c->listen_acl_users, c->listen_acl_groups };
 	const char	*kind[2] = { "user", "group" };
@@ -225,20 +302,28 @@ pool_acl(struct conf_pool *c, const char *path)
 		    name = strtok_r(NULL, ", \t", &save)) {
 			len += (size_t)snprintf(text + len, sizeof(text) - len,
 			    ",%s:%s:rw-", kind[i], name);
-			if (len >= sizeof(text))
-				fatalx_code(FPM_EXIT_USAGE, "[pool %s] "
-				    "listen.acl_%ss: too long", c->name,
-				    kind[i]);
+			if (len >= sizeof(text)) {
+				snprintf(err, errsize, "[pool %s] listen.acl_"
+				    "%ss: too long", c->name, kind[i]);
+				free(list);
+				return (-1);
+			}
 		}
 		free(list);
 	}
-	if ((acl = acl_from_text(text)) == NULL)
-		fatalx_code(FPM_EXIT_USAGE, "[pool %s] listen.acl_users/"
-		    "acl_groups: unknown user or group in '%s'", c->name,
-		    text);
-	if (acl_set_file(path, ACL_TYPE_ACCESS, acl) == -1)
-		fatal("[pool %s] unable to set the ACL of %s", c->name, path);
+	if ((acl = acl_from_text(text)) == NULL) {
+		snprintf(err, errsize, "[pool %s] listen.acl_users/acl_groups: "
+		    "unknown user or group in '%s'", c->name, text);
+		return (-1);
+	}
+	if (acl_set_file(path, ACL_TYPE_ACCESS, acl) == -1) {
+		snprintf(err, errsize, "[pool %s] unable to set the ACL of %s: "
+		    "%s", c->name, path, strerror(errno));
+		acl_free(acl);
+		return (-1);
+	}
 	acl_free(acl);
+	return (0);
 }
 
 void
@@ -253,55 +338,20 @@ pool_close_listener(struct pool *p)
 		unlink(p->lst.key);
 }
 
-/* How many workers the pool wants alive and not retiring. */
-static int
-pool_wanted(const struct pool *p)
-{
-	if (stopping)
-		return (0);
-	/* pm = static; dynamic and ondemand start at their floor here */
-	switch (p->cf->pm) {
-	case CONF_PM_DYNAMIC:
-		return (p->cf->start_servers);
-	case CONF_PM_ONDEMAND:
-		return (p->nqueue > 0 ? p->cf->max_children : 0);
-	default:
-		return (p->cf->max_children);
-	}
-}
-
-void
-pool_start(struct pool *p)
-{
-	pool_maintain(p);
-}
-
-/* Spawn what is missing, unless the crash-loop brake holds us back. */
-void
-pool_maintain(struct pool *p)
-{
-	while (p->nworkers - p->nretiring < pool_wanted(p)) {
-		if (p->respawn_timer.slot != 0)
-			return;
-		if (worker_spawn(p) == -1)
-			return;
-	}
-}
-
 static void
 pool_respawn_timeout(struct ev_timer *t)
 {
 	struct pool	*p = (struct pool *)((char *)t -
 	    offsetof(struct pool, respawn_timer));
 
-	pool_maintain(p);
+	pm_maintain(p);
 }
 
 /*
  * Exponential back-off: after n quick deaths in a row, wait 2^(n-1) s (at
  * most a minute) before the next spawn, and say so.
  */
-static void
+void
 pool_brake(struct pool *p, const char *why)
 {
 	int64_t	ms;
@@ -318,7 +368,7 @@ pool_brake(struct pool *p, const char *why)
 	ev_timer_set(&p->respawn_timer, ms);
 }
 
-static int
+int
 worker_spawn(struct pool *p)
 {
 	struct sock_addr	 addr;
@@ -377,7 +427,7 @@ worker_spawn(struct pool *p)
 	}
 	w->state = W_IDLE;
 	TAILQ_INSERT_TAIL(&p->workers, w, entry);
-	LIST_INSERT_HEAD(&p->idle, w, idle);
+	TAILQ_INSERT_HEAD(&p->idle, w, idle);
 	p->nworkers++;
 	p->nidle++;
 	log_info("[pool %s] child %d started", p->cf->name, (int)w->pid);
@@ -391,11 +441,14 @@ pool_idle_worker(struct pool *p)
 {
 	struct worker	*w;
 
-	if ((w = LIST_FIRST(&p->idle)) == NULL)
+	if ((w = TAILQ_FIRST(&p->idle)) == NULL)
 		return (NULL);
-	LIST_REMOVE(w, idle);
+	TAILQ_REMOVE(&p->idle, w, idle);
 	p->nidle--;
 	w->state = W_BUSY;
+	/* dynamic: a spare was just used, replace it now */
+	if (p->cf->pm == CONF_PM_DYNAMIC && p->nidle < p->cf->min_spare_servers)
+		pm_maintain(p);
 	return (w);
 }
 
@@ -463,9 +516,10 @@ worker_done(struct worker *w)
 	p->fails = 0;
 	if (w->state == W_RETIRING) {
 		worker_retire(w, SIGTERM);
+		pm_maintain(p);
 		return;
 	}
-	if (stopping && TAILQ_EMPTY(&p->queue)) {
+	if ((stopping || p->draining) && TAILQ_EMPTY(&p->queue)) {
 		/* graceful stop: it served what was waiting, now it goes */
 		worker_retire(w, SIGTERM);
 		return;
@@ -474,13 +528,19 @@ worker_done(struct worker *w)
 		log_info("[pool %s] child %d reached pm.max_requests (%lu), "
 		    "retiring", p->cf->name, (int)w->pid, w->requests);
 		worker_retire(w, SIGTERM);
-		pool_maintain(p);
+		pm_maintain(p);
+		return;
+	}
+	if (p->cf->max_memory > 0 && pm_over_memory(w)) {
+		worker_retire(w, SIGTERM);
+		pm_maintain(p);
 		return;
 	}
 	w->state = W_IDLE;
-	LIST_INSERT_HEAD(&p->idle, w, idle);
+	TAILQ_INSERT_HEAD(&p->idle, w, idle);
 	p->nidle++;
 	conn_dispatch_queue(p);
+	pm_maintain(p);
 }
 
 /*
@@ -494,7 +554,7 @@ worker_retire(struct worker *w, int sig)
 	int64_t		 grace;
 
 	if (w->state == W_IDLE) {
-		LIST_REMOVE(w, idle);
+		TAILQ_REMOVE(&p->idle, w, idle);
 		p->nidle--;
 	}
 	if (w->state != W_RETIRING) {
@@ -590,7 +650,9 @@ worker_reap(struct ev_source *src, uint32_t events)
 		else
 			p->fails = 0;
 	}
-	pool_maintain(p);
+	pm_worker_died(p, &si);
+	pm_maintain(p);
+	pool_gc(p);
 }
 
 /* Unlink w from everything; a request it served gets its answer first. */
@@ -601,7 +663,7 @@ worker_free(struct worker *w)
 
 	/* retiring first: nothing may be dispatched to it any more */
 	if (w->state == W_IDLE) {
-		LIST_REMOVE(w, idle);
+		TAILQ_REMOVE(&p->idle, w, idle);
 		p->nidle--;
 	}
 	if (w->state != W_RETIRING) {
@@ -632,23 +694,48 @@ worker_free(struct worker *w)
 void
 pools_stop(int graceful)
 {
-	struct worker	*w, *tw;
-	size_t		 i;
+	size_t	i;
 
-	for (i = 0; i < npools; i++) {
-		pool_close_listener(&pools[i]);
-		ev_timer_stop(&pools[i].respawn_timer);
-		TAILQ_FOREACH_SAFE(w, &pools[i].workers, entry, tw) {
-			if (graceful && w->state == W_BUSY)
-				continue;	/* worker_done retires it */
-			if (w->conn != NULL) {
-				/* fast: the request gets a 502 */
-				conn_worker_died(w->conn);
-				w->conn = NULL;
-			}
-			worker_retire(w, SIGTERM);
+	for (i = 0; i < npools; i++)
+		pool_drain(pools[i], graceful);
+}
+
+/*
+ * Stop one pool: no more connections, workers go as soon as they are idle
+ * (graceful) or now (a request in flight gets a 502).
+ */
+void
+pool_drain(struct pool *p, int graceful)
+{
+	struct worker	*w, *tw;
+
+	pool_close_listener(p);
+	ev_timer_stop(&p->respawn_timer);
+	ev_timer_stop(&p->pm_timer);
+	TAILQ_FOREACH_SAFE(w, &p->workers, entry, tw) {
+		if (graceful && w->state == W_BUSY)
+			continue;	/* worker_done retires it */
+		if (w->conn != NULL) {
+			/* fast: the request gets a 502 */
+			conn_worker_died(w->conn);
+			w->conn = NULL;
 		}
+		worker_retire(w, SIGTERM);
 	}
+}
+
+/* Retire every worker of p and let pm_maintain start fresh ones. */
+void
+pool_restart(struct pool *p)
+{
+	struct worker	*w, *tw;
+
+	TAILQ_FOREACH_SAFE(w, &p->workers, entry, tw)
+		if (w->state != W_RETIRING)
+			worker_retire(w, SIGTERM);
+	p->fails = 0;
+	ev_timer_stop(&p->respawn_timer);
+	pm_maintain(p);
 }
 
 int
@@ -658,6 +745,30 @@ pools_alive(void)
 	int	n = 0;
 
 	for (i = 0; i < npools; i++)
-		n += pools[i].nworkers;
+		n += pools[i]->nworkers;
 	return (n);
+}
+
+/*
+ * A removed pool goes once its last worker and connection are gone (reload);
+ * it is taken out of pools[] and freed after this loop turn.
+ */
+void
+pool_gc(struct pool *p)
+{
+	size_t	i;
+
+	if (!p->draining || p->nworkers > 0 || p->nconns > 0)
+		return;
+	for (i = 0; i < npools; i++)
+		if (pools[i] == p)
+			break;
+	if (i == npools)
+		return;
+	memmove(&pools[i], &pools[i + 1], (npools - i - 1) * sizeof(*pools));
+	npools--;
+	log_info("[pool %s] removed", p->cf->name);
+	pool_template_free(p);
+	conf_release(p->owner);
+	defer_free(p);
 }

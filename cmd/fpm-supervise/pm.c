@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Process managers: how many workers each pool runs, decided at once on
+ * every change (a request queued, a worker idle or gone), never on a tick.
+ */
+
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "libcommon/log.h"
+#include "fpm.h"
+
+#define PM_WINDOW_MS	1000	/* spawn-rate window and trim pace */
+#define PM_WARN_MS	10000	/* at most one "reached" warning per pool */
+
+static int	pm_target(struct pool *);
+static int	pm_total(void);
+static int	pm_budget(struct pool *);
+static void	pm_trim(struct pool *);
+static int64_t	pm_idle_deadline(struct pool *);
+
+static int64_t	last_process_max_warning = -PM_WARN_MS;
+static int64_t	crashes[1024];	/* ring of SIGSEGV/SIGBUS deaths */
+static size_t	ncrashes, crash_head;
+
+/* Workers alive in every pool, retiring ones included: process.max. */
+static int
+pm_total(void)
+{
+	size_t	i;
+	int	n = 0;
+
+	for (i = 0; i < npools; i++)
+		n += pools[i]->nworkers;
+	return (n);
+}
+
+/*
+ * How many working (not retiring) workers p should have now:
+ * static: pm.max_children;
+ * dynamic: enough for min_spare_servers idle ones plus every queued
+ * request, at least start_servers at start;
+ * ondemand: one per queued request on top of the busy ones.
+ * Anything above pm.max_children is counted and said ("max children
+ * reached"), once per episode.
+ */
+static int
+pm_target(struct pool *p)
+{
+	struct conf_pool	*c = p->cf;
+	int			 working = p->nworkers - p->nretiring;
+	int			 busy = working - p->nidle, want;
+
+	switch (c->pm) {
+	case CONF_PM_STATIC:
+		return (c->max_children);
+	case CONF_PM_DYNAMIC:
+		want = busy + p->nqueue + c->min_spare_servers;
+		if (!p->started && want < c->start_servers)
+			want = c->start_servers;
+		break;
+	default:
+		want = busy + p->nqueue;
+		break;
+	}
+	if (want > c->max_children) {
+		if (!p->reached) {
+			p->reached = 1;
+			p->max_children_reached++;
+			if (ev_now() - p->last_reached_warning >= PM_WARN_MS) {
+				p->last_reached_warning = ev_now();
+				log_warnx("[pool %s] server reached %smax_children "
+				    "setting (%d), consider raising it", c->name,
+				    c->pm == CONF_PM_DYNAMIC ? "pm." : "",
+				    c->max_children);
+			}
+		}
+		want = c->max_children;
+	} else if (want < c->max_children)
+		p->reached = 0;
+	return (want);
+}
+
+/*
+ * dynamic's spawn rate: 1 in the first window, doubling in each window
+ * that was still short, up to pm.max_spawn_rate (PHP-FPM's idle spawn
+ * rate, without the 1 s wait for the first one).  Other pms: unbounded.
+ */
+static int
+pm_budget(struct pool *p)
+{
+	int64_t	now = ev_now();
+
+	if (p->cf->pm != CONF_PM_DYNAMIC || !p->started)
+		return (p->cf->max_children);
+	if (now >= p->window_end) {
+		if (p->short_window && now - p->window_end < PM_WINDOW_MS)
+			p->spawn_rate *= 2;
+		else
+			p->spawn_rate = 1;
+		if (p->spawn_rate > p->cf->max_spawn_rate)
+			p->spawn_rate = p->cf->max_spawn_rate;
+		p->window_end = now + PM_WINDOW_MS;
+		p->spawned = 0;
+		p->short_window = 0;
+	}
+	return (p->spawn_rate - p->spawned);
+}
+
+/* Spawn what is missing, retire what is surplus; arm the next look. */
+void
+pm_maintain(struct pool *p)
+{
+	int64_t	next = -1, d;
+	int	want, budget;
+
+	if (stopping || p->draining)
+		return;
+	want = pm_target(p);
+	budget = pm_budget(p);
+	while (p->nworkers - p->nretiring < want) {
+		if (p->respawn_timer.slot != 0)
+			break;		/* the crash-loop brake holds */
+		if (fpmconf.global.process_max > 0 &&
+		    pm_total() >= fpmconf.global.process_max) {
+			if (ev_now() - last_process_max_warning >= PM_WARN_MS) {
+				last_process_max_warning = ev_now();
+				log_warnx("The maximum number of processes has "
+				    "been reached. Please review your "
+				    "configuration and consider raising "
+				    "'process.max'");
+			}
+			next = 1000;
+			break;
+		}
+		if (budget <= 0) {
+			p->short_window = 1;
+			next = p->window_end - ev_now();
+			break;
+		}
+		if (worker_spawn(p) == -1)
+			break;
+		budget--;
+		p->spawned++;
+	}
+	p->started = 1;
+	pm_trim(p);
+	if (p->cf->pm == CONF_PM_DYNAMIC && p->nidle > p->cf->max_spare_servers)
+		next = next == -1 || next > PM_WINDOW_MS ? PM_WINDOW_MS : next;
+	if (p->cf->pm == CONF_PM_ONDEMAND && p->nidle > 0) {
+		d = pm_idle_deadline(p) - ev_now();
+		if (next == -1 || d < next)
+			next = d < 0 ? 0 : d;
+	}
+	if (next >= 0 && (p->pm_timer.slot == 0 ||
+	    p->pm_timer.when > ev_now() + next))
+		ev_timer_set(&p->pm_timer, next);
+}
+
+void
+pm_timeout(struct ev_timer *t)
+{
+	struct pool	*p = (struct pool *)((char *)t -
+	    offsetof(struct pool, pm_timer));
+
+	p->trim_due = 1;
+	pm_maintain(p);
+}
+
+/* When the least recently used idle worker of an ondemand pool expires. */
+static int64_t
+pm_idle_deadline(struct pool *p)
+{
+	struct worker	*w = TAILQ_LAST(&p->idle, idlehead);
+
+	return (w == NULL ? ev_now() : w->last_used +
+	    p->cf->process_idle_timeout_ms);
+}
+
+/*
+ * Surplus idle workers go gently: static above pm.max_children (after a
+ * reload) at once; dynamic retires one per second above
+ * pm.max_spare_servers, the least recently used first; ondemand retires
+ * those idle for pm.process_idle_timeout.
+ */
+static void
+pm_trim(struct pool *p)
+{
+	struct worker	*w;
+
+	if (p->cf->pm == CONF_PM_STATIC) {
+		/* pm.max_children lowered by a reload: idle ones go now */
+		while (p->nworkers - p->nretiring > p->cf->max_children &&
+		    (w = TAILQ_LAST(&p->idle, idlehead)) != NULL)
+			worker_retire(w, SIGTERM);
+	} else if (p->cf->pm == CONF_PM_DYNAMIC) {
+		if (p->nidle <= p->cf->max_spare_servers)
+			return;
+		if (!p->trim_due && ev_now() - p->last_trim < PM_WINDOW_MS)
+			return;
+		p->trim_due = 0;
+		p->last_trim = ev_now();
+		w = TAILQ_LAST(&p->idle, idlehead);
+		log_debug("[pool %s] %d idle workers, more than "
+		    "pm.max_spare_servers (%d): retiring child %d", p->cf->name,
+		    p->nidle, p->cf->max_spare_servers, (int)w->pid);
+		worker_retire(w, SIGTERM);
+	} else if (p->cf->pm == CONF_PM_ONDEMAND) {
+		while ((w = TAILQ_LAST(&p->idle, idlehead)) != NULL &&
+		    ev_now() - w->last_used >= p->cf->process_idle_timeout_ms) {
+			log_debug("[pool %s] child %d idle for %lld ms: retiring",
+			    p->cf->name, (int)w->pid,
+			    (long long)(ev_now() - w->last_used));
+			worker_retire(w, SIGTERM);
+		}
+	}
+}
+
+/*
+ * pm.max_memory: the worker's resident set from /proc/PID/statm, read
+ * after each request only when the directive is set.
+ */
+int
+pm_over_memory(struct worker *w)
+{
+	char			 path[64], buf[128];
+	unsigned long long	 size, rss;
+	ssize_t			 n;
+	int			 fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/statm", (int)w->pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return (0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return (0);
+	buf[n] = '\0';
+	if (sscanf(buf, "%llu %llu", &size, &rss) != 2)
+		return (0);
+	rss *= (unsigned long long)sysconf(_SC_PAGESIZE);
+	if (rss <= w->pool->cf->max_memory)
+		return (0);
+	log_info("[pool %s] child %d uses %llu bytes, more than pm.max_memory "
+	    "(%llu): retiring", w->pool->cf->name, (int)w->pid, rss,
+	    (unsigned long long)w->pool->cf->max_memory);
+	return (1);
+}
+
+/*
+ * Emergency restart: emergency_restart_threshold workers dying of SIGSEGV
+ * or SIGBUS within emergency_restart_interval restart every pool's
+ * workers (a rolling restart, not PHP-FPM's full re-exec).
+ */
+void
+pm_worker_died(struct pool *p, const siginfo_t *si)
+{
+	struct conf_global	*g = &fpmconf.global;
+	size_t			 i, n;
+	int64_t			 now = ev_now();
+
+	(void)p;
+	if (g->emergency_restart_threshold <= 0 ||
+	    g->emergency_restart_interval_ms <= 0 ||
+	    (si->si_code != CLD_KILLED && si->si_code != CLD_DUMPED) ||
+	    (si->si_status != SIGSEGV && si->si_status != SIGBUS))
+		return;
+	n = sizeof(crashes) / sizeof(crashes[0]);
+	crashes[crash_head] = now;
+	crash_head = (crash_head + 1) % n;
+	if (ncrashes < n)
+		ncrashes++;
+	/* count the deaths inside the window */
+	for (i = 0, n = 0; i < ncrashes; i++)
+		if (now - crashes[i] <= g->emergency_restart_interval_ms)
+			n++;
+	if ((int)n < g->emergency_restart_threshold)
+		return;
+	log_warnx("failed processes threshold (%d in %lld sec) is reached, "
+	    "initiating reload", g->emergency_restart_threshold,
+	    (long long)g->emergency_restart_interval_ms / 1000);
+	ncrashes = crash_head = 0;
+	for (i = 0; i < npools; i++)
+		pool_restart(pools[i]);
+}
