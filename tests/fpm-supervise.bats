@@ -1,0 +1,544 @@
+# SPDX-License-Identifier: ISC
+# fpm-supervise, black-box: configuration, dispatch, queue, malformed
+# FastCGI, worker deaths, signals and clean-up, with fcgi-testworker (libfcgi)
+# behind and fcgi-client or cgi-fcgi in front.  nginx: compose-nginx.bats.
+
+bats_require_minimum_version 1.5.0
+load helpers/common
+
+setup() {
+	D=$(short_tmpdir)
+	chmod 755 "$D"		# workers run as nobody when we are root
+	CONF=$D/fpm.conf
+	SOCK=$D/www.sock
+	LOG=$D/stderr		# where the supervisor logs
+	WORKER=$BUILDDIR/tests/helpers/fcgi-testworker
+	FIXTURES=$BATS_TEST_DIRNAME/fixtures
+	GLOBAL=
+}
+
+teardown() {
+	local p rc=0
+
+	kill_tracked
+	# the workers named in the log are gone with the supervisor
+	for p in $(worker_pids); do
+		wait_for 5 pid_gone "$p" || {
+			echo "worker $p survived" >&2
+			kill -KILL "$p"
+			rc=1
+		}
+	done
+	((rc == 0)) || return 1
+	if grep -sE 'AddressSanitizer|runtime error:' "$D/stderr"; then
+		return 1
+	fi
+	rm -rf "$D"
+}
+
+# conf [POOL-LINE...]: write $CONF, a [www] pool of fcgi-testworker on $SOCK
+# with the lines given added last (a later directive wins); $GLOBAL is added
+# to [global].
+conf() {
+	local l
+
+	{
+		echo "[global]"
+		echo "runtime_dir = $D"
+		printf '%s\n' "$GLOBAL"
+		echo "[www]"
+		echo "user = nobody"
+		echo "listen = $SOCK"
+		echo "command = $WORKER"
+		echo "pm = static"
+		echo "pm.max_children = 2"
+		echo "ping.path = /ping"
+		echo "pm.status_path = /status"
+		echo "catch_workers_output = yes"
+		for l in "$@"; do
+			echo "$l"
+		done
+	} >"$CONF"
+}
+
+# start: run fpm-supervise -y $CONF in the background, stderr to $D/stderr;
+# $SUP is its pid.  Returns once $LOG says it is ready.
+start() {
+	fpm-supervise -y "$CONF" </dev/null >/dev/null 2>"$D/stderr" 3>&- &
+	SUP=$!
+	track_pid "$SUP"
+	wait_for 10 grep -q 'NOTICE: ready to handle connections' "$LOG"
+}
+
+# The pids of every worker started, from the logs (rotated ones too).
+worker_pids() {
+	cat "$D"/stderr "$D"/fpm.log* 2>/dev/null |
+	    sed -n 's/.*\[pool [^]]*\] child \([0-9]*\) started$/\1/p'
+}
+
+# req QUERY [fcgi-client ARG...]: one request to the pool.
+req() {
+	local q=$1
+	shift
+	fcgi-client -s "$SOCK" -t 20000 -p "QUERY_STRING=$q" "$@"
+}
+
+# A background request whose output goes to $D/$1; its pid is tracked.
+req_bg() {
+	local name=$1 q=$2
+	shift 2
+	(exec fcgi-client -s "$SOCK" -t 20000 -p "QUERY_STRING=$q" "$@") \
+	    >"$D/$name" 2>"$D/$name.err" 3>&- &
+	track_pid $!
+	eval "PID_$name=$!"
+}
+
+# status_has LINE: the status page has this exact line.
+status_has() {
+	fcgi-client -s "$SOCK" -t 5000 -p SCRIPT_NAME=/status | grep -qx "$1"
+}
+
+# stopped: the supervisor exits with status 0 within 10 s.
+stopped() {
+	local rc=0
+	wait_for 10 pid_gone "$SUP"
+	wait "$SUP" || rc=$?
+	TEST_PIDS=("${TEST_PIDS[@]/#$SUP/}")
+	[[ $rc == 0 ]] || { echo "fpm-supervise exited $rc" >&2; return 1; }
+}
+
+@test "fpm-supervise: a config error names file:line, exits 100, starts nothing" {
+	local line
+	conf "pm.bogus = 3"
+	line=$(grep -n '^pm.bogus' "$CONF" | cut -d: -f1)
+	run -100 --separate-stderr fpm-supervise -y "$CONF"
+	[[ $stderr == *"] ERROR: $CONF:$line: unknown entry 'pm.bogus'"* ]]
+	[[ $stderr == *"] ALERT: FPM initialization failed" ]]
+	[[ ${#stderr_lines[@]} == 2 && -z $output ]]
+	[[ ! -e $SOCK && -z $(find "$D" -name 'fpm.??????') ]]
+
+	conf "pm.max_children = 0"
+	run -100 fpm-supervise -y "$CONF"
+	[[ $output == *"ERROR: $CONF:$(grep -n '^\[www\]' "$CONF" | cut -d: -f1): [pool www] pm.max_children must be a positive value"* ]]
+	[[ ! -e $SOCK ]]
+
+	run -111 fpm-supervise -y "$D/none.conf"
+	[[ $output == *"ERROR: cannot open $D/none.conf: No such file or directory"* ]]
+}
+
+@test "fpm-supervise: -t tests the config, -tt also dumps it" {
+	conf
+	run -0 fpm-supervise -t -y "$CONF"
+	[[ $output =~ ^\[[0-9]{2}-[A-Z][a-z]{2}-[0-9]{4}\ [0-9:]{8}\]\ NOTICE:\ configuration\ file\ $CONF\ test\ is\ successful$ ]]
+	[[ ! -e $SOCK && -z $(find "$D" -name 'fpm.??????') ]]
+	run -0 fpm-supervise -tt -y "$CONF"
+	[[ ${lines[0]} == "[global]" ]]
+	[[ $output == *$'\n[www]\n'* ]]
+	[[ $output == *$'\n\tpm.max_children = 2\n'* ]]
+	[[ $output == *$'\n\tlisten = '"$SOCK"$'\n'* ]]
+	[[ ${lines[-1]} == *"NOTICE: configuration file $CONF test is successful" ]]
+	conf "listen ="
+	run -100 fpm-supervise -t -y "$CONF"
+	[[ $output == *"ERROR: $CONF:"* ]]
+}
+
+@test "fpm-supervise: serves requests, answers GET_VALUES, logs in PHP-FPM's format" {
+	conf
+	start
+	run -0 req pid=1,count=1
+	[[ ${lines[0]} == "Content-Type: text/plain"* ]]
+	[[ $output == *$'\npid='*$'\ncount=1' ]]
+	worker_pids | grep -qx "$(sed -n 's/^pid=//p' <<<"$output")"
+	run -0 fcgi-client -s "$SOCK" -V
+	[[ $output == $'FCGI_MAX_CONNS=1024\nFCGI_MAX_REQS=1\nFCGI_MPXS_CONNS=0' ]]
+	# cgi-fcgi, libfcgi's own client
+	run -0 env -i QUERY_STRING=echo=1 REQUEST_METHOD=GET \
+	    SCRIPT_FILENAME=/x.php "$(command -v cgi-fcgi)" -bind -connect "$SOCK"
+	[[ ${output#*$'\r\n\r\n'} == $'FCGI_ROLE=RESPONDER\nQUERY_STRING=echo=1\nREQUEST_METHOD=GET\nSCRIPT_FILENAME=/x.php\n--body--' ]]
+	[[ $(worker_pids | wc -l) == 2 ]]
+	grep -Eq '^\[[0-9]{2}-[A-Z][a-z]{2}-[0-9]{4} [0-9:]{8}\] NOTICE: fpm is running, pid '"$SUP"'$' "$LOG"
+}
+
+@test "fpm-supervise: a kept connection carries many requests over one worker connection" {
+	conf "pm.max_children = 1"
+	start
+	run -0 req conn=1,count=1 -k -n 50 -q
+	[[ $output == "responses=50 bytes="* ]]
+	run -0 req conn=1,count=1 -k
+	# one connection from the supervisor to the worker, 51 requests on it
+	[[ $output == *$'\nconn=1\ncount=51' ]]
+}
+
+@test "fpm-supervise: a second BEGIN_REQUEST on a connection gets CANT_MPX_CONN" {
+	conf
+	start
+	# BEGIN 1, PARAMS 1 end, BEGIN 2, STDIN 1 end
+	run -0 fcgi-client -s "$SOCK" -t 10000 -x "$(printf '%s ' \
+	    01 01 00 01 00 08 00 00 00 01 00 00 00 00 00 00 \
+	    01 04 00 01 00 00 00 00 \
+	    01 01 00 02 00 08 00 00 00 01 00 00 00 00 00 00 \
+	    01 05 00 01 00 00 00 00)"
+	[[ ${lines[0]} == "type=3 id=2 len=8" && ${lines[1]} == "app=0 proto=1" ]]
+	[[ ${lines[2]} == "type=6 id=1 len="* ]]
+	[[ $output == *$'\nhello\ntype=6 id=1 len=0\ntype=3 id=1 len=8\napp=0 proto=0' ]]
+}
+
+@test "fpm-supervise: malformed FastCGI closes the connection, and only that" {
+	local hex want msg
+	conf "request.max_params_size = 1k"
+	start
+	while IFS='|' read -r hex want msg; do
+		run -0 fcgi-client -s "$SOCK" -t 10000 -H -x "$hex"
+		[[ $output == "$(printf '%b' "$want")" ]] ||
+			{ echo "$hex: $output"; false; }
+		if [[ -n $msg ]]; then
+			grep -qF "WARNING: [pool www] closing a connection: $msg" \
+			    "$LOG" || { echo "no log: $msg"; false; }
+		fi
+	done <<'EOF'
+02 01 00 01 00 08 00 00 00 01 00 00 00 00 00 00||not FastCGI (bad version)
+47 45 54 20 2f 20 48 54 54 50 2f 31 2e 30 0d 0a 0d 0a||
+01 01 00 01 00 08 00 00 00 01||
+01 01 00 01 00 08 00 00 00 01 00 00 00 00 00 00 01 04 00 01 00 10 00||
+01 01 00 01 ff ff 00 00 00 01 00 00 00 00 00 00||oversized BEGIN_REQUEST record (65535 bytes)
+01 01 00 00 00 08 00 00 00 01 00 00 00 00 00 00||malformed BEGIN_REQUEST
+01 01 00 01 00 02 00 00 00 01||malformed BEGIN_REQUEST
+01 01 00 01 00 08 00 00 00 01 00 00 00 00 00 00 01 04 00 01 00 05 03 00 8f ff ff ff 01 00 00 00 01 04 00 01 00 00 00 00 01 05 00 01 00 00 00 00||malformed PARAMS
+01 01 00 01 00 08 00 00 00 01 00 00 00 00 00 00 01 04 00 01 00 02 06 00 01 00 00 00 00 00 00 00 01 05 00 01 00 01 07 00 61 00 00 00 00 00 00 00||STDIN before the end of PARAMS
+01 06 00 01 00 00 00 00||unexpected STDOUT record from the client
+01 01 00 01 00 08 00 00 00 07 00 00 00 00 00 00|type=3 id=1 len=8\napp=0 proto=3|
+01 20 00 00 00 00 00 00|type=11 id=0 len=8\nunknown=32|
+EOF
+	# PARAMS beyond request.max_params_size
+	run -2 req pid=1 -p "BIG=$(printf '%02000d' 0)"
+	[[ $output == *"connection closed before END_REQUEST" ]]
+	grep -qF "closing a connection: PARAMS larger than 1024 bytes" "$LOG"
+	# the pool still serves, with the same two workers
+	run -0 req who=1
+	[[ $output == *$'\nuid='* ]]
+	[[ $(worker_pids | wc -l) == 2 ]]
+	kill -0 "$SUP"
+}
+
+# response STATUS TEXT: our own error response, as fcgi-client prints it.
+response() {
+	printf 'Status: %s\r\nContent-type: text/plain\r\n' "$1"
+	printf 'Expires: Thu, 01 Jan 1970 00:00:00 GMT\r\n'
+	printf 'Cache-Control: no-cache, no-store, must-revalidate, max-age=0\r\n'
+	printf '\r\n%s' "$2"
+}
+
+# said PID TEXT: the worker's stderr line has been logged.
+said() {
+	grep -qF "WARNING: [pool www] child $1 said into stderr: \"$2\"" "$LOG"
+}
+
+# said_pid TEXT: the pid of the worker that said TEXT into stderr.
+said_pid() {
+	sed -n 's/.*\] child \([0-9]*\) said into stderr: "'"$1"'"$/\1/p' "$LOG" |
+	    grep .
+}
+
+@test "fpm-supervise: a worker dying before it answers gets its request a 502" {
+	local a b
+	conf
+	start
+	run -0 req exit=3
+	[[ $output == "$(response '502 Bad Gateway' \
+	    '502 Bad Gateway: the worker failed')" ]]
+	wait_for 5 grep -Eq "WARNING: \[pool www\] child [0-9]+ exited with code 3 after" "$LOG"
+	run -0 req segv=1
+	[[ $output == "$(response '502 Bad Gateway' \
+	    '502 Bad Gateway: the worker failed')" ]]
+	wait_for 5 grep -Eq "WARNING: \[pool www\] child [0-9]+ exited on signal 11 \(SIGSEGV\) after" "$LOG"
+	# each ran once: a request a worker read is never retried
+	[[ $(grep -c 'exited with code 3' "$LOG") == 1 ]]
+	[[ $(grep -c 'exited on signal 11' "$LOG") == 1 ]]
+	run ! grep -q 'trying another worker' "$LOG"
+	# both were replaced
+	wait_for 5 eval '[[ $(worker_pids | wc -l) == 4 ]]' || { cat "$LOG"; false; }
+	wait_for 5 status_has "total processes:      2"
+	run -0 req pid=1
+	[[ $output == *$'\npid='* ]]
+}
+
+@test "fpm-supervise: kill -9 mid-request: that request gets 502, the others 200" {
+	local pid i
+	conf
+	start
+	req_bg h "stderr_fd=hanging,hang=1"
+	wait_for 5 said_pid hanging
+	pid=$(said_pid hanging)
+	# a stream of requests around the kill, on the other worker
+	(
+		for i in $(seq 30); do
+			req sleep=5 >/dev/null 2>&1 && echo ok || echo "fail $?"
+		done
+	) >"$D/loop" 3>&- &
+	track_pid $!
+	kill -KILL "$pid"
+	wait "$PID_h"
+	[[ $(cat "$D/h") == "$(response '502 Bad Gateway' \
+	    '502 Bad Gateway: the worker failed')" ]]
+	wait_for 10 eval '[[ $(grep -c . "$D/loop") == 30 ]]'
+	[[ $(sort -u "$D/loop") == ok ]]
+	wait_for 5 grep -q "\[pool www\] child $pid exited on signal 9 (SIGKILL) after" "$LOG"
+	grep -Eq "WARNING: \[pool www\] child $pid: [a-z ]+ before answering \"GET /index.php\": answering 502" "$LOG"
+	# replaced: a third worker, two alive
+	[[ $(worker_pids | wc -l) == 3 ]]
+	wait_for 5 status_has "idle processes:       2"
+	status_has "total processes:      2"
+}
+
+@test "fpm-supervise: a request the dead worker never read is retried elsewhere" {
+	local first
+	mkdir -m 777 "$D/fx"
+	conf "command = $FIXTURES/die-first.sh $D/fx $WORKER" "pm.max_children = 1"
+	start
+	first=$(worker_pids)
+	req_bg a pid=1
+	wait_for 5 status_has "active processes:     1"
+	: >"$D/fx/go"
+	wait "$PID_a"
+	[[ $(tail -1 "$D/a") == "pid=$(worker_pids | tail -1)" ]]
+	[[ $(worker_pids | wc -l) == 2 && $(worker_pids | head -1) == "$first" ]]
+	grep -Eq "WARNING: \[pool www\] child $first: [a-z ]+ before reading \"GET /index.php\": trying another worker" "$LOG"
+	run ! grep -q "answering 502" "$LOG"
+}
+
+@test "fpm-supervise: a full queue answers 503 at once" {
+	conf "pm.max_children = 1" "queue.max_length = 1"
+	start
+	req_bg a "stderr_fd=busy,sleep=1000,count=1"
+	wait_for 5 said "$(worker_pids)" busy
+	req_bg b count=1
+	wait_for 5 status_has "listen queue:         1"
+	run -0 req count=1
+	[[ $output == "$(response '503 Service Unavailable' \
+	    '503 Service Unavailable: all workers are busy')" ]]
+	grep -qF 'WARNING: [pool www] no idle worker and the queue is full (1): answering 503 to "GET /index.php"' "$LOG"
+	wait "$PID_a" "$PID_b"
+	[[ $(tail -1 "$D/a") == count=1 && $(tail -1 "$D/b") == count=2 ]]
+	status_has "max listen queue:     1"
+}
+
+@test "fpm-supervise: queue.max_length = 0 answers 503 when no worker is idle" {
+	conf "pm.max_children = 1" "queue.max_length = 0"
+	start
+	req_bg h "stderr_fd=hanging,hang=1"
+	wait_for 5 said "$(worker_pids)" hanging
+	run -0 req pid=1
+	[[ $output == "$(response '503 Service Unavailable' \
+	    '503 Service Unavailable: all workers are busy')" ]]
+	# ping needs no worker
+	run -0 fcgi-client -s "$SOCK" -p SCRIPT_NAME=/ping
+	[[ $output == *$'\r\n\r\npong' ]]
+}
+
+@test "fpm-supervise: queue.timeout answers 503 after the wait" {
+	local t0 ms
+	conf "pm.max_children = 1" "queue.timeout = 300ms"
+	start
+	req_bg h "stderr_fd=hanging,hang=1"
+	wait_for 5 said "$(worker_pids)" hanging
+	t0=$(date +%s%N)
+	run -0 req pid=1
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	[[ $output == "$(response '503 Service Unavailable' \
+	    '503 Service Unavailable: no worker became free in time')" ]]
+	((ms >= 300 && ms < 5000))
+	grep -qF 'WARNING: [pool www] request "GET /index.php" waited 300 ms in the queue for a worker: answering 503' "$LOG"
+	status_has "listen queue:         0"
+}
+
+@test "fpm-supervise: a client going away while queued is dropped" {
+	conf "pm.max_children = 1"
+	start
+	req_bg a "stderr_fd=busy,sleep=1000,count=1"
+	wait_for 5 said "$(worker_pids)" busy
+	run -4 req count=1 -t 200
+	wait_for 5 grep -qF 'NOTICE: [pool www] client went away while "GET /index.php" was queued' "$LOG"
+	status_has "listen queue:         0"
+	wait "$PID_a"
+	[[ $(tail -1 "$D/a") == count=1 ]]
+	# the dropped request never reached the worker
+	run -0 req count=1
+	[[ ${lines[-1]} == count=2 ]]
+}
+
+@test "fpm-supervise: bodies beyond request.buffer_size are spooled and arrive intact" {
+	conf "request.buffer_size = 4k"
+	start
+	head -c 1048576 /dev/urandom >"$D/big"
+	req echo=1 -p REQUEST_METHOD=POST -i "$D/big" >"$D/out"
+	grep -aqx CONTENT_LENGTH=1048576 "$D/out"
+	[[ $(tail -c $((1048576 + 9)) "$D/out" | head -c 9) == "--body--" ]]
+	[[ $(tail -c 1048576 "$D/out" | sha256sum) == $(sha256sum <"$D/big") ]]
+	# in pieces of 1 to 13 bytes (fcgi-client -r)
+	head -c 5000 /dev/urandom >"$D/mid"
+	req echo=1 -r -p REQUEST_METHOD=POST -i "$D/mid" >"$D/out"
+	[[ $(tail -c 5000 "$D/out" | sha256sum) == $(sha256sum <"$D/mid") ]]
+}
+
+@test "fpm-supervise: bodies up to request.buffer_size stay in memory, larger need the spool" {
+	conf "request.buffer_size = 4k" "request.spool_dir = $D/none"
+	start
+	head -c 4096 /dev/urandom >"$D/small"
+	req echo=1 -p REQUEST_METHOD=POST -i "$D/small" >"$D/out"
+	[[ $(tail -c 4096 "$D/out" | sha256sum) == $(sha256sum <"$D/small") ]]
+	head -c 4097 /dev/urandom >"$D/big"
+	run -2 req echo=1 -p REQUEST_METHOD=POST -i "$D/big"
+	grep -qF "WARNING: [pool www] unable to spool a request body in $D/none: No such file or directory" "$LOG"
+}
+
+@test "fpm-supervise: pm.max_requests retires a worker and starts another" {
+	local a
+	conf "pm.max_children = 1" "pm.max_requests = 2"
+	start
+	a=$(worker_pids)
+	run -0 req pid=1,count=1
+	[[ $output == *$'\npid='"$a"$'\ncount=1' ]]
+	run -0 req pid=1,count=1
+	[[ $output == *$'\npid='"$a"$'\ncount=2' ]]
+	grep -qF "NOTICE: [pool www] child $a reached pm.max_requests (2), retiring" "$LOG"
+	run -0 req pid=1,count=1
+	[[ $output == *$'\ncount=1' && $output != *"pid=$a"* ]]
+	[[ $output == *$'\npid='"$(worker_pids | tail -1)"$'\n'* ]]
+	[[ $(worker_pids | wc -l) == 2 ]]
+	wait_for 5 pid_gone "$a"
+	grep -q "\[pool www\] child $a exited" "$LOG"
+}
+
+@test "fpm-supervise: workers dying at start are restarted with a growing back-off" {
+	conf "command = $WORKER -e 1" "pm.max_children = 1" "queue.timeout = 100ms"
+	start
+	wait_for 10 grep -qF "WARNING: [pool www] workers keep dying at start (3 times in a row), next start in 2.000s" "$LOG"
+	grep -qF "WARNING: [pool www] workers keep dying at start (2 times in a row), next start in 1.000s" "$LOG"
+	# no respawn storm: 3 starts in that second, each exited 1
+	[[ $(worker_pids | wc -l) == 3 ]]
+	[[ $(grep -Ec '\] child [0-9]+ exited with code 1 after' "$LOG") == 3 ]]
+	# meanwhile requests are answered
+	run -0 req pid=1
+	[[ $output == "$(response '503 Service Unavailable' \
+	    '503 Service Unavailable: no worker became free in time')" ]]
+	[[ $(worker_pids | wc -l) == 3 ]]
+}
+
+@test "fpm-supervise: catch_workers_output logs the workers' lines, made safe" {
+	local pid
+	conf "pm.max_children = 1" \
+	    "[quiet]" "user = nobody" "listen = $D/quiet.sock" \
+	    "command = $WORKER" "pm = static" "pm.max_children = 1"
+	start
+	pid=$(worker_pids | head -1)
+	run -0 req 'stderr_fd=to+stderr,stdout_fd=to+stdout,stderr_fd=a%01b%22c%5c'
+	wait_for 5 said "$pid" 'a\001b\"c\\'
+	grep -qF "WARNING: [pool www] child $pid said into stderr: \"to stderr\"" "$LOG"
+	grep -qF "WARNING: [pool www] child $pid said into stdout: \"to stdout\"" "$LOG"
+	# catch_workers_output = no: nothing
+	run -0 fcgi-client -s "$D/quiet.sock" -p QUERY_STRING=stderr_fd=silent,pid=1
+	[[ $output == *pid=* ]]
+	run -0 req stderr_fd=marker
+	wait_for 5 said "$pid" marker
+	run ! grep -q silent "$LOG"
+}
+
+@test "fpm-supervise: ping and status are answered while every worker is busy" {
+	conf
+	start
+	req_bg h1 "stderr_fd=hanging,hang=1"
+	req_bg h2 "stderr_fd=hanging,hang=1"
+	wait_for 5 eval '[[ $(said_pid hanging | wc -l) == 2 ]]'
+	run -0 fcgi-client -s "$SOCK" -t 2000 -p SCRIPT_NAME=/ping
+	[[ $output == $'Content-type: text/plain;charset=UTF-8\r\nExpires: Thu, 01 Jan 1970 00:00:00 GMT\r\nCache-Control: no-cache, no-store, must-revalidate, max-age=0\r\n\r\npong' ]]
+	req_bg q pid=1
+	wait_for 5 status_has "listen queue:         1"
+	run -0 fcgi-client -s "$SOCK" -t 2000 -p SCRIPT_NAME=/status
+	[[ ${lines[2]} == "Content-type: text/plain;charset=UTF-8"$'\r' ]]
+	[[ $output == *$'\npool:                 www\nprocess manager:      static\n'* ]]
+	[[ $output == *$'\nidle processes:       0\nactive processes:     2\ntotal processes:      2\nmax active processes: 2\n'* ]]
+}
+
+@test "fpm-supervise: SIGQUIT lets the request in flight finish, then exits 0" {
+	conf "pm.max_children = 1"
+	start
+	req_bg a "stderr_fd=busy,sleep=600,pid=1"
+	wait_for 5 said "$(worker_pids)" busy
+	kill -QUIT "$SUP"
+	wait_for 5 grep -q 'NOTICE: Finishing \.\.\.' "$LOG"
+	[[ ! -e $SOCK ]]
+	stopped
+	wait "$PID_a"
+	[[ $(head -1 "$D/a") == $'Content-Type: text/plain\r' ]]
+	[[ $(tail -1 "$D/a") == "pid=$(worker_pids)" ]]
+	grep -q 'NOTICE: exiting, bye-bye!' "$LOG"
+	[[ -z $(find "$D" -name 'fpm.??????') ]]
+	pid_gone "$(worker_pids)"
+}
+
+@test "fpm-supervise: process_control_timeout bounds a graceful stop" {
+	GLOBAL="process_control_timeout = 300ms"
+	conf "pm.max_children = 1"
+	start
+	req_bg h "stderr_fd=hanging,hang=1"
+	wait_for 5 said "$(worker_pids)" hanging
+	kill -QUIT "$SUP"
+	stopped
+	wait "$PID_h"
+	[[ $(cat "$D/h") == "$(response '502 Bad Gateway' \
+	    '502 Bad Gateway: the worker failed')" ]]
+	grep -qF 'WARNING: process_control_timeout (300 ms) reached: terminating the workers still busy' "$LOG"
+	pid_gone "$(worker_pids)"
+}
+
+@test "fpm-supervise: SIGTERM stops at once, SIGKILL for workers ignoring SIGTERM" {
+	local p
+	conf "command = $WORKER -t"
+	start
+	req_bg h "stderr_fd=hanging,hang=1"
+	wait_for 5 said_pid hanging
+	kill -TERM "$SUP"
+	wait "$PID_h"
+	[[ $(cat "$D/h") == "$(response '502 Bad Gateway' \
+	    '502 Bad Gateway: the worker failed')" ]]
+	stopped
+	grep -q 'NOTICE: Terminating \.\.\.' "$LOG"
+	[[ $(grep -c 'still alive after the grace time, sending SIGKILL' "$LOG") == 2 ]]
+	for p in $(worker_pids); do
+		grep -q "child $p exited on signal 9 (SIGKILL)" "$LOG"
+		pid_gone "$p"
+	done
+	[[ ! -e $SOCK && -z $(find "$D" -name 'fpm.??????') ]]
+}
+
+@test "fpm-supervise: the pidfile is written, held, and removed" {
+	GLOBAL="pid = $D/fpm.pid"
+	conf
+	start
+	[[ $(cat "$D/fpm.pid") == "$SUP" ]]
+	# a second supervisor on the same pidfile (-g) refuses, starts nothing
+	run -111 fpm-supervise -y "$CONF" -g "$D/fpm.pid"
+	[[ $output == *"ALERT: another fpm-supervise (pid $SUP) holds $D/fpm.pid" ]]
+	[[ $output != *started* ]]
+	[[ $(cat "$D/fpm.pid") == "$SUP" ]]
+	run -0 req pid=1
+	kill -TERM "$SUP"
+	stopped
+	[[ ! -e $D/fpm.pid ]]
+}
+
+@test "fpm-supervise: SIGUSR1 reopens error_log" {
+	local pid
+	GLOBAL="error_log = $D/fpm.log"
+	LOG=$D/fpm.log
+	conf "pm.max_children = 1"
+	start
+	pid=$(worker_pids)
+	[[ ! -s $D/stderr ]]
+	mv "$D/fpm.log" "$D/fpm.log.1"
+	kill -USR1 "$SUP"
+	wait_for 5 grep -q 'NOTICE: error log file re-opened' "$D/fpm.log"
+	run -0 req stderr_fd=after
+	wait_for 5 said "$pid" after
+	run ! grep -q 'after\|re-opened' "$D/fpm.log.1"
+}
