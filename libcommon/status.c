@@ -1,0 +1,921 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Status page renderer.  The format strings are PHP-FPM 8.2's
+ * (sapi/fpm/fpm/fpm_status.c), checked against pages it served.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "libcommon/status.h"
+
+/*
+ * PHP registers at most max_input_vars (default 1000) query variables;
+ * a format key after that is not seen.
+ */
+#define STATUS_MAX_INPUT_VARS	1000
+
+/* How a string field is escaped on its way into the page. */
+enum status_esc {
+	STATUS_ESC_NONE,
+	STATUS_ESC_HTML,	/* HTML and XML */
+	STATUS_ESC_JSON
+};
+
+/* An output in progress: the first failure sticks, later appends are no-ops. */
+struct status_out {
+	struct status_buf	*b;
+	int			 err;
+};
+
+static int	status_reserve(struct status_out *, size_t);
+static void	status_put(struct status_out *, const char *, size_t);
+static void	status_puts(struct status_out *, const char *);
+static void	status_printf(struct status_out *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+static long	status_utf8_next(const unsigned char *, size_t, size_t *);
+static void	status_put_esc(struct status_out *, const char *,
+		    enum status_esc);
+static void	status_put_field(struct status_out *, const char *,
+		    enum status_esc);
+static void	status_put_uri(struct status_out *,
+		    const struct status_proc *, enum status_esc);
+static void	status_fmt_time(char *, size_t, time_t, enum status_format);
+static void	status_short(struct status_out *, const struct status_pool *,
+		    enum status_format, int);
+static void	status_proc(struct status_out *, const struct status_proc *,
+		    enum status_format);
+static void	status_page(struct status_out *, const struct status_pool *,
+		    enum status_format, int);
+static int	status_finish(struct status_out *, size_t);
+static int	status_key_matches(const char *, size_t, const char *);
+static int	status_url_next(const char **, const char *);
+
+static const char *const status_months[12] = {
+	"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+	"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
+};
+
+void
+status_buf_free(struct status_buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->size = 0;
+}
+
+/* Make room for n more bytes plus the NUL; -1 (and err set) on ENOMEM. */
+static int
+status_reserve(struct status_out *o, size_t n)
+{
+	struct status_buf	*b = o->b;
+	size_t			 want, nsize;
+	char			*p;
+
+	if (o->err)
+		return (-1);
+	if (n > SIZE_MAX - b->len - 1)
+		goto nomem;
+	want = b->len + n + 1;
+	if (want <= b->size)
+		return (0);
+	nsize = b->size < 256 ? 256 : b->size;
+	while (nsize < want)
+		nsize = nsize > SIZE_MAX / 2 ? want : nsize * 2;
+	if ((p = realloc(b->data, nsize)) == NULL)
+		goto nomem;
+	b->data = p;
+	b->size = nsize;
+	return (0);
+nomem:
+	o->err = 1;
+	return (-1);
+}
+
+static void
+status_put(struct status_out *o, const char *s, size_t n)
+{
+	if (status_reserve(o, n) == -1)
+		return;
+	memcpy(o->b->data + o->b->len, s, n);
+	o->b->len += n;
+	o->b->data[o->b->len] = '\0';
+}
+
+static void
+status_puts(struct status_out *o, const char *s)
+{
+	status_put(o, s, strlen(s));
+}
+
+static void
+status_printf(struct status_out *o, const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+
+	if (o->err)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		o->err = 1;
+		return;
+	}
+	if (status_reserve(o, (size_t)n) == -1)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(o->b->data + o->b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	o->b->len += (size_t)n;
+}
+
+/*
+ * Decode one UTF-8 character at s (avail > 0 bytes) as PHP's
+ * php_next_utf8_char() does: the code point, or -1 for an invalid
+ * sequence.  *adv is how far to move on, valid or not; PHP's rules for
+ * skipping a broken sequence are kept so that dropped bytes match.
+ */
+#define UTF8_LEAD(c)	((c) < 0x80 || ((c) >= 0xc2 && (c) <= 0xf4))
+#define UTF8_TRAIL(c)	((c) >= 0x80 && (c) <= 0xbf)
+static long
+status_utf8_next(const unsigned char *s, size_t avail, size_t *adv)
+{
+	unsigned long	c = s[0], cp;
+
+	if (c < 0x80) {
+		*adv = 1;
+		return ((long)c);
+	}
+	if (c < 0xc2) {
+		*adv = 1;
+		return (-1);
+	}
+	if (c < 0xe0) {
+		if (avail < 2) {
+			*adv = 1;
+			return (-1);
+		}
+		if (!UTF8_TRAIL(s[1])) {
+			*adv = UTF8_LEAD(s[1]) ? 1 : 2;
+			return (-1);
+		}
+		*adv = 2;
+		return ((long)(((c & 0x1f) << 6) | (s[1] & 0x3f)));
+	}
+	if (c < 0xf0) {
+		if (avail < 3 || !UTF8_TRAIL(s[1]) || !UTF8_TRAIL(s[2])) {
+			if (avail < 2 || UTF8_LEAD(s[1]))
+				*adv = 1;
+			else if (avail < 3 || UTF8_LEAD(s[2]))
+				*adv = 2;
+			else
+				*adv = 3;
+			return (-1);
+		}
+		*adv = 3;
+		cp = ((c & 0x0f) << 12) | ((s[1] & 0x3fUL) << 6) |
+		    (s[2] & 0x3f);
+		if (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))
+			return (-1);	/* overlong or surrogate */
+		return ((long)cp);
+	}
+	if (c < 0xf5) {
+		if (avail < 4 || !UTF8_TRAIL(s[1]) || !UTF8_TRAIL(s[2]) ||
+		    !UTF8_TRAIL(s[3])) {
+			if (avail < 2 || UTF8_LEAD(s[1]))
+				*adv = 1;
+			else if (avail < 3 || UTF8_LEAD(s[2]))
+				*adv = 2;
+			else if (avail < 4 || UTF8_LEAD(s[3]))
+				*adv = 3;
+			else
+				*adv = 4;
+			return (-1);
+		}
+		*adv = 4;
+		cp = ((c & 0x07) << 18) | ((s[1] & 0x3fUL) << 12) |
+		    ((s[2] & 0x3fUL) << 6) | (s[3] & 0x3f);
+		if (cp < 0x10000 || cp > 0x10ffff)
+			return (-1);
+		return ((long)cp);
+	}
+	*adv = 1;
+	return (-1);
+}
+
+/*
+ * Append s escaped.  JSON is php_json_encode_string() with
+ * PHP_JSON_INVALID_UTF8_IGNORE, quotes stripped: '/' becomes "\/", every
+ * non-ASCII character a lower-case \uXXXX (surrogate pairs above the BMP).
+ * HTML/XML is htmlspecialchars() with ENT_COMPAT and ENT_IGNORE: & " < >
+ * become entities, ' stays.  Both drop invalid UTF-8.
+ */
+static void
+status_put_esc(struct status_out *o, const char *s, enum status_esc esc)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 n, adv, run;
+	long			 cp;
+	char			 u[13];
+
+	if (esc == STATUS_ESC_NONE) {
+		status_puts(o, s);
+		return;
+	}
+	n = strlen(s);
+	while (n > 0) {
+		/* copy the longest run that needs nothing */
+		for (run = 0; run < n && p[run] >= 0x20 && p[run] < 0x80 &&
+		    p[run] != '"' && p[run] != '&' && p[run] != '<' &&
+		    p[run] != '>' && p[run] != '/' && p[run] != '\\'; run++)
+			;
+		if (run > 0) {
+			status_put(o, (const char *)p, run);
+			p += run;
+			n -= run;
+			continue;
+		}
+		cp = status_utf8_next(p, n, &adv);
+		p += adv;
+		n -= adv;
+		if (cp == -1)
+			continue;
+		if (esc == STATUS_ESC_HTML) {
+			switch (cp) {
+			case '&':
+				status_puts(o, "&amp;");
+				break;
+			case '"':
+				status_puts(o, "&quot;");
+				break;
+			case '<':
+				status_puts(o, "&lt;");
+				break;
+			case '>':
+				status_puts(o, "&gt;");
+				break;
+			default:
+				status_put(o, (const char *)p - adv, adv);
+				break;
+			}
+			continue;
+		}
+		switch (cp) {
+		case '"':
+			status_puts(o, "\\\"");
+			continue;
+		case '\\':
+			status_puts(o, "\\\\");
+			continue;
+		case '/':
+			status_puts(o, "\\/");
+			continue;
+		case '\b':
+			status_puts(o, "\\b");
+			continue;
+		case '\f':
+			status_puts(o, "\\f");
+			continue;
+		case '\n':
+			status_puts(o, "\\n");
+			continue;
+		case '\r':
+			status_puts(o, "\\r");
+			continue;
+		case '\t':
+			status_puts(o, "\\t");
+			continue;
+		default:
+			break;
+		}
+		if (cp >= 0x20 && cp < 0x80) {
+			status_put(o, (const char *)p - adv, adv);
+			continue;
+		}
+		if (cp >= 0x10000) {
+			cp -= 0x10000;
+			u[0] = '\\';
+			u[1] = 'u';
+			u[2] = 'd';
+			u[3] = hex[8 | ((cp >> 18) & 0x3)];
+			u[4] = hex[(cp >> 14) & 0xf];
+			u[5] = hex[(cp >> 10) & 0xf];
+			status_put(o, u, 6);
+			cp = 0xdc00 | (cp & 0x3ff);
+		}
+		u[0] = '\\';
+		u[1] = 'u';
+		u[2] = hex[(cp >> 12) & 0xf];
+		u[3] = hex[(cp >> 8) & 0xf];
+		u[4] = hex[(cp >> 4) & 0xf];
+		u[5] = hex[cp & 0xf];
+		status_put(o, u, 6);
+	}
+}
+
+/* A string field: empty or NULL prints "-", as PHP-FPM does. */
+static void
+status_put_field(struct status_out *o, const char *s, enum status_esc esc)
+{
+	if (s == NULL || *s == '\0')
+		status_puts(o, "-");
+	else
+		status_put_esc(o, s, esc);
+}
+
+/* PHP-FPM's "%s%s%s": the URI ('-' if empty), then '?' and the query if any. */
+static void
+status_put_uri(struct status_out *o, const struct status_proc *pr,
+    enum status_esc esc)
+{
+	status_put_field(o, pr->uri, esc);
+	if (pr->query != NULL && *pr->query != '\0') {
+		status_puts(o, "?");
+		status_put_esc(o, pr->query, esc);
+	}
+}
+
+/*
+ * PHP-FPM formats times with strftime "%d/%b/%Y:%H:%M:%S %z" (text, HTML)
+ * or "%s" (the others).  The month is spelt here rather than by %b, so
+ * that a caller's setlocale(LC_TIME) cannot change the page.
+ */
+static void
+status_fmt_time(char *buf, size_t size, time_t t, enum status_format fmt)
+{
+	struct tm	tm;
+	long		off;
+	char		sign;
+
+	if (fmt != STATUS_TEXT && fmt != STATUS_HTML) {
+		(void)snprintf(buf, size, "%lld", (long long)t);
+		return;
+	}
+	if (localtime_r(&t, &tm) == NULL) {
+		(void)snprintf(buf, size, "%lld", (long long)t);
+		return;
+	}
+	off = tm.tm_gmtoff / 60;
+	sign = off < 0 ? '-' : '+';
+	if (off < 0)
+		off = -off;
+	(void)snprintf(buf, size, "%02d/%s/%d:%02d:%02d:%02d %c%02ld%02ld",
+	    tm.tm_mday, status_months[tm.tm_mon % 12], tm.tm_year + 1900,
+	    tm.tm_hour, tm.tm_min, tm.tm_sec, sign, off / 60, off % 60);
+}
+
+/* The pool part, with PHP-FPM's short_post when !full. */
+static void
+status_short(struct status_out *o, const struct status_pool *p,
+    enum status_format fmt, int full)
+{
+	char		 tbuf[64];
+	const char	*pool = p->pool != NULL ? p->pool : "";
+	const char	*pm = p->pm != NULL ? p->pm : "";
+
+	status_fmt_time(tbuf, sizeof(tbuf), p->start_time, fmt);
+	switch (fmt) {
+	case STATUS_TEXT:
+		status_printf(o,
+		    "pool:                 %s\n"
+		    "process manager:      %s\n"
+		    "start time:           %s\n"
+		    "start since:          %lu\n"
+		    "accepted conn:        %lu\n"
+		    "listen queue:         %d\n"
+		    "max listen queue:     %d\n"
+		    "listen queue len:     %u\n"
+		    "idle processes:       %d\n"
+		    "active processes:     %d\n"
+		    "total processes:      %d\n"
+		    "max active processes: %d\n"
+		    "max children reached: %u\n"
+		    "slow requests:        %lu\n",
+		    pool, pm, tbuf, p->start_since, p->accepted_conn,
+		    p->listen_queue, p->max_listen_queue, p->listen_queue_len,
+		    p->idle, p->active, p->idle + p->active, p->max_active,
+		    p->max_children_reached, p->slow_requests);
+		break;
+	case STATUS_JSON:
+		status_printf(o,
+		    "{"
+		    "\"pool\":\"%s\","
+		    "\"process manager\":\"%s\","
+		    "\"start time\":%s,"
+		    "\"start since\":%lu,"
+		    "\"accepted conn\":%lu,"
+		    "\"listen queue\":%d,"
+		    "\"max listen queue\":%d,"
+		    "\"listen queue len\":%u,"
+		    "\"idle processes\":%d,"
+		    "\"active processes\":%d,"
+		    "\"total processes\":%d,"
+		    "\"max active processes\":%d,"
+		    "\"max children reached\":%u,"
+		    "\"slow requests\":%lu",
+		    pool, pm, tbuf, p->start_since, p->accepted_conn,
+		    p->listen_queue, p->max_listen_queue, p->listen_queue_len,
+		    p->idle, p->active, p->idle + p->active, p->max_active,
+		    p->max_children_reached, p->slow_requests);
+		if (!full)
+			status_puts(o, "}");
+		break;
+	case STATUS_XML:
+		status_printf(o,
+		    "<?xml version=\"1.0\" ?>\n"
+		    "<status>\n"
+		    "<pool>%s</pool>\n"
+		    "<process-manager>%s</process-manager>\n"
+		    "<start-time>%s</start-time>\n"
+		    "<start-since>%lu</start-since>\n"
+		    "<accepted-conn>%lu</accepted-conn>\n"
+		    "<listen-queue>%d</listen-queue>\n"
+		    "<max-listen-queue>%d</max-listen-queue>\n"
+		    "<listen-queue-len>%u</listen-queue-len>\n"
+		    "<idle-processes>%d</idle-processes>\n"
+		    "<active-processes>%d</active-processes>\n"
+		    "<total-processes>%d</total-processes>\n"
+		    "<max-active-processes>%d</max-active-processes>\n"
+		    "<max-children-reached>%u</max-children-reached>\n"
+		    "<slow-requests>%lu</slow-requests>\n",
+		    pool, pm, tbuf, p->start_since, p->accepted_conn,
+		    p->listen_queue, p->max_listen_queue, p->listen_queue_len,
+		    p->idle, p->active, p->idle + p->active, p->max_active,
+		    p->max_children_reached, p->slow_requests);
+		if (!full)
+			status_puts(o, "</status>");
+		break;
+	case STATUS_HTML:
+		status_printf(o,
+		    "<!DOCTYPE html PUBLIC "
+		    "\"-//W3C//DTD XHTML 1.0 Strict//EN\" "
+		    "\"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd\">\n"
+		    "<html xmlns=\"http://www.w3.org/1999/xhtml\" "
+		    "xml:lang=\"en\" lang=\"en\">\n"
+		    "<head><title>PHP-FPM Status Page</title></head>\n"
+		    "<body>\n"
+		    "<table>\n"
+		    "<tr><th>pool</th><td>%s</td></tr>\n"
+		    "<tr><th>process manager</th><td>%s</td></tr>\n"
+		    "<tr><th>start time</th><td>%s</td></tr>\n"
+		    "<tr><th>start since</th><td>%lu</td></tr>\n"
+		    "<tr><th>accepted conn</th><td>%lu</td></tr>\n"
+		    "<tr><th>listen queue</th><td>%d</td></tr>\n"
+		    "<tr><th>max listen queue</th><td>%d</td></tr>\n"
+		    "<tr><th>listen queue len</th><td>%u</td></tr>\n"
+		    "<tr><th>idle processes</th><td>%d</td></tr>\n"
+		    "<tr><th>active processes</th><td>%d</td></tr>\n"
+		    "<tr><th>total processes</th><td>%d</td></tr>\n"
+		    "<tr><th>max active processes</th><td>%d</td></tr>\n"
+		    "<tr><th>max children reached</th><td>%u</td></tr>\n"
+		    "<tr><th>slow requests</th><td>%lu</td></tr>\n"
+		    "</table>\n",
+		    pool, pm, tbuf, p->start_since, p->accepted_conn,
+		    p->listen_queue, p->max_listen_queue, p->listen_queue_len,
+		    p->idle, p->active, p->idle + p->active, p->max_active,
+		    p->max_children_reached, p->slow_requests);
+		if (!full)
+			status_puts(o, "</body></html>");
+		break;
+	case STATUS_OPENMETRICS:
+		/*
+		 * PHP-FPM's own text, defects included (GH-9494): HELP and
+		 * TYPE swapped for phpfpm_listen_queue_length, counters
+		 * without _total, high-water marks typed as counters.
+		 * Exporters parse exactly this.
+		 */
+		status_printf(o,
+		    "# HELP phpfpm_up Could pool %s using a %s PM on PHP-FPM "
+		    "be reached?\n"
+		    "# TYPE phpfpm_up gauge\n"
+		    "phpfpm_up 1\n"
+		    "# HELP phpfpm_start_since The number of seconds since FPM "
+		    "has started.\n"
+		    "# TYPE phpfpm_start_since counter\n"
+		    "phpfpm_start_since %lu\n"
+		    "# HELP phpfpm_accepted_connections The number of requests "
+		    "accepted by the pool.\n"
+		    "# TYPE phpfpm_accepted_connections counter\n"
+		    "phpfpm_accepted_connections %lu\n"
+		    "# HELP phpfpm_listen_queue The number of requests in the "
+		    "queue of pending connections.\n"
+		    "# TYPE phpfpm_listen_queue gauge\n"
+		    "phpfpm_listen_queue %d\n"
+		    "# HELP phpfpm_max_listen_queue The maximum number of "
+		    "requests in the queue of pending connections since FPM "
+		    "has started.\n"
+		    "# TYPE phpfpm_max_listen_queue counter\n"
+		    "phpfpm_max_listen_queue %d\n"
+		    "# TYPE phpfpm_listen_queue_length gauge\n"
+		    "# HELP phpfpm_listen_queue_length The size of the socket "
+		    "queue of pending connections.\n"
+		    "phpfpm_listen_queue_length %u\n"
+		    "# HELP phpfpm_idle_processes The number of idle "
+		    "processes.\n"
+		    "# TYPE phpfpm_idle_processes gauge\n"
+		    "phpfpm_idle_processes %d\n"
+		    "# HELP phpfpm_active_processes The number of active "
+		    "processes.\n"
+		    "# TYPE phpfpm_active_processes gauge\n"
+		    "phpfpm_active_processes %d\n"
+		    "# HELP phpfpm_total_processes The number of idle + active "
+		    "processes.\n"
+		    "# TYPE phpfpm_total_processes gauge\n"
+		    "phpfpm_total_processes %d\n"
+		    "# HELP phpfpm_max_active_processes The maximum number of "
+		    "active processes since FPM has started.\n"
+		    "# TYPE phpfpm_max_active_processes counter\n"
+		    "phpfpm_max_active_processes %d\n"
+		    "# HELP phpfpm_max_children_reached The number of times, "
+		    "the process limit has been reached, when pm tries to "
+		    "start more children (works only for pm 'dynamic' and "
+		    "'ondemand').\n"
+		    "# TYPE phpfpm_max_children_reached counter\n"
+		    "phpfpm_max_children_reached %u\n"
+		    "# HELP phpfpm_slow_requests The number of requests that "
+		    "exceeded your 'request_slowlog_timeout' value.\n"
+		    "# TYPE phpfpm_slow_requests counter\n"
+		    "phpfpm_slow_requests %lu\n"
+		    "# EOF\n",
+		    pool, pm, p->start_since, p->accepted_conn,
+		    p->listen_queue, p->max_listen_queue, p->listen_queue_len,
+		    p->idle, p->active, p->idle + p->active, p->max_active,
+		    p->max_children_reached, p->slow_requests);
+		break;
+	}
+}
+
+/*
+ * One worker.  PHP-FPM escapes the URI, query and script in the
+ * structured formats (8.2.36; older releases only the query) and never
+ * escapes pool, state, method or user, nor anything in text.
+ */
+static void
+status_proc(struct status_out *o, const struct status_proc *pr,
+    enum status_format fmt)
+{
+	char		 tbuf[64];
+	const char	*state = pr->state != NULL ? pr->state : "(null)";
+
+	status_fmt_time(tbuf, sizeof(tbuf), pr->start_time, fmt);
+	switch (fmt) {
+	case STATUS_TEXT:
+		status_printf(o,
+		    "\n"
+		    "************************\n"
+		    "pid:                  %d\n"
+		    "state:                %s\n"
+		    "start time:           %s\n"
+		    "start since:          %lu\n"
+		    "requests:             %lu\n"
+		    "request duration:     %llu\n"
+		    "request method:       ",
+		    (int)pr->pid, state, tbuf, pr->start_since, pr->requests,
+		    pr->request_duration_us);
+		status_put_field(o, pr->method, STATUS_ESC_NONE);
+		status_puts(o, "\nrequest URI:          ");
+		status_put_uri(o, pr, STATUS_ESC_NONE);
+		status_printf(o, "\ncontent length:       %llu\n"
+		    "user:                 ", pr->content_length);
+		status_put_field(o, pr->user, STATUS_ESC_NONE);
+		status_puts(o, "\nscript:               ");
+		status_put_field(o, pr->script, STATUS_ESC_NONE);
+		status_printf(o, "\nlast request cpu:     %.2f\n"
+		    "last request memory:  %llu\n",
+		    pr->last_cpu, pr->last_memory);
+		break;
+	case STATUS_JSON:
+		status_printf(o,
+		    "{"
+		    "\"pid\":%d,"
+		    "\"state\":\"%s\","
+		    "\"start time\":%s,"
+		    "\"start since\":%lu,"
+		    "\"requests\":%lu,"
+		    "\"request duration\":%llu,"
+		    "\"request method\":\"",
+		    (int)pr->pid, state, tbuf, pr->start_since, pr->requests,
+		    pr->request_duration_us);
+		status_put_field(o, pr->method, STATUS_ESC_NONE);
+		status_puts(o, "\",\"request uri\":\"");
+		status_put_uri(o, pr, STATUS_ESC_JSON);
+		status_printf(o, "\",\"content length\":%llu,\"user\":\"",
+		    pr->content_length);
+		status_put_field(o, pr->user, STATUS_ESC_NONE);
+		status_puts(o, "\",\"script\":\"");
+		status_put_field(o, pr->script, STATUS_ESC_JSON);
+		status_printf(o, "\",\"last request cpu\":%.2f,"
+		    "\"last request memory\":%llu}",
+		    pr->last_cpu, pr->last_memory);
+		break;
+	case STATUS_XML:
+		status_printf(o,
+		    "<process>"
+		    "<pid>%d</pid>"
+		    "<state>%s</state>"
+		    "<start-time>%s</start-time>"
+		    "<start-since>%lu</start-since>"
+		    "<requests>%lu</requests>"
+		    "<request-duration>%llu</request-duration>"
+		    "<request-method>",
+		    (int)pr->pid, state, tbuf, pr->start_since, pr->requests,
+		    pr->request_duration_us);
+		status_put_field(o, pr->method, STATUS_ESC_NONE);
+		status_puts(o, "</request-method><request-uri>");
+		status_put_uri(o, pr, STATUS_ESC_HTML);
+		status_printf(o, "</request-uri>"
+		    "<content-length>%llu</content-length><user>",
+		    pr->content_length);
+		status_put_field(o, pr->user, STATUS_ESC_NONE);
+		status_puts(o, "</user><script>");
+		status_put_field(o, pr->script, STATUS_ESC_HTML);
+		status_printf(o, "</script>"
+		    "<last-request-cpu>%.2f</last-request-cpu>"
+		    "<last-request-memory>%llu</last-request-memory>"
+		    "</process>\n",
+		    pr->last_cpu, pr->last_memory);
+		break;
+	case STATUS_HTML:
+		status_printf(o,
+		    "<tr>"
+		    "<td>%d</td>"
+		    "<td>%s</td>"
+		    "<td>%s</td>"
+		    "<td>%lu</td>"
+		    "<td>%lu</td>"
+		    "<td>%llu</td>"
+		    "<td>",
+		    (int)pr->pid, state, tbuf, pr->start_since, pr->requests,
+		    pr->request_duration_us);
+		status_put_field(o, pr->method, STATUS_ESC_NONE);
+		status_puts(o, "</td><td>");
+		status_put_uri(o, pr, STATUS_ESC_HTML);
+		status_printf(o, "</td><td>%llu</td><td>", pr->content_length);
+		status_put_field(o, pr->user, STATUS_ESC_NONE);
+		status_puts(o, "</td><td>");
+		status_put_field(o, pr->script, STATUS_ESC_HTML);
+		status_printf(o, "</td><td>%.2f</td><td>%llu</td></tr>\n",
+		    pr->last_cpu, pr->last_memory);
+		break;
+	case STATUS_OPENMETRICS:
+		break;		/* PHP-FPM has no per-process metrics */
+	}
+}
+
+/* A whole page: short part, then full_pre, the workers, full_post. */
+static void
+status_page(struct status_out *o, const struct status_pool *p,
+    enum status_format fmt, int full)
+{
+	size_t	i;
+
+	if (fmt == STATUS_OPENMETRICS)
+		full = 0;
+	status_short(o, p, fmt, full);
+	if (!full)
+		return;
+	switch (fmt) {
+	case STATUS_JSON:
+		status_puts(o, ", \"processes\":[");
+		break;
+	case STATUS_XML:
+		status_puts(o, "<processes>\n");
+		break;
+	case STATUS_HTML:
+		status_puts(o, "<table border=\"1\">\n"
+		    "<tr><th>pid</th><th>state</th><th>start time</th>"
+		    "<th>start since</th><th>requests</th>"
+		    "<th>request duration</th><th>request method</th>"
+		    "<th>request uri</th><th>content length</th>"
+		    "<th>user</th><th>script</th><th>last request cpu</th>"
+		    "<th>last request memory</th></tr>\n");
+		break;
+	default:
+		break;
+	}
+	for (i = 0; i < p->nprocs; i++) {
+		if (i > 0 && fmt == STATUS_JSON)
+			status_puts(o, ",");
+		status_proc(o, &p->procs[i], fmt);
+	}
+	switch (fmt) {
+	case STATUS_JSON:
+		status_puts(o, "]}");
+		break;
+	case STATUS_XML:
+		status_puts(o, "</processes>\n</status>");
+		break;
+	case STATUS_HTML:
+		status_puts(o, "</table></body></html>");
+		break;
+	default:
+		break;
+	}
+}
+
+/* Undo a failed output back to len; 0 or -1 with errno ENOMEM. */
+static int
+status_finish(struct status_out *o, size_t len)
+{
+	if (!o->err)
+		return (0);
+	o->b->len = len;
+	if (o->b->data != NULL)
+		o->b->data[len] = '\0';
+	errno = ENOMEM;
+	return (-1);
+}
+
+int
+status_render(struct status_buf *b, const struct status_pool *p,
+    enum status_format fmt, int full)
+{
+	struct status_out	o = { b, 0 };
+	size_t			len = b->len;
+
+	if (fmt < STATUS_TEXT || fmt > STATUS_OPENMETRICS) {
+		errno = EINVAL;
+		return (-1);
+	}
+	status_page(&o, p, fmt, full);
+	return (status_finish(&o, len));
+}
+
+int
+status_render_multi(struct status_buf *b, const struct status_pool *pools,
+    size_t npools, enum status_format fmt, int full)
+{
+	struct status_out	o = { b, 0 };
+	size_t			len = b->len, i;
+
+	if (fmt != STATUS_TEXT && fmt != STATUS_JSON) {
+		errno = EINVAL;
+		return (-1);
+	}
+	if (fmt == STATUS_JSON)
+		status_puts(&o, "[");
+	for (i = 0; i < npools; i++) {
+		if (i > 0 && fmt == STATUS_JSON)
+			status_puts(&o, ",");
+		status_page(&o, &pools[i], fmt, full);
+	}
+	if (fmt == STATUS_JSON)
+		status_puts(&o, "]");
+	return (status_finish(&o, len));
+}
+
+const char *
+status_content_type(enum status_format fmt)
+{
+	/* PHP appends ";charset=UTF-8" to the text types only. */
+	switch (fmt) {
+	case STATUS_JSON:
+		return ("application/json");
+	case STATUS_XML:
+		return ("text/xml;charset=UTF-8");
+	case STATUS_HTML:
+		return ("text/html;charset=UTF-8");
+	case STATUS_OPENMETRICS:
+		return ("application/openmetrics-text; version=1.0.0; "
+		    "charset=utf-8");
+	case STATUS_TEXT:
+	default:
+		return ("text/plain;charset=UTF-8");
+	}
+}
+
+int
+status_headers(struct status_buf *b, enum status_format fmt)
+{
+	struct status_out	 o = { b, 0 };
+	size_t			 len = b->len;
+	const char		*name;
+
+	/*
+	 * When PHP adds the charset it rebuilds the header as
+	 * "Content-type: "; other types keep fpm_status.c's spelling.
+	 */
+	name = (fmt == STATUS_JSON || fmt == STATUS_OPENMETRICS) ?
+	    "Content-Type" : "Content-type";
+	status_printf(&o, "Expires: Thu, 01 Jan 1970 00:00:00 GMT\r\n"
+	    "Cache-Control: no-cache, no-store, must-revalidate, max-age=0\r\n"
+	    "%s: %s\r\n\r\n", name, status_content_type(fmt));
+	return (status_finish(&o, len));
+}
+
+/* One byte of php_url_decode() from *s (< end): '+' is a space, %XX a byte. */
+static int
+status_url_next(const char **s, const char *end)
+{
+	const char	*p = *s;
+	int		 hi, lo;
+
+	if (*p == '+') {
+		*s = p + 1;
+		return (' ');
+	}
+	if (*p == '%' && end - p >= 3 && isxdigit((unsigned char)p[1]) &&
+	    isxdigit((unsigned char)p[2])) {
+		hi = isdigit((unsigned char)p[1]) ? p[1] - '0' :
+		    tolower((unsigned char)p[1]) - 'a' + 10;
+		lo = isdigit((unsigned char)p[2]) ? p[2] - '0' :
+		    tolower((unsigned char)p[2]) - 'a' + 10;
+		*s = p + 3;
+		return (hi << 4 | lo);
+	}
+	*s = p + 1;
+	return ((unsigned char)*p);
+}
+
+/*
+ * PHP's key test (fpm_php_is_key_in_table): strncmp(key, name, keylen),
+ * i.e. the registered key is a prefix of the name.  Keys here are never
+ * empty: PHP drops those.
+ */
+static int
+status_key_matches(const char *key, size_t keylen, const char *name)
+{
+	return (keylen <= strlen(name) && strncmp(key, name, keylen) == 0);
+}
+
+/*
+ * Rebuild the keys of $_GET as PHP does: split on '&' (empty pieces
+ * skipped), cut at '=', url-decode ('+' is a space), cut at a NUL, drop
+ * leading spaces, keep the base of "name[...]"; a name that PHP mangles
+ * (' ', '.', an unclosed '[' turn into '_') can match no format name,
+ * so it is simply not counted.
+ */
+void
+status_parse_query(const char *query, enum status_format *fmt, int *full)
+{
+	char		 key[64];
+	const char	*s, *end, *eq;
+	size_t		 klen, nvars = 0;
+	int		 bad, c, html = 0, xml = 0, json = 0, om = 0;
+
+	*full = 0;
+	s = query != NULL ? query : "";
+	while (*s != '\0') {
+		if (*s == '&') {
+			s++;
+			continue;
+		}
+		end = strchr(s, '&');
+		if (end == NULL)
+			end = s + strlen(s);
+		if (++nvars > STATUS_MAX_INPUT_VARS)
+			break;
+		eq = memchr(s, '=', (size_t)(end - s));
+		if (eq == NULL)
+			eq = end;
+		/* decode the key; only its first sizeof(key) bytes matter */
+		klen = 0;
+		bad = 0;
+		while (s < eq) {
+			if ((c = status_url_next(&s, eq)) == '\0')
+				break;
+			if (c == ' ' && klen == 0)
+				continue;	/* leading spaces */
+			if (c == '[') {
+				/* "name[...]" registers name; else mangled */
+				bad = 1;
+				while (s < eq)
+					if (status_url_next(&s, eq) == ']') {
+						bad = 0;
+						break;
+					}
+				break;
+			}
+			if (c == ' ' || c == '.' || klen == sizeof(key))
+				bad = 1;
+			else
+				key[klen++] = (char)c;
+		}
+		s = end;
+		if (bad || klen == 0)
+			continue;
+		html |= status_key_matches(key, klen, "html");
+		xml |= status_key_matches(key, klen, "xml");
+		json |= status_key_matches(key, klen, "json");
+		om |= status_key_matches(key, klen, "openmetrics");
+		*full |= status_key_matches(key, klen, "full");
+	}
+	if (html)
+		*fmt = STATUS_HTML;
+	else if (xml)
+		*fmt = STATUS_XML;
+	else if (json)
+		*fmt = STATUS_JSON;
+	else if (om)
+		*fmt = STATUS_OPENMETRICS;
+	else
+		*fmt = STATUS_TEXT;
+}
