@@ -122,7 +122,7 @@ stopped() {
 	[[ $output == *"ERROR: $CONF:$(grep -n '^\[www\]' "$CONF" | cut -d: -f1): [pool www] pm.max_children must be a positive value"* ]]
 	[[ ! -e $SOCK ]]
 
-	run -111 fpm-supervise -y "$D/none.conf"
+	run -100 fpm-supervise -y "$D/none.conf"
 	[[ $output == *"ERROR: cannot open $D/none.conf: No such file or directory"* ]]
 }
 

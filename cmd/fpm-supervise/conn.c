@@ -562,6 +562,22 @@ conn_request_ready(struct conn *c)
 	pm_maintain(p);
 }
 
+/* A fast stop: whatever waits in the queue gets its 503 now. */
+void
+conn_queue_refuse(struct pool *p)
+{
+	struct conn	*c;
+
+	while ((c = TAILQ_FIRST(&p->queue)) != NULL) {
+		TAILQ_REMOVE(&p->queue, c, qentry);
+		p->nqueue--;
+		ev_timer_stop(&c->timer);
+		c->state = C_READ;
+		conn_respond(c, 503, "Service Unavailable", "text/plain",
+		    "503 Service Unavailable: the server is stopping\n");
+	}
+}
+
 /* Idle workers take queued requests, oldest first. */
 void
 conn_dispatch_queue(struct pool *p)
@@ -932,6 +948,7 @@ conn_worker_failed(struct conn *c, const char *why)
 	if (w != NULL) {
 		w->conn = NULL;
 		c->w = NULL;
+		w->failed = 1;	/* its death is news: see worker_reap */
 		if (w->state != W_RETIRING && w->pidsrc.fd != -1)
 			worker_retire(w, SIGTERM);
 	}

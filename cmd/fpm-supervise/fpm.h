@@ -70,6 +70,7 @@ struct worker {
 	int			 reading;	/* it read some of the request */
 	int			 fresh;		/* connected, no EPOLLOUT yet */
 	int			 signaled;	/* the signal we sent it, or 0 */
+	int			 failed;	/* broke a request */
 	TAILQ_ENTRY(worker)	 entry;		/* pool->workers */
 	TAILQ_ENTRY(worker)	 idle;		/* pool->idle: MRU first */
 };
@@ -77,6 +78,7 @@ struct worker {
 struct listener {
 	struct ev_source	 src;
 	struct pool		*pool;
+	int			 inherited;	/* not ours to unlink */
 	char			 key[128];
 };
 
@@ -236,6 +238,7 @@ void	worker_disconnect(struct worker *);
 /* conn.c */
 void	conn_accept(struct ev_source *, uint32_t);
 void	conn_dispatch_queue(struct pool *);
+void	conn_queue_refuse(struct pool *);
 void	conn_worker_event(struct worker *, uint32_t);
 void	conn_worker_died(struct conn *);
 void	conns_reap(void);

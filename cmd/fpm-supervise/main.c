@@ -40,7 +40,7 @@ struct pool	**pools;
 size_t		  npools;
 struct conf	  fpmconf;
 static struct confref *current;	/* the configuration in force */
-char		 runtime_dir[64];
+char		 runtime_dir[96];	/* + "/w%lu.sock" fits sun_path */
 int		 stopping;
 
 static char	*opt_config, *opt_pid, *opt_prefix;
@@ -94,6 +94,7 @@ static int	conf_read(struct conf *, char *, size_t);
 static void	pool_own(struct pool *, struct confref *);
 static void	reload(void);
 static char	*embedded_config(char *, size_t);
+static int	 builtin;	/* running on the built-in conf.d/ */
 static void	setup_log(void);
 static void	daemonize(void);
 static void	on_signal(struct ev_source *, uint32_t);
@@ -137,7 +138,8 @@ embedded_config(char *dir, size_t size)
 	FILE	*fp;
 	size_t	 i;
 
-	snprintf(dir, size, "/tmp/fpm-conf.XXXXXX");
+	snprintf(dir, size, "%s/fpm-conf.XXXXXX", getenv("TMPDIR") != NULL ?
+	    getenv("TMPDIR") : "/tmp");
 	if (mkdtemp(dir) == NULL)
 		fatal("unable to create %s", dir);
 	for (i = 0; embed_conf[i].name != NULL; i++) {
@@ -176,6 +178,7 @@ conf_read(struct conf *c, char *err, size_t errsize)
 			file = strdup(path);
 		else {
 			file = embedded_config(dir, sizeof(dir));
+			builtin = 1;
 			log_info("no %s: using the built-in configuration",
 			    path);
 		}
@@ -334,11 +337,13 @@ reload(void)
 				p->lst.src.fd = plan[i].donor->lst.src.fd;
 				strlcpy(p->lst.key, plan[i].donor->lst.key,
 				    sizeof(p->lst.key));
+				p->lst.inherited = plan[i].donor->lst.inherited;
 				plan[i].donor->lst.src.fd = -1;
 			} else {
 				p->lst.src.fd = plan[i].tmp.lst.src.fd;
 				strlcpy(p->lst.key, plan[i].tmp.lst.key,
 				    sizeof(p->lst.key));
+				p->lst.inherited = plan[i].tmp.lst.inherited;
 			}
 			pool_listen_start(p);
 		}
@@ -391,7 +396,7 @@ setup_log(void)
 
 	log_setlevel((enum log_level)g->log_level);
 	if (opts_verbose > 0)
-		log_verbose(opts_verbose + 1);	/* -v: notice, -vv: debug */
+		log_verbose(opts_verbose + 1);	/* notice already: -v is debug */
 	log_setlimit((size_t)g->log_limit);
 	if (opt_stderr || g->error_log == NULL)
 		return;
@@ -445,6 +450,9 @@ stop(int mode)
 	log_info(mode == 1 ? "Finishing ..." : "Terminating ...");
 	conns_close_idle(NULL);
 	pools_stop(mode == 1);
+	if (mode == 2)
+		for (i = 0; i < npools; i++)
+			conn_queue_refuse(pools[i]);
 	for (i = 0; i < npools; i++)
 		conn_dispatch_queue(pools[i]);
 	if (mode == 1 && fpmconf.global.process_control_timeout_ms > 0)
@@ -558,8 +566,10 @@ main(int argc, char *argv[])
 	current->refs = 1;
 	if (conf_read(&current->c, err, sizeof(err)) == -1) {
 		log_errorx("%s", err);
-		fatalx_code(errno == EINVAL ? FPM_EXIT_USAGE : FPM_EXIT_TEMP,
-		    "FPM initialization failed");
+		/* missing or unreadable: retrying won't help either */
+		fatalx_code(errno == ENOMEM || errno == EMFILE ||
+		    errno == ENFILE || errno == EINTR ? FPM_EXIT_TEMP :
+		    FPM_EXIT_USAGE, "FPM initialization failed");
 	}
 	fpmconf = current->c;
 	warn_unimplemented(&fpmconf);
@@ -567,11 +577,12 @@ main(int argc, char *argv[])
 		if (opt_test > 1)
 			conf_dump(&fpmconf, stderr);
 		log_info("configuration file %s test is successful",
-		    fpmconf.global.file);
+		    builtin ? "(built-in)" : fpmconf.global.file);
 		/* -t is asked a question: the answer goes out at any level */
 		if (log_getlevel() > LOG_LVL_NOTICE)
 			fprintf(stderr, "%s: configuration file %s test is "
-			    "successful\n", getprogname(), fpmconf.global.file);
+			    "successful\n", getprogname(), builtin ?
+			    "(built-in)" : fpmconf.global.file);
 		conf_release(current);
 		poptFreeContext(pc);
 		return (FPM_EXIT_OK);
@@ -610,14 +621,17 @@ main(int argc, char *argv[])
 	stop_timer.cb = on_stop_timeout;
 
 	/* The workers' private sockets live in a directory only we enter. */
-	base = fpmconf.global.runtime_dir;
-	if (base == NULL)
+	if ((base = fpmconf.global.runtime_dir) == NULL) {
 		base = getenv("XDG_RUNTIME_DIR");
-	if (base == NULL || access(base, W_OK) == -1)
-		base = "/tmp";
+		if (base == NULL || access(base, W_OK) == -1)
+			base = getenv("TMPDIR");
+		if (base == NULL || access(base, W_OK) == -1)
+			base = "/tmp";
+	}
 	if ((size_t)snprintf(runtime_dir, sizeof(runtime_dir),
 	    "%s/fpm.XXXXXX", base) >= sizeof(runtime_dir))
-		fatalx("runtime_dir %s: path too long", base);
+		fatalx_code(FPM_EXIT_USAGE, "runtime_dir %s: path too long "
+		    "(at most %zu bytes)", base, sizeof(runtime_dir) - 12);
 	if (mkdtemp(runtime_dir) == NULL)
 		fatal("unable to create %s", runtime_dir);
 

@@ -61,8 +61,10 @@ pool_env(struct pool *p)
 		snprintf(buf, sizeof(buf), "HOME=%s", pw->pw_dir);
 		set[n++] = strdup(buf);
 	}
-	set[n++] = strdup("PHP_FCGI_MAX_REQUESTS=0");
-	set[n++] = strdup("PHP_FCGI_CHILDREN=0");
+	if (conf_is_phpcgi(c->argv[0])) {
+		set[n++] = strdup("PHP_FCGI_MAX_REQUESTS=0");
+		set[n++] = strdup("PHP_FCGI_CHILDREN=0");
+	}
 	for (i = 0; i < c->nenv; i++) {
 		if (asprintf(&set[n], "%s=%s", c->env[i].key,
 		    c->env[i].value) == -1)
@@ -199,9 +201,11 @@ pool_listen(struct pool *p, char *err, size_t errsize)
 			perm.gid = gr->gr_gid;
 		}
 	}
-	if ((fd = sock_inherit_take(&addr)) != -1)
+	p->lst.inherited = 0;
+	if ((fd = sock_inherit_take(&addr)) != -1) {
 		log_info("using inherited socket fd=%d, \"%s\"", fd, addr.key);
-	else if ((fd = sock_listen(&addr, c->listen_backlog, &perm)) == -1) {
+		p->lst.inherited = 1;
+	} else if ((fd = sock_listen(&addr, c->listen_backlog, &perm)) == -1) {
 		if (errno == EADDRINUSE && addr.ss.ss_family == AF_UNIX)
 			snprintf(err, errsize, "[pool %s] unable to bind %s: "
 			    "another process is listening there", c->name,
@@ -334,7 +338,8 @@ pool_close_listener(struct pool *p)
 	ev_del(&p->lst.src);
 	close(p->lst.src.fd);
 	p->lst.src.fd = -1;
-	if (p->lst.key[0] == '/')
+	/* an inherited socket belongs to whoever made it (socket activation) */
+	if (p->lst.key[0] == '/' && !p->lst.inherited)
 		unlink(p->lst.key);
 }
 
@@ -635,7 +640,7 @@ worker_reap(struct ev_source *src, uint32_t events)
 	us = (now.tv_sec - w->started_rt.tv_sec) * 1000000LL +
 	    (now.tv_nsec - w->started_rt.tv_nsec) / 1000;
 	pool_exit_reason(why, sizeof(why), &si);
-	expected = w->state == W_RETIRING;
+	expected = w->state == W_RETIRING && !w->failed;
 	/* a clean exit, or the signal we sent it, is no news */
 	log_msg((si.si_code == CLD_EXITED && si.si_status == 0) ||
 	    (si.si_code == CLD_KILLED && si.si_status == w->signaled) ?
