@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The control protocol between fpm-supervise and its clients (fpm-ctl,
+ * fpm-status, socat): one request line, one reply, then the server closes.
+ */
+#ifndef LIBCOMMON_CTL_H
+#define LIBCOMMON_CTL_H
+
+#include <stddef.h>
+
+#include "libcommon/conf.h"
+
+/*
+ * The protocol (fpm-control(7)):
+ *
+ *   request:  COMMAND [ARG...] "\n"		(at most CTL_LINE_MAX bytes)
+ *   reply:    "ok" [" " WORDS] "\n" BODY	then the server closes
+ *         or  "error " CODE " " MESSAGE "\n"	CODE: an FPM_EXIT_* value
+ *
+ * Commands: status [POOL|-] [text|json|xml|html|openmetrics|prometheus]
+ * [full]; pools; reload [POOL]; restart POOL; stop; quit; reopen; pid;
+ * version; wait-ready.  Who may do what is decided by SO_PEERCRED: root
+ * and the supervisor's own uid everything, members of control.group the
+ * read-only commands (status, pools, pid, version, wait-ready).
+ */
+#define CTL_LINE_MAX	1024
+
+/*
+ * The control socket's path: the configured `control`, else the pidfile's
+ * path with ".pid" replaced by ".sock" (pidfile may be NULL: the config's
+ * `pid`), else $XDG_RUNTIME_DIR/fpm.sock, else /run/fpm.sock for root and
+ * /tmp/fpm-UID.sock for others.  Returns 0, or -1 with ENAMETOOLONG.
+ */
+int	ctl_default_path(const struct conf_global *g, const char *pidfile,
+	    char *buf, size_t size);
+
+/* Non-zero when cmd (the first word) is one of the read-only commands. */
+int	ctl_is_readonly(const char *cmd);
+
+/*
+ * Client side: connect to path, send line (a newline is added), read the
+ * whole reply into a malloc'd NUL-terminated *reply (the caller frees it).
+ * Returns 0, or -1 with errno set (ENOENT/ECONNREFUSED: nobody there;
+ * ETIMEDOUT after timeout_ms, 0 meaning none).
+ */
+int	ctl_request(const char *path, const char *line, int timeout_ms,
+	    char **reply);
+
+/*
+ * Split a reply: *code is 0 for "ok", else the error's code; *msg points
+ * at the words after "ok" or at the error message (up to the first
+ * newline, which is replaced by NUL); *body at what follows the first
+ * line.  Returns 0, or -1 with EPROTO for anything else.
+ */
+int	ctl_reply_parse(char *reply, int *code, char **msg, char **body);
+
+#endif
