@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "libcommon/log.h"
+#include "libcommon/status.h"
 #include "fpm.h"
 
 #define ACCEPT_BATCH	64
@@ -61,7 +62,18 @@ static int	conn_allowed(struct pool *, const struct sockaddr_storage *);
 static void	conn_scan_headers(struct conn *, const uint8_t *, size_t);
 static int	conn_builtin(struct conn *);
 static int	conn_script_allowed(struct conn *);
+static void	conn_status_page(struct conn *);
 static int	conn_param(const struct fcgi_nv *, void *);
+
+/* Monotonic microseconds, for request durations (a vDSO call). */
+int64_t
+conn_now_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+}
 
 /* accept(2) a batch; the rest waits for the next turn, fairly. */
 void
@@ -182,6 +194,7 @@ conn_timeout(struct ev_timer *t)
 		conn_close(c);
 		break;
 	case C_FORWARD:
+		slow_timeout(c);
 		break;
 	}
 }
@@ -430,6 +443,7 @@ conn_record(struct conn *c, const struct fcgi_header *h, const uint8_t *data,
 		c->state = C_READ;
 		clock_gettime(CLOCK_REALTIME, &c->start);
 		c->start_mono = ev_now();
+		c->start_us = conn_now_us();
 		c->pool->accepted++;
 		return (0);
 	case FCGI_ABORT_REQUEST:
@@ -511,6 +525,9 @@ conn_param(const struct fcgi_nv *nv, void *arg)
 		    want[i].size - 1;
 		memcpy(dst, nv->value, n);
 		dst[n] = '\0';
+		/* PHP-FPM shows the path; the query is QUERY_STRING's */
+		if (want[i].off == offsetof(struct conn, uri))
+			dst[strcspn(dst, "?")] = '\0';
 		return (0);
 	}
 	if (nv->namelen == 14 && memcmp(nv->name, "CONTENT_LENGTH", 14) == 0) {
@@ -609,6 +626,9 @@ conn_forward(struct conn *c, struct worker *w)
 	c->state = C_FORWARD;
 	c->w = w;
 	w->conn = c;
+	c->fwd_mono = ev_now();
+	c->slow_logged = 0;
+	slow_arm(c);
 	c->woff = c->wlen = 0;
 	c->spooloff = 0;
 	c->stdin_sent = 0;
@@ -833,9 +853,12 @@ conn_worker_read(struct conn *c)
 	ssize_t			 n, used;
 	int			 more;
 
-	if (c->rbuf == NULL && (c->rbuf = malloc(RBUF_SIZE)) == NULL) {
-		conn_worker_failed(c, "out of memory");
-		return;
+	if (c->rbuf == NULL) {
+		if ((c->rbuf = malloc(RBUF_SIZE)) == NULL) {
+			conn_worker_failed(c, "out of memory");
+			return;
+		}
+		c->rbuf_size = RBUF_SIZE;
 	}
 	for (more = 1; more && !c->end_seen && w->sock.fd != -1 &&
 	    c->rlen < RBUF_SIZE;) {
@@ -933,6 +956,29 @@ conn_worker_died(struct conn *c)
 }
 
 /*
+ * request_terminate_timeout: the worker goes (SIGTERM, then SIGKILL), the
+ * client gets a 504 if nothing of the answer was sent yet.
+ */
+void
+conn_terminated(struct conn *c)
+{
+	struct worker	*w = c->w;
+
+	c->w = NULL;
+	w->conn = NULL;
+	worker_retire(w, SIGTERM);
+	c->pool->timed_out++;
+	c->rlen = c->roff = 0;
+	if (c->got_response) {
+		conn_close(c);
+		return;
+	}
+	c->state = C_READ;
+	conn_respond(c, 504, "Gateway Timeout", "text/plain",
+	    "504 Gateway Timeout: the request ran too long\n");
+}
+
+/*
  * The worker failed this request.  Nothing sent and nothing read by the
  * worker: safe to run it once more elsewhere.  Nothing sent: 502.  A
  * response half sent: close the client, the only honest signal left.
@@ -972,6 +1018,7 @@ conn_worker_failed(struct conn *c, const char *why)
 	}
 	log_warnx("[pool %s] child %d: %s before answering \"%s %s\": "
 	    "answering 502", p->cf->name, pid, why, c->method, c->uri);
+	p->bad_gateway++;
 	c->state = C_READ;
 	conn_respond(c, 502, "Bad Gateway", "text/plain",
 	    "502 Bad Gateway: the worker failed\n");
@@ -981,11 +1028,21 @@ conn_worker_failed(struct conn *c, const char *why)
 static int
 conn_send(struct conn *c, const void *data, size_t n)
 {
-	if (c->rbuf == NULL && (c->rbuf = malloc(RBUF_SIZE)) == NULL)
-		return (-1);
-	if (n > RBUF_SIZE - c->rlen) {
-		errno = ENOBUFS;
-		return (-1);
+	uint8_t	*nb;
+	size_t	 size;
+
+	if (c->rbuf == NULL) {
+		if ((c->rbuf = malloc(RBUF_SIZE)) == NULL)
+			return (-1);
+		c->rbuf_size = RBUF_SIZE;
+	}
+	if (n > c->rbuf_size - c->rlen) {
+		/* a large answer of ours (a full status page) */
+		size = c->rlen + n;
+		if ((nb = realloc(c->rbuf, size)) == NULL)
+			return (-1);
+		c->rbuf = nb;
+		c->rbuf_size = size;
 	}
 	memcpy(c->rbuf + c->rlen, data, n);
 	c->rlen += n;
@@ -1112,6 +1169,14 @@ conn_request_done(struct conn *c)
 	    c->method, c->uri, c->status, (long long)ms, w ? " child " : "",
 	    w ? (int)w->pid : 0);
 	if (w != NULL) {
+		/* what status shows of an idle worker: its last request */
+		strlcpy(w->last.method, c->method, sizeof(w->last.method));
+		strlcpy(w->last.uri, c->uri, sizeof(w->last.uri));
+		strlcpy(w->last.query, c->query, sizeof(w->last.query));
+		strlcpy(w->last.script, c->filename, sizeof(w->last.script));
+		strlcpy(w->last.user, c->user, sizeof(w->last.user));
+		w->last.content_length = c->content_length;
+		w->last.duration_us = (conn_now_us() - c->start_us);
 		c->w = NULL;
 		w->conn = NULL;
 		worker_done(w);
@@ -1260,6 +1325,60 @@ conn_script_allowed(struct conn *c)
 }
 
 /*
+ * pm.status_path: PHP-FPM's page for this pool in the format its query
+ * switches ask for (?json, ?full...), headers included.
+ */
+static void
+conn_status_page(struct conn *c)
+{
+	struct pool		*p = c->pool;
+	struct status_buf	 b = { NULL, 0, 0 };
+	struct status_pool	 sp;
+	struct status_proc	*procs;
+	enum status_format	 fmt;
+	uint8_t			*rec;
+	size_t			 n, size;
+	int			 full;
+
+	status_parse_query(c->query, &fmt, &full);
+	procs = calloc((size_t)p->nworkers + 1, sizeof(*procs));
+	if (procs == NULL || status_headers(&b, fmt) == -1) {
+		free(procs);
+		conn_respond(c, 500, "Internal Server Error", "text/plain",
+		    "Internal error. Please review log file for errors.\n");
+		return;
+	}
+	stat_fill(p, &sp, procs, (size_t)p->nworkers);
+	if (strcasecmp(c->method, "HEAD") != 0 &&
+	    status_render(&b, &sp, fmt, full) == -1) {
+		free(procs);
+		status_buf_free(&b);
+		conn_respond(c, 500, "Internal Server Error", "text/plain",
+		    "Internal error. Please review log file for errors.\n");
+		return;
+	}
+	free(procs);
+	c->status = 200;
+	size = fcgi_stream_size(b.len) + 2 * FCGI_HEADER_LEN + 16;
+	if ((rec = malloc(size)) == NULL) {
+		status_buf_free(&b);
+		conn_close(c);
+		return;
+	}
+	n = fcgi_stream_encode(rec, size, FCGI_STDOUT, c->reqid, b.data, b.len);
+	n += fcgi_record_encode(rec + n, size - n, FCGI_STDOUT, c->reqid,
+	    NULL, 0);
+	n += fcgi_end_request_encode(rec + n, size - n, c->reqid, 0,
+	    FCGI_REQUEST_COMPLETE);
+	status_buf_free(&b);
+	c->state = C_FORWARD;
+	c->end_seen = 1;
+	if (conn_send(c, rec, n) == -1)
+		conn_close(c);
+	free(rec);
+}
+
+/*
  * ping.path and pm.status_path, matched against SCRIPT_NAME as PHP-FPM
  * does, answered here: they never need (or wait for) a worker.
  */
@@ -1268,8 +1387,6 @@ conn_builtin(struct conn *c)
 {
 	struct pool		*p = c->pool;
 	struct conf_pool	*cf = p->cf;
-	char			 body[2048], t[64];
-	struct tm		 tm;
 
 	if (cf->ping_path != NULL && strcmp(c->script, cf->ping_path) == 0) {
 		conn_respond(c, 200, "OK", "text/plain;charset=UTF-8",
@@ -1278,30 +1395,6 @@ conn_builtin(struct conn *c)
 	}
 	if (cf->status_path == NULL || strcmp(c->script, cf->status_path) != 0)
 		return (0);
-	localtime_r(&p->start_time, &tm);
-	strftime(t, sizeof(t), "%d/%b/%Y:%H:%M:%S %z", &tm);
-	snprintf(body, sizeof(body),
-	    "pool:                 %s\n"
-	    "process manager:      %s\n"
-	    "start time:           %s\n"
-	    "start since:          %lld\n"
-	    "accepted conn:        %lu\n"
-	    "listen queue:         %d\n"
-	    "max listen queue:     %lu\n"
-	    "listen queue len:     %d\n"
-	    "idle processes:       %d\n"
-	    "active processes:     %d\n"
-	    "total processes:      %d\n"
-	    "max active processes: %lu\n"
-	    "max children reached: %lu\n"
-	    "slow requests:        %lu\n",
-	    cf->name, cf->pm == CONF_PM_STATIC ? "static" :
-	    cf->pm == CONF_PM_DYNAMIC ? "dynamic" : "ondemand", t,
-	    (long long)((ev_now() - p->start_mono) / 1000), p->accepted,
-	    p->nqueue, p->max_queue, cf->queue_max_length, p->nidle,
-	    p->nworkers - p->nretiring - p->nidle,
-	    p->nworkers - p->nretiring, p->max_active,
-	    p->max_children_reached, p->slow_requests);
-	conn_respond_ordered(c, 200, "OK", "text/plain;charset=UTF-8", body, 1);
+	conn_status_page(c);
 	return (1);
 }

@@ -43,6 +43,18 @@ enum worker_state {
 	W_RETIRING
 };
 
+/* What status shows of a request: the current one, or the last one. */
+struct reqinfo {
+	char			 method[16];
+	char			 uri[256];
+	char			 query[256];
+	char			 script[256];
+	char			 user[64];
+	unsigned long long	 content_length;
+	int64_t			 start_mono;
+	int64_t			 duration_us;
+};
+
 struct outpipe {			/* a captured stdout or stderr */
 	struct ev_source	 src;
 	struct worker		*w;
@@ -66,6 +78,7 @@ struct worker {
 	struct timespec		 started_rt;
 	unsigned long		 requests;
 	unsigned long		 max_requests;	/* with jitter; 0: never */
+	struct reqinfo		 last;		/* for status, when idle */
 	int64_t			 last_used;
 	int			 reading;	/* it read some of the request */
 	int			 fresh;		/* connected, no EPOLLOUT yet */
@@ -122,6 +135,8 @@ struct pool {
 	unsigned long		 max_active;
 	unsigned long		 max_children_reached;
 	unsigned long		 queue_full;	/* 503 answered */
+	unsigned long		 bad_gateway;	/* 502 answered */
+	unsigned long		 timed_out;	/* 504 answered */
 	unsigned long		 max_queue;
 	unsigned long		 slow_requests;
 };
@@ -171,7 +186,7 @@ struct conn {
 	/* from the worker, to the client */
 	struct fcgi_decoder	 wdec;
 	uint8_t			*rbuf;
-	size_t			 rlen, roff;
+	size_t			 rlen, roff, rbuf_size;
 	int			 got_response;	/* any STDOUT byte */
 	int			 end_seen;
 	int			 retried;
@@ -190,6 +205,9 @@ struct conn {
 	int			 status;
 	struct timespec		 start;
 	int64_t			 start_mono;
+	int64_t			 start_us;	/* conn_now_us() */
+	int64_t			 fwd_mono;	/* given to a worker */
+	int			 slow_logged;
 	struct worker		*w;
 	struct ev_timer		 timer;		/* queue wait, idle, read */
 	TAILQ_ENTRY(conn)	 qentry;
@@ -237,10 +255,12 @@ void	worker_disconnect(struct worker *);
 
 /* conn.c */
 void	conn_accept(struct ev_source *, uint32_t);
+int64_t	conn_now_us(void);
 void	conn_dispatch_queue(struct pool *);
 void	conn_queue_refuse(struct pool *);
 void	conn_worker_event(struct worker *, uint32_t);
 void	conn_worker_died(struct conn *);
+void	conn_terminated(struct conn *);
 void	conns_reap(void);
 int	conns_active(void);
 void	conns_close_idle(struct pool *);
@@ -250,6 +270,26 @@ void	pm_maintain(struct pool *);
 void	pm_timeout(struct ev_timer *);
 int	pm_over_memory(struct worker *);
 void	pm_worker_died(struct pool *, const siginfo_t *);
+
+/* ctl.c */
+int	ctl_open(const char *pidfile);
+void	ctl_shutdown(void);
+
+/* main.c, for ctl.c */
+void	supervisor_stop(int mode);
+int	supervisor_reload(const char *pool, char *msg, size_t size);
+void	supervisor_reopen(void);
+
+/* slow.c */
+void	slow_arm(struct conn *);
+void	slow_timeout(struct conn *);
+
+/* stat.c */
+struct status_pool;
+struct status_proc;
+/* Fill sp (and procs, nworkers entries) with p's figures for libcommon/status. */
+size_t	stat_fill(struct pool *, struct status_pool *, struct status_proc *,
+	    size_t);
 
 /* output.c */
 void	output_setup(struct worker *, int *outfd, int *errfd);

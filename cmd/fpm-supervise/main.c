@@ -92,14 +92,13 @@ static int		  nsigquit;
 static void	handle(poptContext, int);
 static int	conf_read(struct conf *, char *, size_t);
 static void	pool_own(struct pool *, struct confref *);
-static void	reload(void);
+
 static char	*embedded_config(char *, size_t);
 static int	 builtin;	/* running on the built-in conf.d/ */
 static void	setup_log(void);
 static void	daemonize(void);
 static void	on_signal(struct ev_source *, uint32_t);
 static void	on_stop_timeout(struct ev_timer *);
-static void	stop(int);
 static void	cleanup_runtime_dir(void);
 static void	warn_unimplemented(const struct conf *);
 
@@ -223,56 +222,138 @@ pool_own(struct pool *p, struct confref *r)
 	p->owner = r;
 }
 
-/*
- * Reload: read and check the new configuration entirely first, so that a
- * bad one changes nothing (PHP-FPM exits there).  Then, per pool: the same
- * name keeps its workers when conf_pool_equal() says they would start the
- * same, else it gets a rolling restart (old workers finish, new ones take
- * the new requests); an unchanged listen address keeps its socket, even
- * across pools; pools gone drain and go; new ones start.
- */
+/* One pool of the new configuration, on its way in (reload). */
+struct plan {
+	struct conf_pool	*c;
+	struct pool		*old;	/* same name, or NULL */
+	struct pool		*donor;	/* has the listener, or NULL */
+	struct pool		 tmp;	/* new template, new listener */
+	int			 skip;	/* not the pool asked for */
+};
+
+static void	plan_free(struct plan *, size_t);
+static struct pool *plan_apply(struct plan *, struct confref *, size_t *,
+		    size_t *, size_t *);
+
 static void
-reload(void)
+plan_free(struct plan *plan, size_t n)
 {
-	struct plan {
-		struct conf_pool	*c;
-		struct pool		*old;	/* same name, or NULL */
-		struct pool		*donor;	/* has the listener, or NULL */
-		struct pool		 tmp;	/* new template, new listener */
-	}			*plan;
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		pool_template_free(&plan[i].tmp);
+		if (plan[i].tmp.lst.src.fd != -1) {
+			close(plan[i].tmp.lst.src.fd);
+			if (plan[i].tmp.lst.key[0] == '/' &&
+			    !plan[i].tmp.lst.inherited)
+				unlink(plan[i].tmp.lst.key);
+		}
+	}
+	free(plan);
+}
+
+/* Put one planned pool in place; it cannot fail. */
+static struct pool *
+plan_apply(struct plan *pl, struct confref *n, size_t *kept,
+    size_t *restarted, size_t *added)
+{
+	struct pool	*p;
+	int		 restart = 0;
+
+	if ((p = pl->old) == NULL) {
+		if ((p = pool_alloc()) == NULL)
+			fatal("calloc");
+		(*added)++;
+	} else if (conf_pool_equal(p->cf, pl->c))
+		(*kept)++;
+	else {
+		restart = 1;
+		(*restarted)++;
+	}
+	/* the template: swapped in whole */
+	pool_template_free(p);
+	p->cf = pl->c;
+	p->spawn = pl->tmp.spawn;
+	p->argv = pl->tmp.argv;
+	p->envp = pl->tmp.envp;
+	p->php = pl->tmp.php;
+	pl->tmp.argv = pl->tmp.envp = NULL;
+	memset(&pl->tmp.spawn, 0, sizeof(pl->tmp.spawn));
+	pool_own(p, n);
+	/* the listener: kept, taken from another pool, or new */
+	if (pl->donor != p) {
+		if (p->lst.src.fd != -1 && (pl->donor == NULL ||
+		    strcmp(p->lst.key, pl->donor->lst.key) != 0))
+			pool_close_listener(p);
+		if (pl->donor != NULL) {
+			ev_del(&pl->donor->lst.src);
+			p->lst.src.fd = pl->donor->lst.src.fd;
+			p->lst.inherited = pl->donor->lst.inherited;
+			strlcpy(p->lst.key, pl->donor->lst.key,
+			    sizeof(p->lst.key));
+			pl->donor->lst.src.fd = -1;
+		} else {
+			p->lst.src.fd = pl->tmp.lst.src.fd;
+			p->lst.inherited = pl->tmp.lst.inherited;
+			strlcpy(p->lst.key, pl->tmp.lst.key, sizeof(p->lst.key));
+			pl->tmp.lst.src.fd = -1;
+		}
+		pool_listen_start(p);
+	}
+	if (restart)
+		pool_restart(p);
+	return (p);
+}
+
+/*
+ * Reload (SIGUSR2, SIGHUP, `reload [POOL]`): read and check the new
+ * configuration entirely first, so that a bad one changes nothing (PHP-FPM
+ * exits there).  Then, per pool: the same name keeps its workers when
+ * conf_pool_equal() says they would start the same, else it gets a rolling
+ * restart (old workers finish, new ones take the new requests); an
+ * unchanged listen address keeps its socket, even across pools; pools gone
+ * drain and go; new ones start.  With only, that pool alone is touched.
+ * Returns 0 with a summary in msg, or -1 with the reason.
+ */
+int
+supervisor_reload(const char *only, char *msg, size_t size)
+{
+	struct plan		*plan;
 	struct confref		*n;
 	struct pool		*p, **np;
-	char			 err[1024];
 	size_t			 i, k, kept = 0, restarted = 0, added = 0;
-	size_t			 removed = 0;
-	int			 restart;
+	size_t			 removed = 0, np_n;
 
-	if (stopping)
-		return;
+	if (stopping) {
+		snprintf(msg, size, "stopping");
+		return (-1);
+	}
 	log_info("Reloading in progress ...");
 	if ((n = calloc(1, sizeof(*n))) == NULL) {
-		log_error("reload failed");
-		return;
+		snprintf(msg, size, "%s", strerror(errno));
+		return (-1);
 	}
-	if (conf_read(&n->c, err, sizeof(err)) == -1) {
-		log_errorx("reload failed, keeping the current configuration: "
-		    "%s", err);
+	if (conf_read(&n->c, msg, size) == -1) {
 		free(n);
-		return;
+		goto refused;
 	}
 	warn_unimplemented(&n->c);
-	if ((plan = calloc(n->c.npools, sizeof(*plan))) == NULL ||
+	if ((plan = calloc(n->c.npools + 1, sizeof(*plan))) == NULL ||
 	    (np = calloc(npools + n->c.npools, sizeof(*np))) == NULL) {
-		log_error("reload failed");
+		snprintf(msg, size, "%s", strerror(errno));
 		free(plan);
 		conf_free(&n->c);
 		free(n);
-		return;
+		goto refused;
 	}
 	/* 1: everything that can fail, into plan[]; nothing live changes */
 	for (i = 0; i < n->c.npools; i++) {
 		plan[i].c = &n->c.pools[i];
 		plan[i].tmp.lst.src.fd = -1;
+		if (only != NULL && strcmp(plan[i].c->name, only) != 0) {
+			plan[i].skip = 1;
+			continue;
+		}
 		for (k = 0; k < npools; k++) {
 			if (pools[k]->draining)
 				continue;
@@ -282,84 +363,55 @@ reload(void)
 			    strcmp(pools[k]->cf->listen, plan[i].c->listen) == 0)
 				plan[i].donor = pools[k];
 		}
-		if (pool_template(&plan[i].tmp, plan[i].c, opt_root, err,
-		    sizeof(err)) == -1 || (plan[i].donor == NULL &&
-		    pool_listen(&plan[i].tmp, err, sizeof(err)) == -1))
+		if (pool_template(&plan[i].tmp, plan[i].c, opt_root, msg,
+		    size) == -1 || (plan[i].donor == NULL &&
+		    pool_listen(&plan[i].tmp, msg, size) == -1))
 			break;
 	}
-	if (i < n->c.npools) {
-		log_errorx("reload failed, keeping the current configuration: "
-		    "%s", err);
-		for (k = 0; k <= i && k < n->c.npools; k++) {
-			pool_template_free(&plan[k].tmp);
-			if (plan[k].tmp.lst.src.fd != -1) {
-				close(plan[k].tmp.lst.src.fd);
-				if (plan[k].tmp.lst.key[0] == '/')
-					unlink(plan[k].tmp.lst.key);
-			}
+	if (i == n->c.npools && only != NULL) {
+		for (k = 0; k < n->c.npools; k++)
+			if (!plan[k].skip)
+				break;
+		if (k == n->c.npools) {
+			snprintf(msg, size, "pool '%s' is not in the new "
+			    "configuration: reload them all", only);
+			i = 0;
 		}
-		free(plan);
+	}
+	if (i < n->c.npools || msg[0] == 'p') {
+		plan_free(plan, n->c.npools);
 		free(np);
 		conf_free(&n->c);
 		free(n);
-		return;
+		goto refused;
 	}
 
-	/* 2: commit */
+	/* 2: commit; nothing below fails */
+	if (only != NULL) {
+		/* the one pool moves to the new configuration, alone */
+		for (i = 0; plan[i].skip; i++)
+			;
+		n->refs = 0;
+		plan_apply(&plan[i], n, &kept, &restarted, &added);
+		pm_maintain(plan[i].old);
+		plan_free(plan, n->c.npools);
+		free(np);
+		snprintf(msg, size, "reloaded pool %s: %s", only,
+		    restarted ? "restarted" : "kept");
+		log_info("configuration of pool %s reloaded (%s)", only,
+		    restarted ? "restarted" : "kept");
+		return (0);
+	}
 	n->refs = 1;		/* ours, as the configuration in force */
-	for (i = 0; i < n->c.npools; i++) {
-		restart = 0;
-		if ((p = plan[i].old) == NULL) {
-			if ((p = pool_alloc()) == NULL)
-				fatal("calloc");
-			added++;
-		} else if (conf_pool_equal(p->cf, plan[i].c))
-			kept++;
-		else {
-			restart = 1;
-			restarted++;
-		}
-		/* the template: swapped in whole */
-		pool_template_free(p);
-		p->cf = plan[i].c;
-		p->spawn = plan[i].tmp.spawn;
-		p->argv = plan[i].tmp.argv;
-		p->envp = plan[i].tmp.envp;
-		p->php = plan[i].tmp.php;
-		pool_own(p, n);
-		/* the listener: kept, taken from another pool, or new */
-		if (plan[i].donor != p) {
-			if (p->lst.src.fd != -1 && (plan[i].donor == NULL ||
-			    strcmp(p->lst.key, plan[i].donor->lst.key) != 0))
-				pool_close_listener(p);
-			if (plan[i].donor != NULL) {
-				ev_del(&plan[i].donor->lst.src);
-				p->lst.src.fd = plan[i].donor->lst.src.fd;
-				strlcpy(p->lst.key, plan[i].donor->lst.key,
-				    sizeof(p->lst.key));
-				p->lst.inherited = plan[i].donor->lst.inherited;
-				plan[i].donor->lst.src.fd = -1;
-			} else {
-				p->lst.src.fd = plan[i].tmp.lst.src.fd;
-				strlcpy(p->lst.key, plan[i].tmp.lst.key,
-				    sizeof(p->lst.key));
-				p->lst.inherited = plan[i].tmp.lst.inherited;
-			}
-			pool_listen_start(p);
-		}
-		if (restart)
-			pool_restart(p);
-		np[i] = p;
-	}
+	for (i = 0; i < n->c.npools; i++)
+		np[i] = plan_apply(&plan[i], n, &kept, &restarted, &added);
 	/* pools not in the new configuration drain and go */
-	k = n->c.npools;
+	np_n = n->c.npools;
 	for (i = 0; i < npools; i++) {
-		size_t	j;
-
-		for (j = 0; j < n->c.npools; j++)
-			if (np[j] == pools[i])
+		for (k = 0; k < n->c.npools; k++)
+			if (np[k] == pools[i])
 				break;
-		if (j < n->c.npools)
+		if (k < n->c.npools)
 			continue;
 		if (!pools[i]->draining) {
 			removed++;
@@ -367,26 +419,41 @@ reload(void)
 			conns_close_idle(pools[i]);
 			pool_drain(pools[i], 1);
 		}
-		np[k++] = pools[i];
+		np[np_n++] = pools[i];
 	}
 	free(pools);
 	pools = np;
-	npools = k;
+	npools = np_n;
 	conf_release(current);
 	current = n;
 	fpmconf = n->c;
 	setup_log();
 	for (i = 0; i < npools; i++) {
 		p = pools[i];
-		if (p->draining) {
+		if (p->draining)
 			pool_gc(p);
-			continue;
-		}
-		pm_maintain(p);
+		else
+			pm_maintain(p);
 	}
-	log_info("configuration reloaded: %zu pools kept, %zu restarted, "
+	plan_free(plan, n->c.npools);
+	snprintf(msg, size, "reloaded: %zu pools kept, %zu restarted, "
 	    "%zu added, %zu removed", kept, restarted, added, removed);
-	free(plan);
+	log_info("configuration %s", msg);
+	return (0);
+
+refused:
+	log_errorx("reload failed, keeping the current configuration: %s",
+	    msg);
+	return (-1);
+}
+
+void
+supervisor_reopen(void)
+{
+	if (log_reopen() == -1)
+		log_warn("unable to re-open the error log");
+	else
+		log_info("error log file re-opened");
 }
 
 static void
@@ -439,8 +506,8 @@ daemonize(void)
 		close(fd);
 }
 
-static void
-stop(int mode)
+void
+supervisor_stop(int mode)
 {
 	size_t	i;
 
@@ -458,7 +525,7 @@ stop(int mode)
 	if (mode == 1 && fpmconf.global.process_control_timeout_ms > 0)
 		ev_timer_set(&stop_timer, fpmconf.global.process_control_timeout_ms);
 	else if (mode == 1)
-		stop(2);
+		supervisor_stop(2);
 }
 
 static void
@@ -468,34 +535,32 @@ on_stop_timeout(struct ev_timer *t)
 	log_warnx("process_control_timeout (%lld ms) reached: terminating "
 	    "the workers still busy",
 	    (long long)fpmconf.global.process_control_timeout_ms);
-	stop(2);
+	supervisor_stop(2);
 }
 
 static void
 on_signal(struct ev_source *src, uint32_t events)
 {
 	struct signalfd_siginfo	si;
+	char			msg[1024];
 
 	(void)events;
 	while (read(src->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGTERM:
 		case SIGINT:
-			stop(2);
+			supervisor_stop(2);
 			break;
 		case SIGQUIT:
 			/* a second SIGQUIT hurries things up */
-			stop(++nsigquit > 1 ? 2 : 1);
+			supervisor_stop(++nsigquit > 1 ? 2 : 1);
 			break;
 		case SIGUSR1:
-			if (log_reopen() == -1)
-				log_warn("unable to re-open the error log");
-			else
-				log_info("error log file re-opened");
+			supervisor_reopen();
 			break;
 		case SIGUSR2:
 		case SIGHUP:
-			reload();
+			(void)supervisor_reload(NULL, msg, sizeof(msg));
 			break;
 		default:
 			break;
@@ -519,15 +584,9 @@ warn_unimplemented(const struct conf *c)
 		    pool ? "[pool " : "", pool ? pool : "",		\
 		    pool ? "] " : "", what);				\
 } while (0)
-	UNIMPL(c->global.control != NULL, NULL, "control");
 	for (i = 0; i < c->npools; i++) {
 		p = &c->pools[i];
 		UNIMPL(p->access_log != NULL, p->name, "access.log");
-		UNIMPL(p->slowlog != NULL, p->name, "slowlog");
-		UNIMPL(p->request_slowlog_timeout_ms > 0, p->name,
-		    "request_slowlog_timeout");
-		UNIMPL(p->request_terminate_timeout_ms > 0, p->name,
-		    "request_terminate_timeout");
 		UNIMPL(p->status_listen != NULL, p->name, "pm.status_listen");
 	}
 #undef UNIMPL
@@ -670,6 +729,7 @@ main(int argc, char *argv[])
 	sock_inherit_close_unused();
 	if (pfh != NULL && pidfile_write(pfh) == -1)
 		log_warn("unable to write the pid file");
+	(void)ctl_open(pidpath);
 	log_info("fpm is running, pid %d", (int)getpid());
 	for (i = 0; i < npools; i++)
 		pm_maintain(pools[i]);
@@ -689,6 +749,7 @@ main(int argc, char *argv[])
 		conf_release(pools[i]->owner);
 		free(pools[i]);
 	}
+	ctl_shutdown();
 	cleanup_runtime_dir();
 	log_info("exiting, bye-bye!");
 	if (pfh != NULL)

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * request_slowlog_timeout and request_terminate_timeout: one timer per
+ * request, armed when a worker takes it.  A slow request gets a trace from
+ * fpm-slowlog(8), run in the background and reaped by its pidfd.
+ */
+
+#include <sys/types.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "libcommon/log.h"
+#include "libcommon/spawn.h"
+#include "fpm.h"
+
+struct tracer {
+	struct ev_source	 src;	/* pidfd */
+	pid_t			 pid;
+	pid_t			 target;
+	char			 pool[64];
+};
+
+static void	slow_reap(struct ev_source *, uint32_t);
+static void	slow_trace(struct conn *, struct worker *);
+static const char *slow_program(void);
+
+/* fpm-slowlog next to our own binary, else from PATH. */
+static const char *
+slow_program(void)
+{
+	static char	path[PATH_MAX];
+	char		self[PATH_MAX];
+	ssize_t		n;
+
+	if (path[0] != '\0')
+		return (path);
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		snprintf(path, sizeof(path), "%s/fpm-slowlog", dirname(self));
+		if (access(path, X_OK) == 0)
+			return (path);
+	}
+	strlcpy(path, "fpm-slowlog", sizeof(path));
+	return (path);
+}
+
+/* Arm c's timer for the next of its two deadlines, if any. */
+void
+slow_arm(struct conn *c)
+{
+	struct conf_pool	*cf = c->pool->cf;
+	int64_t			 due = -1, ran = ev_now() - c->fwd_mono;
+
+	if (cf->request_slowlog_timeout_ms > 0 && !c->slow_logged)
+		due = cf->request_slowlog_timeout_ms - ran;
+	if (cf->request_terminate_timeout_ms > 0 && (due < 0 ||
+	    cf->request_terminate_timeout_ms - ran < due))
+		due = cf->request_terminate_timeout_ms - ran;
+	if (due >= 0)
+		ev_timer_set(&c->timer, due > 0 ? due : 0);
+}
+
+/* c's timer fired while a worker has its request. */
+void
+slow_timeout(struct conn *c)
+{
+	struct conf_pool	*cf = c->pool->cf;
+	struct worker		*w = c->w;
+	int64_t			 us = conn_now_us() - c->start_us;
+
+	if (w == NULL)
+		return;
+	if (cf->request_terminate_timeout_ms > 0 &&
+	    ev_now() - c->fwd_mono >= cf->request_terminate_timeout_ms) {
+		log_warnx("[pool %s] child %d, script '%s' (request: \"%s "
+		    "%s\") execution timed out (%lld.%06lld sec), terminating",
+		    cf->name, (int)w->pid, c->filename, c->method, c->uri,
+		    (long long)us / 1000000, (long long)us % 1000000);
+		conn_terminated(c);
+		return;
+	}
+	if (cf->request_slowlog_timeout_ms > 0 && !c->slow_logged &&
+	    ev_now() - c->fwd_mono >= cf->request_slowlog_timeout_ms) {
+		c->slow_logged = 1;
+		c->pool->slow_requests++;
+		log_warnx("[pool %s] child %d, script '%s' (request: \"%s "
+		    "%s\") executing too slow (%lld.%06lld sec), logging",
+		    cf->name, (int)w->pid, c->filename, c->method, c->uri,
+		    (long long)us / 1000000, (long long)us % 1000000);
+		if (cf->slowlog != NULL)
+			slow_trace(c, w);
+	}
+	slow_arm(c);
+}
+
+/* Run fpm-slowlog trace on w; it writes the entry itself. */
+static void
+slow_trace(struct conn *c, struct worker *w)
+{
+	struct conf_pool	*cf = c->pool->cf;
+	struct tracer		*t;
+	struct spawn		 s;
+	char			 pid[16], depth[16], err[256];
+	char			*argv[16];
+	int			 i = 0, pidfd;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return;
+	snprintf(pid, sizeof(pid), "%d", (int)w->pid);
+	snprintf(depth, sizeof(depth), "%d", cf->request_slowlog_trace_depth);
+	argv[i++] = (char *)slow_program();
+	argv[i++] = "trace";
+	argv[i++] = "--pid";
+	argv[i++] = pid;
+	argv[i++] = "--depth";
+	argv[i++] = depth;
+	argv[i++] = "--pool";
+	argv[i++] = cf->name;
+	argv[i++] = "--script";
+	argv[i++] = c->filename[0] != '\0' ? c->filename : "-";
+	argv[i++] = "--output";
+	argv[i++] = cf->slowlog;
+	argv[i] = NULL;
+	spawn_init(&s);
+	s.argv = argv;
+	s.envp = environ;
+	s.stderr_fd = log_fd() >= 0 ? log_fd() : -1;
+	log_info("child %d stopped for tracing", (int)w->pid);
+	if ((t->pid = spawn_start(&s, &pidfd, err, sizeof(err))) == -1) {
+		log_warnx("[pool %s] unable to trace child %d: %s", cf->name,
+		    (int)w->pid, errno == ENOENT || errno == ENOEXEC ||
+		    errno == ECHILD ? err : strerror(errno));
+		free(t);
+		return;
+	}
+	t->target = w->pid;
+	strlcpy(t->pool, cf->name, sizeof(t->pool));
+	t->src.fd = pidfd;
+	t->src.cb = slow_reap;
+	if (ev_add(&t->src, EPOLLIN) == -1) {
+		close(pidfd);
+		free(t);	/* reaped by nobody: a zombie until we exit */
+	}
+}
+
+static void
+slow_reap(struct ev_source *src, uint32_t events)
+{
+	struct tracer	*t = (struct tracer *)src;
+	siginfo_t	 si;
+
+	(void)events;
+	memset(&si, 0, sizeof(si));
+	if (waitid((idtype_t)P_PIDFD, (id_t)src->fd, &si, WEXITED | WNOHANG)
+	    == -1 || si.si_pid == 0)
+		return;
+	if (si.si_code == CLD_EXITED && si.si_status == 0)
+		log_info("finished trace of %d", (int)t->target);
+	else
+		log_warnx("[pool %s] the trace of child %d failed (fpm-slowlog "
+		    "%s %d)", t->pool, (int)t->target, si.si_code ==
+		    CLD_EXITED ? "exited with code" : "killed by signal",
+		    si.si_status);
+	ev_del(src);
+	close(src->fd);
+	src->fd = -1;
+	defer_free(t);
+}

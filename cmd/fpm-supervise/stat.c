@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: ISC */
+/* The figures of a pool and its workers, as libcommon/status renders them. */
+
+#include <string.h>
+#include <time.h>
+
+#include "libcommon/status.h"
+#include "fpm.h"
+
+static const char *const pm_names[] = {
+	[CONF_PM_NONE] = "static",
+	[CONF_PM_STATIC] = "static",
+	[CONF_PM_DYNAMIC] = "dynamic",
+	[CONF_PM_ONDEMAND] = "ondemand"
+};
+
+/*
+ * Fill sp from p, and procs (room for nprocs) from its workers; returns how
+ * many procs were filled.  Strings point into p: use them before the next
+ * loop turn.  PHP-FPM's state names: a worker on a request is "Running",
+ * one writing its answer to a slow client "Finishing", one waiting "Idle",
+ * one told to go "Ending".
+ */
+size_t
+stat_fill(struct pool *p, struct status_pool *sp, struct status_proc *procs,
+    size_t nprocs)
+{
+	struct worker		*w;
+	struct status_proc	*sr;
+	const struct reqinfo	*ri;
+	struct reqinfo		 cur;
+	struct conn		*c;
+	time_t			 now = time(NULL);
+	size_t			 n = 0;
+
+	memset(sp, 0, sizeof(*sp));
+	sp->pool = p->cf->name;
+	sp->pm = pm_names[p->cf->pm];
+	sp->start_time = p->start_time;
+	sp->start_since = (unsigned long)(now - p->start_time);
+	sp->accepted_conn = p->accepted;
+	sp->listen_queue = p->nqueue;
+	sp->max_listen_queue = (int)p->max_queue;
+	sp->listen_queue_len = (unsigned int)p->cf->queue_max_length;
+	sp->idle = p->nidle;
+	sp->active = p->nworkers - p->nidle;
+	sp->max_active = (int)p->max_active;
+	sp->max_children_reached = (unsigned int)p->max_children_reached;
+	sp->slow_requests = p->slow_requests;
+	sp->procs = procs;
+	TAILQ_FOREACH(w, &p->workers, entry) {
+		if (n == nprocs)
+			break;
+		sr = &procs[n++];
+		memset(sr, 0, sizeof(*sr));
+		sr->pid = w->pid;
+		sr->start_time = w->started_rt.tv_sec;
+		sr->start_since = (unsigned long)(now - w->started_rt.tv_sec);
+		sr->requests = w->requests;
+		ri = &w->last;
+		if ((c = w->conn) != NULL) {
+			/* busy: the request in hand */
+			strlcpy(cur.method, c->method, sizeof(cur.method));
+			strlcpy(cur.uri, c->uri, sizeof(cur.uri));
+			strlcpy(cur.query, c->query, sizeof(cur.query));
+			strlcpy(cur.script, c->filename, sizeof(cur.script));
+			strlcpy(cur.user, c->user, sizeof(cur.user));
+			cur.content_length = c->content_length;
+			cur.duration_us = conn_now_us() - c->start_us;
+			ri = &cur;
+			sr->state = c->end_seen ? "Finishing" : "Running";
+		} else
+			sr->state = w->state == W_RETIRING ? "Ending" : "Idle";
+		if (ri == &cur) {
+			/* cur dies with this frame: the worker keeps it */
+			w->last = cur;
+			ri = &w->last;
+		}
+		sr->request_duration_us = (unsigned long long)ri->duration_us;
+		sr->method = ri->method;
+		sr->uri = ri->uri;	/* the path: conn.c cuts REQUEST_URI */
+		sr->query = ri->query;
+		sr->content_length = ri->content_length;
+		sr->user = ri->user;
+		sr->script = ri->script;
+	}
+	sp->nprocs = n;
+	return (n);
+}
