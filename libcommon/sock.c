@@ -6,6 +6,11 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
@@ -374,4 +379,82 @@ sock_inherit_env(const int *fds, size_t nfds)
 		len += (size_t)r;
 	}
 	return (s);
+}
+
+int
+sock_listen_queue(int fd, unsigned int *queued, unsigned int *backlog)
+{
+	struct {
+		struct nlmsghdr		nlh;
+		struct unix_diag_req	req;
+	} rq;
+	struct sockaddr_storage	 ss;
+	struct sockaddr_nl	 nl = { .nl_family = AF_NETLINK };
+	struct tcp_info		 ti;
+	struct unix_diag_msg	*m;
+	struct unix_diag_rqlen	*rql;
+	struct nlmsghdr		*h;
+	struct rtattr		*a;
+	struct stat		 st;
+	socklen_t		 len = sizeof(ss);
+	union {
+		struct nlmsghdr	h;
+		char		b[8192];
+	} buf;
+	ssize_t			 n;
+	int			 nfd, alen, found = 0;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+		return (-1);
+	if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) {
+		/* on a listener: unacked is the queue, sacked the backlog */
+		len = sizeof(ti);
+		if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1)
+			return (-1);
+		*queued = ti.tcpi_unacked;
+		*backlog = ti.tcpi_sacked;
+		return (0);
+	}
+	if (ss.ss_family != AF_UNIX || fstat(fd, &st) == -1) {
+		errno = EAFNOSUPPORT;
+		return (-1);
+	}
+	memset(&rq, 0, sizeof(rq));
+	rq.nlh.nlmsg_len = sizeof(rq);
+	rq.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	rq.nlh.nlmsg_flags = NLM_F_REQUEST;
+	rq.req.sdiag_family = AF_UNIX;
+	rq.req.udiag_states = 1U << 10;		/* TCP_LISTEN */
+	rq.req.udiag_ino = (unsigned int)st.st_ino;
+	rq.req.udiag_show = UDIAG_SHOW_RQLEN;
+	rq.req.udiag_cookie[0] = rq.req.udiag_cookie[1] = ~0U;
+	if ((nfd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
+	    NETLINK_SOCK_DIAG)) == -1)
+		return (-1);
+	if (sendto(nfd, &rq, sizeof(rq), 0, (struct sockaddr *)&nl,
+	    sizeof(nl)) == -1 || (n = recv(nfd, &buf, sizeof(buf), 0)) <= 0) {
+		close(nfd);
+		return (-1);
+	}
+	close(nfd);
+	for (h = &buf.h; NLMSG_OK(h, (unsigned int)n); h = NLMSG_NEXT(h, n)) {
+		if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY)
+			break;
+		m = NLMSG_DATA(h);
+		alen = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(*m)));
+		for (a = (struct rtattr *)(m + 1); RTA_OK(a, alen);
+		    a = RTA_NEXT(a, alen)) {
+			if (a->rta_type != UNIX_DIAG_RQLEN)
+				continue;
+			rql = RTA_DATA(a);
+			*queued = rql->udiag_rqueue;
+			*backlog = rql->udiag_wqueue;
+			found = 1;
+		}
+	}
+	if (!found) {
+		errno = ENOENT;
+		return (-1);
+	}
+	return (0);
 }

@@ -54,6 +54,13 @@ int	sock_inherit_take(const struct sock_addr *addr);
 int	sock_inherit_close_unused(void);
 
 /*
+ * The kernel's accept queue of a listening socket: *queued connections
+ * wait, *backlog may.  TCP through TCP_INFO, unix sockets through
+ * NETLINK_SOCK_DIAG (which PHP-FPM never did).  0, or -1 with errno set.
+ */
+int	sock_listen_queue(int fd, unsigned int *queued, unsigned int *backlog);
+
+/*
  * Build the FPM_SOCKETS value for fds ("key=fd,..."), for a re-exec; returns
  * a malloc'd string or NULL with errno set.  The fds must not be CLOEXEC.
  */

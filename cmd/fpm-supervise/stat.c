@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "libcommon/sock.h"
 #include "libcommon/status.h"
 #include "fpm.h"
 
@@ -31,6 +32,7 @@ stat_fill(struct pool *p, struct status_pool *sp, struct status_proc *procs,
 	struct reqinfo		 cur;
 	struct conn		*c;
 	time_t			 now = time(NULL);
+	unsigned int		 kq, kb;
 	size_t			 n = 0;
 
 	memset(sp, 0, sizeof(*sp));
@@ -39,9 +41,18 @@ stat_fill(struct pool *p, struct status_pool *sp, struct status_proc *procs,
 	sp->start_time = p->start_time;
 	sp->start_since = (unsigned long)(now - p->start_time);
 	sp->accepted_conn = p->accepted;
-	sp->listen_queue = p->nqueue;
+	/*
+	 * Our queue and the kernel's accept queue behind it, for unix
+	 * sockets too (sock_diag), which PHP-FPM shows as 0.
+	 */
+	if (p->lst.src.fd == -1 || sock_listen_queue(p->lst.src.fd, &kq,
+	    &kb) == -1)
+		kq = kb = 0;
+	sp->listen_queue = p->nqueue + (int)kq;
+	if ((unsigned long)sp->listen_queue > p->max_queue)
+		p->max_queue = (unsigned long)sp->listen_queue;
 	sp->max_listen_queue = (int)p->max_queue;
-	sp->listen_queue_len = (unsigned int)p->cf->queue_max_length;
+	sp->listen_queue_len = (unsigned int)p->cf->queue_max_length + kb;
 	sp->idle = p->nidle;
 	sp->active = p->nworkers - p->nidle;
 	sp->max_active = (int)p->max_active;
