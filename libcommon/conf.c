@@ -23,6 +23,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "libcommon/accesslog.h"
 #include "libcommon/conf.h"
 #include "libcommon/parse.h"
 #include "libcommon/sock.h"
@@ -39,7 +40,6 @@
 #define CONF_MAXDEPTH	5	/* files open at once, the main one included */
 #define CONF_NOSET	((size_t)-1)
 #define CONF_TIME_MAX	((int64_t)100 * 365 * 86400 * 1000)	/* 100 years */
-#define CONF_DEFAULT_FORMAT	"%R - %u %t \"%m %r\" %s"
 
 enum conf_type {
 	CT_STR,			/* char *; "" stores NULL (unset) */
@@ -129,7 +129,6 @@ static int	conf_bad(struct conf_parser *, const struct conf_opt *,
 static int	conf_bool(const char *, int *);
 static int	conf_split(const char *, char ***, const char **);
 static int	conf_split_ws(const char *, char ***);
-static int	conf_check_format(const char *, char *, size_t);
 static const struct conf_opt *conf_opt_find(const struct conf_opt *,
 		    const char *);
 static int	conf_name_lookup(const struct conf_name *, const char *, int *);
@@ -988,7 +987,7 @@ conf_set(struct conf_parser *p, const struct conf_opt *o, void *base,
 	case CT_LISTEN:
 	case CT_FORMAT:
 		if (o->type == CT_FORMAT && *v != '\0' &&
-		    conf_check_format(v, why, sizeof(why)) == -1)
+		    accesslog_check(v, why, sizeof(why)) == -1)
 			return (conf_err(p, "wrong format for access.format "
 			    "'%s': %s", v, why));
 		dup = NULL;
@@ -1215,107 +1214,6 @@ conf_split_ws(const char *s, char ***out)
 		s += len;
 	}
 	*out = v;
-	return (0);
-}
-
-/* Run PHP-FPM's access.format checks (fpm_log.c test mode). */
-static int
-conf_check_format(const char *f, char *why, size_t whysize)
-{
-	static const char *const cpu[] = { "total", "user", "system", NULL };
-	static const char *const dur[] = { "seconds", "milli",
-	    "milliseconds", "mili", "miliseconds", "micro", "microseconds",
-	    NULL };
-	static const char *const mem[] = { "bytes", "kilo", "kilobytes",
-	    "mega", "megabytes", NULL };
-	const char *const	*list;
-	const char		*s, *e, *arg;
-	size_t			 alen, i;
-
-	for (s = f; *s != '\0'; s++) {
-		if (*s != '%')
-			continue;
-		s++;
-		arg = NULL;
-		alen = 0;
-		if (*s == '{') {
-			if ((e = strchr(s + 1, '}')) == NULL) {
-				snprintf(why, whysize, "missing closing "
-				    "embrace in the access.format");
-				return (-1);
-			}
-			arg = s + 1;
-			alen = e - arg;
-			s = e + 1;
-		}
-		list = NULL;
-		switch (*s) {
-		case 'C':
-			list = cpu;
-			break;
-		case 'd':
-			list = dur;
-			break;
-		case 'M':
-			list = mem;
-			break;
-		case 'e':
-		case 'o':
-			if (alen == 0) {
-				snprintf(why, whysize, "the name of the %s "
-				    "must be set between embraces for %%%c",
-				    *s == 'e' ? "environment variable" :
-				    "header", *s);
-				return (-1);
-			}
-			continue;
-		case 't':
-		case 'T':
-			continue;
-		case '%':
-		case 'f':
-		case 'l':
-		case 'm':
-		case 'n':
-		case 'p':
-		case 'P':
-		case 'q':
-		case 'Q':
-		case 'r':
-		case 'R':
-		case 's':
-		case 'u':
-			if (arg != NULL) {
-				snprintf(why, whysize, "embrace is not allowed "
-				    "for modifier %%%c", *s);
-				return (-1);
-			}
-			continue;
-		case '\0':
-			snprintf(why, whysize,
-			    "Invalid token in the access.format (%%)");
-			return (-1);
-		default:
-			snprintf(why, whysize,
-			    "Invalid token in the access.format (%%%c)", *s);
-			return (-1);
-		}
-		if (arg == NULL)
-			continue;
-		for (i = 0; list[i] != NULL; i++)
-			if (strlen(list[i]) == alen &&
-			    strncmp(list[i], arg, alen) == 0)
-				break;
-		if (list[i] == NULL) {
-			snprintf(why, whysize, "only %s are allowed as a "
-			    "modifier for %%%c ('%.*s')", *s == 'C' ?
-			    "'total', 'user' or 'system'" : *s == 'd' ?
-			    "'seconds', 'milli', 'milliseconds', 'micro' or "
-			    "'microseconds'" : "'bytes', 'kilo', 'kilobytes', "
-			    "'mega' or 'megabytes'", *s, (int)alen, arg);
-			return (-1);
-		}
-	}
 	return (0);
 }
 
@@ -1563,7 +1461,7 @@ conf_finish_pool(struct conf_parser *p, struct conf_pool *pl)
 	    conf_resolve(&pl->status_listen, base) == -1)
 		return (conf_oom(p));
 	if (pl->access_format == NULL &&
-	    (pl->access_format = strdup(CONF_DEFAULT_FORMAT)) == NULL)
+	    (pl->access_format = strdup(ACCESSLOG_DEFAULT_FORMAT)) == NULL)
 		return (conf_oom(p));
 	if (pl->ping_response == NULL &&
 	    (pl->ping_response = strdup("pong")) == NULL)
