@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Status page renderer.  The format strings are PHP-FPM 8.2's
- * (sapi/fpm/fpm/fpm_status.c), checked against pages it served.
+ * (sapi/fpm/fpm/fpm_status.c), checked against pages it served; the
+ * Prometheus exposition is fpm's own.
  */
 #include <ctype.h>
 #include <errno.h>
+#include <locale.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,6 +28,36 @@ enum status_esc {
 	STATUS_ESC_NONE,
 	STATUS_ESC_HTML,	/* HTML and XML */
 	STATUS_ESC_JSON
+};
+
+/*
+ * The metric families of STATUS_PROMETHEUS in output order: the pools'
+ * (one or more samples per pool), then the workers' (per worker, full
+ * only) from STATUS_PROM_WORKER on.
+ */
+enum status_prom_metric {
+	STATUS_PROM_INFO,
+	STATUS_PROM_START_TIME,
+	STATUS_PROM_ACCEPTED,
+	STATUS_PROM_LISTEN_QUEUE,
+	STATUS_PROM_LISTEN_QUEUE_MAX,
+	STATUS_PROM_LISTEN_QUEUE_SIZE,
+	STATUS_PROM_PROCESSES,
+	STATUS_PROM_ACTIVE_MAX,
+	STATUS_PROM_CHILDREN_REACHED,
+	STATUS_PROM_SLOW,
+	STATUS_PROM_RESPONSES,
+	STATUS_PROM_DURATION,
+	STATUS_PROM_QUEUE_WAIT,
+	STATUS_PROM_WORKER,
+	STATUS_PROM_W_STATE = STATUS_PROM_WORKER,
+	STATUS_PROM_W_START_TIME,
+	STATUS_PROM_W_REQUESTS,
+	STATUS_PROM_W_DURATION,
+	STATUS_PROM_W_CONTENT_LENGTH,
+	STATUS_PROM_W_CPU,
+	STATUS_PROM_W_MEMORY,
+	STATUS_PROM_NMETRICS
 };
 
 /* An output in progress: the first failure sticks, later appends are no-ops. */
@@ -52,6 +85,18 @@ static void	status_proc(struct status_out *, const struct status_proc *,
 		    enum status_format);
 static void	status_page(struct status_out *, const struct status_pool *,
 		    enum status_format, int);
+static void	status_put_label(struct status_out *, const char *);
+static void	status_prom_double(struct status_out *, double);
+static void	status_prom_start(struct status_out *, const char *,
+		    const char *, const struct status_pool *,
+		    const struct status_proc *);
+static void	status_prom_hist(struct status_out *, const char *,
+		    const struct status_pool *, const struct status_hist *);
+static void	status_prom_sample(struct status_out *,
+		    enum status_prom_metric, const struct status_pool *,
+		    const struct status_proc *);
+static void	status_prom(struct status_out *, const struct status_pool *,
+		    size_t, int);
 static int	status_finish(struct status_out *, size_t);
 static int	status_key_matches(const char *, size_t, const char *);
 static int	status_url_next(const char **, const char *);
@@ -59,6 +104,65 @@ static int	status_url_next(const char **, const char *);
 static const char *const status_months[12] = {
 	"Jan", "Feb", "Mar", "Apr", "May", "Jun",
 	"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
+};
+
+/*
+ * Names follow the Prometheus conventions that promtool checks: base
+ * units in the name, _total on counters and only there, no total of
+ * idle + active (sum() does it), high-water marks as gauges.
+ */
+static const struct status_prom_family {
+	const char	*name;
+	const char	*type;
+	const char	*help;
+} status_prom_families[STATUS_PROM_NMETRICS] = {
+	[STATUS_PROM_INFO] = { "fpm_pool_info", "gauge",
+	    "The pool and its process manager (pm), always 1" },
+	[STATUS_PROM_START_TIME] = { "fpm_start_time_seconds", "gauge",
+	    "When the pool started, in seconds since the epoch" },
+	[STATUS_PROM_ACCEPTED] = { "fpm_accepted_connections_total",
+	    "counter", "Requests accepted by the pool" },
+	[STATUS_PROM_LISTEN_QUEUE] = { "fpm_listen_queue", "gauge",
+	    "Requests in the queue of pending connections" },
+	[STATUS_PROM_LISTEN_QUEUE_MAX] = { "fpm_listen_queue_max", "gauge",
+	    "Most requests in the queue of pending connections since the "
+	    "pool started" },
+	[STATUS_PROM_LISTEN_QUEUE_SIZE] = { "fpm_listen_queue_size", "gauge",
+	    "Size of the socket queue of pending connections" },
+	[STATUS_PROM_PROCESSES] = { "fpm_processes", "gauge",
+	    "Worker processes by state, idle or active" },
+	[STATUS_PROM_ACTIVE_MAX] = { "fpm_active_processes_max", "gauge",
+	    "Most active processes at once since the pool started" },
+	[STATUS_PROM_CHILDREN_REACHED] = { "fpm_max_children_reached_total",
+	    "counter", "Times the process manager wanted to start a worker "
+	    "beyond the process limit" },
+	[STATUS_PROM_SLOW] = { "fpm_slow_requests_total", "counter",
+	    "Requests that exceeded the slow request timeout" },
+	[STATUS_PROM_RESPONSES] = { "fpm_responses_total", "counter",
+	    "Error responses fpm answered itself instead of a worker, by "
+	    "HTTP status code" },
+	[STATUS_PROM_DURATION] = { "fpm_request_duration_seconds",
+	    "histogram", "Time workers took to serve requests" },
+	[STATUS_PROM_QUEUE_WAIT] = { "fpm_queue_wait_seconds", "histogram",
+	    "Time requests waited for a free worker" },
+	[STATUS_PROM_W_STATE] = { "fpm_worker_state", "gauge",
+	    "The worker's current state, with value 1" },
+	[STATUS_PROM_W_START_TIME] = { "fpm_worker_start_time_seconds",
+	    "gauge", "When the worker started, in seconds since the epoch" },
+	[STATUS_PROM_W_REQUESTS] = { "fpm_worker_requests_total", "counter",
+	    "Requests the worker has served" },
+	[STATUS_PROM_W_DURATION] = { "fpm_worker_request_duration_seconds",
+	    "gauge", "Duration of the worker's current request, or of its "
+	    "last one when idle" },
+	[STATUS_PROM_W_CONTENT_LENGTH] = {
+	    "fpm_worker_request_content_length_bytes", "gauge",
+	    "Content length of the worker's current or last request" },
+	[STATUS_PROM_W_CPU] = { "fpm_worker_last_request_cpu_ratio", "gauge",
+	    "CPU time over wall time of the worker's last request, 0 unless "
+	    "idle" },
+	[STATUS_PROM_W_MEMORY] = { "fpm_worker_last_request_memory_bytes",
+	    "gauge", "Peak memory of the worker's last request, 0 unless "
+	    "idle" },
 };
 
 void
@@ -550,6 +654,8 @@ status_short(struct status_out *o, const struct status_pool *p,
 		    p->idle, p->active, p->idle + p->active, p->max_active,
 		    p->max_children_reached, p->slow_requests);
 		break;
+	case STATUS_PROMETHEUS:
+		break;		/* status_prom() */
 	}
 }
 
@@ -667,6 +773,8 @@ status_proc(struct status_out *o, const struct status_proc *pr,
 		break;
 	case STATUS_OPENMETRICS:
 		break;		/* PHP-FPM has no per-process metrics */
+	case STATUS_PROMETHEUS:
+		break;		/* status_prom() */
 	}
 }
 
@@ -721,6 +829,259 @@ status_page(struct status_out *o, const struct status_pool *p,
 	}
 }
 
+/*
+ * A label value as the exposition format wants it: backslash, '"' and
+ * newline escaped; invalid UTF-8 dropped, since Prometheus rejects it.
+ */
+static void
+status_put_label(struct status_out *o, const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 n = strlen(s), run, adv;
+
+	while (n > 0) {
+		for (run = 0; run < n && p[run] < 0x80 && p[run] != '\\' &&
+		    p[run] != '"' && p[run] != '\n'; run++)
+			;
+		if (run > 0) {
+			status_put(o, (const char *)p, run);
+			p += run;
+			n -= run;
+			continue;
+		}
+		adv = 1;
+		if (*p == '\\')
+			status_puts(o, "\\\\");
+		else if (*p == '"')
+			status_puts(o, "\\\"");
+		else if (*p == '\n')
+			status_puts(o, "\\n");
+		else if (status_utf8_next(p, n, &adv) != -1)
+			status_put(o, (const char *)p, adv);
+		p += adv;
+		n -= adv;
+	}
+}
+
+/*
+ * A sample value or le bound: the shortest of %.15g and %.17g that reads
+ * back the same, and Prometheus's spelling of NaN and the infinities.
+ * The caller has switched to the C locale, for the '.'.
+ */
+static void
+status_prom_double(struct status_out *o, double v)
+{
+	char	buf[32];
+
+	if (isnan(v)) {
+		status_puts(o, "NaN");
+		return;
+	}
+	if (isinf(v)) {
+		status_puts(o, v > 0 ? "+Inf" : "-Inf");
+		return;
+	}
+	(void)snprintf(buf, sizeof(buf), "%.15g", v);
+	if (strtod(buf, NULL) != v)
+		(void)snprintf(buf, sizeof(buf), "%.17g", v);
+	status_puts(o, buf);
+}
+
+/* Start a sample up to its labels: pool="..." and, for a worker, pid. */
+static void
+status_prom_start(struct status_out *o, const char *name,
+    const char *suffix, const struct status_pool *p,
+    const struct status_proc *pr)
+{
+	status_printf(o, "%s%s{pool=\"", name, suffix);
+	status_put_label(o, p->pool != NULL ? p->pool : "");
+	status_puts(o, "\"");
+	if (pr != NULL)
+		status_printf(o, ",pid=\"%d\"", (int)pr->pid);
+}
+
+/* One pool's histogram, the per-bucket counts summed up into le buckets. */
+static void
+status_prom_hist(struct status_out *o, const char *name,
+    const struct status_pool *p, const struct status_hist *h)
+{
+	unsigned long	cum = 0;
+	size_t		i;
+
+	for (i = 0; i <= h->n; i++) {
+		if (h->count != NULL)
+			cum += h->count[i];
+		status_prom_start(o, name, "_bucket", p, NULL);
+		status_puts(o, ",le=\"");
+		if (i < h->n)
+			status_prom_double(o, h->le[i]);
+		else
+			status_puts(o, "+Inf");
+		status_printf(o, "\"} %lu\n", cum);
+	}
+	status_prom_start(o, name, "_sum", p, NULL);
+	status_puts(o, "} ");
+	status_prom_double(o, h->sum);
+	status_puts(o, "\n");
+	status_prom_start(o, name, "_count", p, NULL);
+	status_printf(o, "} %lu\n", cum);
+}
+
+/* The samples of metric m for pool p, or for its worker pr. */
+static void
+status_prom_sample(struct status_out *o, enum status_prom_metric m,
+    const struct status_pool *p, const struct status_proc *pr)
+{
+	static const int	 codes[] = { 502, 503, 504 };
+	const char		*name = status_prom_families[m].name;
+	unsigned long		 n;
+	size_t			 i;
+
+	switch (m) {
+	case STATUS_PROM_INFO:
+		status_prom_start(o, name, "", p, NULL);
+		status_puts(o, ",pm=\"");
+		status_put_label(o, p->pm != NULL ? p->pm : "");
+		status_puts(o, "\"} 1\n");
+		break;
+	case STATUS_PROM_START_TIME:
+		status_prom_start(o, name, "", p, NULL);
+		status_printf(o, "} %lld\n", (long long)p->start_time);
+		break;
+	case STATUS_PROM_ACCEPTED:
+		status_prom_start(o, name, "", p, NULL);
+		status_printf(o, "} %lu\n", p->accepted_conn);
+		break;
+	case STATUS_PROM_LISTEN_QUEUE:
+		status_prom_start(o, name, "", p, NULL);
+		status_printf(o, "} %d\n", p->listen_queue);
+		break;
+	case STATUS_PROM_LISTEN_QUEUE_MAX:
+		status_prom_start(o, name, "", p, NULL);
+		status_printf(o, "} %d\n", p->max_listen_queue);
+		break;
+	case STATUS_PROM_LISTEN_QUEUE_SIZE:
+		status_prom_start(o, name, "", p, NULL);
+		status_printf(o, "} %u\n", p->listen_queue_len);
+		break;
+	case STATUS_PROM_PROCESSES:
+		status_prom_start(o, name, "", p, NULL);
+		status_printf(o, ",state=\"idle\"} %d\n", p->idle);
+		status_prom_start(o, name, "", p, NULL);
+		status_printf(o, ",state=\"active\"} %d\n", p->active);
+		break;
+	case STATUS_PROM_ACTIVE_MAX:
+		status_prom_start(o, name, "", p, NULL);
+		status_printf(o, "} %d\n", p->max_active);
+		break;
+	case STATUS_PROM_CHILDREN_REACHED:
+		status_prom_start(o, name, "", p, NULL);
+		status_printf(o, "} %u\n", p->max_children_reached);
+		break;
+	case STATUS_PROM_SLOW:
+		status_prom_start(o, name, "", p, NULL);
+		status_printf(o, "} %lu\n", p->slow_requests);
+		break;
+	case STATUS_PROM_RESPONSES:
+		for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+			n = codes[i] == 502 ? p->responses_502 :
+			    codes[i] == 503 ? p->responses_503 :
+			    p->responses_504;
+			status_prom_start(o, name, "", p, NULL);
+			status_printf(o, ",code=\"%d\"} %lu\n", codes[i], n);
+		}
+		break;
+	case STATUS_PROM_DURATION:
+		status_prom_hist(o, name, p, &p->request_duration);
+		break;
+	case STATUS_PROM_QUEUE_WAIT:
+		status_prom_hist(o, name, p, &p->queue_wait);
+		break;
+	case STATUS_PROM_W_STATE:
+		/* NULL: "(null)" as in the other formats, not started yet */
+		status_prom_start(o, name, "", p, pr);
+		status_puts(o, ",state=\"");
+		status_put_label(o, pr->state != NULL ? pr->state : "(null)");
+		status_puts(o, "\"} 1\n");
+		break;
+	case STATUS_PROM_W_START_TIME:
+		status_prom_start(o, name, "", p, pr);
+		status_printf(o, "} %lld\n", (long long)pr->start_time);
+		break;
+	case STATUS_PROM_W_REQUESTS:
+		status_prom_start(o, name, "", p, pr);
+		status_printf(o, "} %lu\n", pr->requests);
+		break;
+	case STATUS_PROM_W_DURATION:
+		status_prom_start(o, name, "", p, pr);
+		status_puts(o, "} ");
+		status_prom_double(o, (double)pr->request_duration_us / 1e6);
+		status_puts(o, "\n");
+		break;
+	case STATUS_PROM_W_CONTENT_LENGTH:
+		status_prom_start(o, name, "", p, pr);
+		status_printf(o, "} %llu\n", pr->content_length);
+		break;
+	case STATUS_PROM_W_CPU:
+		status_prom_start(o, name, "", p, pr);
+		status_puts(o, "} ");
+		status_prom_double(o, pr->last_cpu / 100);
+		status_puts(o, "\n");
+		break;
+	case STATUS_PROM_W_MEMORY:
+		status_prom_start(o, name, "", p, pr);
+		status_printf(o, "} %llu\n", pr->last_memory);
+		break;
+	case STATUS_PROM_NMETRICS:
+		break;
+	}
+}
+
+/*
+ * The Prometheus exposition of all pools: family by family, each with
+ * HELP and TYPE once and then its samples for every pool, since the
+ * format wants a family's samples together.  Worker families appear only
+ * if full and there is a worker.  Numbers are printed in the C locale
+ * (uselocale is per thread; newlocale of "C" allocates nothing in glibc).
+ */
+static void
+status_prom(struct status_out *o, const struct status_pool *pools,
+    size_t npools, int full)
+{
+	const struct status_prom_family	*f;
+	locale_t			 c, old;
+	size_t				 i, j, nprocs = 0;
+	int				 m;
+
+	if (npools == 0)
+		return;
+	for (i = 0; i < npools; i++)
+		nprocs += pools[i].nprocs;
+	if ((c = newlocale(LC_ALL_MASK, "C", (locale_t)0)) == (locale_t)0) {
+		o->err = 1;
+		return;
+	}
+	old = uselocale(c);
+	for (m = 0; m < STATUS_PROM_NMETRICS; m++) {
+		if (m >= STATUS_PROM_WORKER && (!full || nprocs == 0))
+			break;
+		f = &status_prom_families[m];
+		status_printf(o, "# HELP %s %s\n# TYPE %s %s\n", f->name,
+		    f->help, f->name, f->type);
+		for (i = 0; i < npools; i++) {
+			if (m < STATUS_PROM_WORKER) {
+				status_prom_sample(o, m, &pools[i], NULL);
+				continue;
+			}
+			for (j = 0; j < pools[i].nprocs; j++)
+				status_prom_sample(o, m, &pools[i],
+				    &pools[i].procs[j]);
+		}
+	}
+	(void)uselocale(old);
+	freelocale(c);
+}
+
 /* Undo a failed output back to len; 0 or -1 with errno ENOMEM. */
 static int
 status_finish(struct status_out *o, size_t len)
@@ -741,11 +1102,14 @@ status_render(struct status_buf *b, const struct status_pool *p,
 	struct status_out	o = { b, 0 };
 	size_t			len = b->len;
 
-	if (fmt < STATUS_TEXT || fmt > STATUS_OPENMETRICS) {
+	if (fmt < STATUS_TEXT || fmt > STATUS_PROMETHEUS) {
 		errno = EINVAL;
 		return (-1);
 	}
-	status_page(&o, p, fmt, full);
+	if (fmt == STATUS_PROMETHEUS)
+		status_prom(&o, p, 1, full);
+	else
+		status_page(&o, p, fmt, full);
 	return (status_finish(&o, len));
 }
 
@@ -756,9 +1120,14 @@ status_render_multi(struct status_buf *b, const struct status_pool *pools,
 	struct status_out	o = { b, 0 };
 	size_t			len = b->len, i;
 
-	if (fmt != STATUS_TEXT && fmt != STATUS_JSON) {
+	if (fmt != STATUS_TEXT && fmt != STATUS_JSON &&
+	    fmt != STATUS_PROMETHEUS) {
 		errno = EINVAL;
 		return (-1);
+	}
+	if (fmt == STATUS_PROMETHEUS) {
+		status_prom(&o, pools, npools, full);
+		return (status_finish(&o, len));
 	}
 	if (fmt == STATUS_JSON)
 		status_puts(&o, "[");
@@ -786,6 +1155,8 @@ status_content_type(enum status_format fmt)
 	case STATUS_OPENMETRICS:
 		return ("application/openmetrics-text; version=1.0.0; "
 		    "charset=utf-8");
+	case STATUS_PROMETHEUS:
+		return ("text/plain; version=0.0.4; charset=utf-8");
 	case STATUS_TEXT:
 	default:
 		return ("text/plain;charset=UTF-8");
@@ -803,8 +1174,8 @@ status_headers(struct status_buf *b, enum status_format fmt)
 	 * When PHP adds the charset it rebuilds the header as
 	 * "Content-type: "; other types keep fpm_status.c's spelling.
 	 */
-	name = (fmt == STATUS_JSON || fmt == STATUS_OPENMETRICS) ?
-	    "Content-Type" : "Content-type";
+	name = (fmt == STATUS_JSON || fmt == STATUS_OPENMETRICS ||
+	    fmt == STATUS_PROMETHEUS) ? "Content-Type" : "Content-type";
 	status_printf(&o, "Expires: Thu, 01 Jan 1970 00:00:00 GMT\r\n"
 	    "Cache-Control: no-cache, no-store, must-revalidate, max-age=0\r\n"
 	    "%s: %s\r\n\r\n", name, status_content_type(fmt));
@@ -859,7 +1230,7 @@ status_parse_query(const char *query, enum status_format *fmt, int *full)
 	char		 key[64];
 	const char	*s, *end, *eq;
 	size_t		 klen, nvars = 0;
-	int		 bad, c, html = 0, xml = 0, json = 0, om = 0;
+	int		 bad, c, html = 0, xml = 0, json = 0, om = 0, prom = 0;
 
 	*full = 0;
 	s = query != NULL ? query : "";
@@ -906,6 +1277,7 @@ status_parse_query(const char *query, enum status_format *fmt, int *full)
 		xml |= status_key_matches(key, klen, "xml");
 		json |= status_key_matches(key, klen, "json");
 		om |= status_key_matches(key, klen, "openmetrics");
+		prom |= status_key_matches(key, klen, "prometheus");
 		*full |= status_key_matches(key, klen, "full");
 	}
 	if (html)
@@ -916,6 +1288,8 @@ status_parse_query(const char *query, enum status_format *fmt, int *full)
 		*fmt = STATUS_JSON;
 	else if (om)
 		*fmt = STATUS_OPENMETRICS;
+	else if (prom)
+		*fmt = STATUS_PROMETHEUS;
 	else
 		*fmt = STATUS_TEXT;
 }

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for libcommon/status: every PHP-FPM 8.2 fixture byte for byte,
- * query switches, escaping, empty fields, buffer growth.
+ * query switches, escaping, empty fields, buffer growth, and fpm's own
+ * Prometheus exposition (promtool runs in tests/status-prometheus.bats).
  */
 
 #include <errno.h>
+#include <locale.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +41,11 @@ static void	test_multi(void);
 static void	test_errors(void);
 static void	test_tz(void);
 static size_t	count(const char *, const char *);
+static void	test_prom_query(void);
+static void	test_prom_render(void);
+static void	test_prom_multi(void);
+static void	test_prom_locale(void);
+static int	has(const struct status_buf *, const char *);
 
 static void
 check(int ok, const char *fmt, ...)
@@ -595,6 +603,242 @@ test_tz(void)
 	tzset();
 }
 
+/* b holds needle, which names the test when it does not */
+static int
+has(const struct status_buf *b, const char *needle)
+{
+	if (b->data != NULL && strstr(b->data, needle) != NULL)
+		return (1);
+	printf("# missing: %s", needle);
+	return (0);
+}
+
+static void
+test_prom_query(void)
+{
+	static const struct {
+		const char		*q;
+		enum status_format	 fmt;
+		int			 full;
+	} t[] = {
+		{ "prometheus", STATUS_PROMETHEUS, 0 },
+		{ "p", STATUS_PROMETHEUS, 0 },
+		{ "prom&full", STATUS_PROMETHEUS, 1 },
+		{ "o", STATUS_OPENMETRICS, 0 },
+		{ "prometheus&openmetrics", STATUS_OPENMETRICS, 0 },
+		{ "prometheus&json", STATUS_JSON, 0 },
+		{ "x&p", STATUS_XML, 0 },
+		{ "html&prometheus", STATUS_HTML, 0 },
+		{ "prometheusx", STATUS_TEXT, 0 },
+		{ "pr%6fmetheus", STATUS_PROMETHEUS, 0 },
+	};
+	enum status_format	 fmt;
+	size_t			 i;
+	int			 full;
+
+	for (i = 0; i < NELEM(t); i++) {
+		status_parse_query(t[i].q, &fmt, &full);
+		check(fmt == t[i].fmt && full == t[i].full,
+		    "prometheus: query \"%s\" gives %d %d (got %d %d)", t[i].q,
+		    t[i].fmt, t[i].full, fmt, full);
+	}
+}
+
+static void
+test_prom_render(void)
+{
+	static const double		le[] = { 0.005, 0.1, 2.5 };
+	static const unsigned long	cnt[] = { 3, 10, 0, 2 };
+	struct status_proc		pr[2];
+	struct status_pool		p;
+	struct status_buf		b;
+	int				ok;
+
+	check(strcmp(status_content_type(STATUS_PROMETHEUS),
+	    "text/plain; version=0.0.4; charset=utf-8") == 0,
+	    "prometheus: content type");
+	memset(&b, 0, sizeof(b));
+	ok = status_headers(&b, STATUS_PROMETHEUS) == 0;
+	check(ok && has(&b, "\r\nContent-Type: text/plain; version=0.0.4; "
+	    "charset=utf-8\r\n\r\n"), "prometheus: headers");
+	status_buf_free(&b);
+
+	/* the PHP-FPM fields only: extensions zeroed, no workers */
+	pool_init(&p, 7);
+	ok = status_render(&b, &p, STATUS_PROMETHEUS, 0) == 0;
+	check(ok && strncmp(b.data, "# HELP fpm_pool_info ", 21) == 0 &&
+	    has(&b, "\n# TYPE fpm_pool_info gauge\n"
+	    "fpm_pool_info{pool=\"www\",pm=\"dynamic\"} 1\n") &&
+	    has(&b, "fpm_start_time_seconds{pool=\"www\"} 1795595583\n") &&
+	    has(&b, "# TYPE fpm_accepted_connections_total counter\n"
+	    "fpm_accepted_connections_total{pool=\"www\"} 7\n") &&
+	    has(&b, "fpm_processes{pool=\"www\",state=\"idle\"} 0\n"
+	    "fpm_processes{pool=\"www\",state=\"active\"} 2\n") &&
+	    has(&b, "fpm_slow_requests_total{pool=\"www\"} 1\n") &&
+	    has(&b, "fpm_responses_total{pool=\"www\",code=\"503\"} 0\n") &&
+	    b.data[b.len - 1] == '\n', "prometheus: pool metrics");
+	check(has(&b, "# TYPE fpm_queue_wait_seconds histogram\n"
+	    "fpm_queue_wait_seconds_bucket{pool=\"www\",le=\"+Inf\"} 0\n"
+	    "fpm_queue_wait_seconds_sum{pool=\"www\"} 0\n"
+	    "fpm_queue_wait_seconds_count{pool=\"www\"} 0\n"),
+	    "prometheus: a zeroed histogram is a bare +Inf bucket");
+	check(count(b.data, "# HELP ") == 13 &&
+	    count(b.data, "# TYPE ") == 13 && strstr(b.data, "EOF") ==
+	    NULL && strstr(b.data, "fpm_worker_") == NULL,
+	    "prometheus: 13 families with HELP and TYPE, no workers");
+	status_buf_free(&b);
+
+	/* full with no workers adds nothing */
+	ok = status_render(&b, &p, STATUS_PROMETHEUS, 1) == 0;
+	check(ok && count(b.data, "# TYPE ") == 13,
+	    "prometheus: full without workers, no worker families");
+	status_buf_free(&b);
+
+	/* histograms: per-bucket counts summed up, odd values */
+	p.request_duration.le = le;
+	p.request_duration.count = cnt;
+	p.request_duration.n = NELEM(le);
+	p.request_duration.sum = 0.1 + 0.2;
+	p.queue_wait.le = le;
+	p.queue_wait.n = NELEM(le);
+	p.queue_wait.sum = NAN;
+	p.responses_502 = 4;
+	p.responses_503 = 5;
+	p.responses_504 = 6;
+	ok = status_render(&b, &p, STATUS_PROMETHEUS, 0) == 0;
+	check(ok && has(&b, "# HELP fpm_request_duration_seconds ") &&
+	    has(&b, "\n# TYPE fpm_request_duration_seconds histogram\n"
+	    "fpm_request_duration_seconds_bucket{pool=\"www\",le=\"0.005\"} 3\n"
+	    "fpm_request_duration_seconds_bucket{pool=\"www\",le=\"0.1\"} 13\n"
+	    "fpm_request_duration_seconds_bucket{pool=\"www\",le=\"2.5\"} 13\n"
+	    "fpm_request_duration_seconds_bucket{pool=\"www\",le=\"+Inf\"} 15\n"
+	    "fpm_request_duration_seconds_sum{pool=\"www\"} "
+	    "0.30000000000000004\n"
+	    "fpm_request_duration_seconds_count{pool=\"www\"} 15\n"),
+	    "prometheus: histogram buckets cumulative, sum exact");
+	check(has(&b, "fpm_queue_wait_seconds_bucket{pool=\"www\",le=\"2.5\"} "
+	    "0\nfpm_queue_wait_seconds_bucket{pool=\"www\",le=\"+Inf\"} 0\n"
+	    "fpm_queue_wait_seconds_sum{pool=\"www\"} NaN\n"),
+	    "prometheus: NULL counts are zero, NaN spelt NaN");
+	check(has(&b, "fpm_responses_total{pool=\"www\",code=\"502\"} 4\n"
+	    "fpm_responses_total{pool=\"www\",code=\"503\"} 5\n"
+	    "fpm_responses_total{pool=\"www\",code=\"504\"} 6\n"),
+	    "prometheus: responses by code");
+	status_buf_free(&b);
+
+	/* workers, and label escaping */
+	memset(pr, 0, sizeof(pr));
+	pr[0].pid = 42;
+	pr[0].state = "Reading headers";
+	pr[0].start_time = START;
+	pr[0].requests = 9;
+	pr[0].request_duration_us = 1503942;
+	pr[0].content_length = 100;
+	pr[1].pid = 43;
+	pr[1].state = NULL;
+	pr[1].last_cpu = 12.5;
+	pr[1].last_memory = 2097152;
+	p.procs = pr;
+	p.nprocs = 2;
+	p.pool = "a\"b\\c\nd\xff\xc3\xa9";
+	p.pm = "x\\";
+	ok = status_render(&b, &p, STATUS_PROMETHEUS, 0) == 0;
+	check(ok && strstr(b.data, "fpm_worker_") == NULL,
+	    "prometheus: workers only with full");
+	status_buf_free(&b);
+	ok = status_render(&b, &p, STATUS_PROMETHEUS, 1) == 0;
+	check(ok && has(&b, "fpm_pool_info{pool=\"a\\\"b\\\\c\\nd\xc3\xa9\","
+	    "pm=\"x\\\\\"} 1\n"),
+	    "prometheus: label values escaped, invalid UTF-8 dropped");
+	check(ok && count(b.data, "# TYPE ") == 20 &&
+	    count(b.data, "# HELP ") == 20, "prometheus: 20 families full");
+	check(has(&b, "# TYPE fpm_worker_state gauge\n"
+	    "fpm_worker_state{pool=\"a\\\"b\\\\c\\nd\xc3\xa9\",pid=\"42\","
+	    "state=\"Reading headers\"} 1\n"
+	    "fpm_worker_state{pool=\"a\\\"b\\\\c\\nd\xc3\xa9\",pid=\"43\","
+	    "state=\"(null)\"} 1\n"), "prometheus: worker state");
+	check(has(&b, "pid=\"42\"} 1795595583\n") &&
+	    has(&b, "# TYPE fpm_worker_requests_total counter\n") &&
+	    has(&b, "pid=\"42\"} 9\n") && has(&b, "pid=\"42\"} 1.503942\n") &&
+	    has(&b, "pid=\"42\"} 100\n") && has(&b, "pid=\"43\"} 0.125\n") &&
+	    has(&b, "pid=\"43\"} 2097152\n"), "prometheus: worker values");
+	status_buf_free(&b);
+}
+
+static void
+test_prom_multi(void)
+{
+	struct status_proc	pr;
+	struct status_pool	p[2];
+	struct status_buf	b;
+	size_t			len;
+	int			ok;
+
+	pool_init(&p[0], 1);
+	pool_init(&p[1], 2);
+	p[1].pool = "api";
+	memset(&pr, 0, sizeof(pr));
+	pr.pid = 5;
+	pr.state = "Idle";
+	p[1].procs = &pr;
+	p[1].nprocs = 1;
+	memset(&b, 0, sizeof(b));
+	ok = status_render_multi(&b, p, 2, STATUS_PROMETHEUS, 1) == 0;
+	check(ok && has(&b, "# TYPE fpm_accepted_connections_total counter\n"
+	    "fpm_accepted_connections_total{pool=\"www\"} 1\n"
+	    "fpm_accepted_connections_total{pool=\"api\"} 2\n# HELP ") &&
+	    has(&b, "fpm_queue_wait_seconds_count{pool=\"www\"} 0\n"
+	    "fpm_queue_wait_seconds_bucket{pool=\"api\",le=\"+Inf\"} 0\n") &&
+	    count(b.data, "# TYPE ") == 20 &&
+	    count(b.data, "fpm_worker_state{") == 1,
+	    "multi prometheus: families grouped across pools");
+	status_buf_free(&b);
+
+	ok = status_render_multi(&b, p, 0, STATUS_PROMETHEUS, 1) == 0;
+	check(ok && b.len == 0, "multi prometheus: no pools, nothing");
+	status_buf_free(&b);
+
+	/* appends */
+	ok = status_render(&b, &p[0], STATUS_TEXT, 0) == 0;
+	len = b.len;
+	ok = ok && status_render_multi(&b, p, 1, STATUS_PROMETHEUS, 0) == 0;
+	check(ok && strncmp(b.data + len, "# HELP ", 7) == 0,
+	    "multi prometheus: appends after earlier content");
+	status_buf_free(&b);
+}
+
+/* Numbers keep their '.' whatever LC_NUMERIC the caller chose. */
+static void
+test_prom_locale(void)
+{
+	static const char *const	 locs[] = {
+		"de_DE.UTF-8", "fr_FR.UTF-8", "de_DE", "fr_FR", "ru_RU.UTF-8"
+	};
+	static const double		 le[] = { 0.25 };
+	struct status_pool		 p;
+	struct status_buf		 b;
+	size_t				 i;
+
+	for (i = 0; i < NELEM(locs); i++)
+		if (setlocale(LC_NUMERIC, locs[i]) != NULL)
+			break;
+	if (i == NELEM(locs)) {
+		check(1, "# SKIP no locale with a decimal comma");
+		return;
+	}
+	pool_init(&p, 1);
+	p.request_duration.le = le;
+	p.request_duration.n = 1;
+	p.request_duration.sum = 1.5;
+	memset(&b, 0, sizeof(b));
+	status_render(&b, &p, STATUS_PROMETHEUS, 0);
+	check(has(&b, "le=\"0.25\"} 0\n") &&
+	    has(&b, "_sum{pool=\"www\"} 1.5\n"),
+	    "prometheus: '.' under LC_NUMERIC=%s", locs[i]);
+	status_buf_free(&b);
+	(void)setlocale(LC_NUMERIC, "C");
+}
+
 int
 main(void)
 {
@@ -611,6 +855,10 @@ main(void)
 	test_multi();
 	test_errors();
 	test_tz();
+	test_prom_query();
+	test_prom_render();
+	test_prom_multi();
+	test_prom_locale();
 	printf("1..%d\n", ntest);
 	return (nfail != 0);
 }
