@@ -59,6 +59,7 @@ static void	conn_reset(struct conn *);
 static void	conn_close(struct conn *);
 static void	conn_client_gone(struct conn *);
 static int	conn_allowed(struct pool *, const struct sockaddr_storage *);
+static void	conn_peer(struct conn *, const struct sockaddr_storage *);
 static void	conn_scan_headers(struct conn *, const uint8_t *, size_t);
 static int	conn_builtin(struct conn *);
 static int	conn_script_allowed(struct conn *);
@@ -110,6 +111,8 @@ conn_accept(struct ev_source *src, uint32_t events)
 		c->src.fd = fd;
 		c->src.cb = conn_event;
 		c->pool = l->pool;
+		if (l->pool->access_fd != -1)
+			conn_peer(c, &ss);
 		c->spoolfd = -1;
 		c->timer.cb = conn_timeout;
 		c->state = C_KEEP;
@@ -124,6 +127,20 @@ conn_accept(struct ev_source *src, uint32_t events)
 		l->pool->nconns++;
 		ev_timer_set(&c->timer, READ_TIMEOUT_MS);
 	}
+}
+
+/* The TCP peer's address, for the access log's %R. */
+static void
+conn_peer(struct conn *c, const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in6	*sin6 = (const void *)ss;
+	const struct sockaddr_in	*sin = (const void *)ss;
+
+	if (ss->ss_family == AF_INET)
+		inet_ntop(AF_INET, &sin->sin_addr, c->peer, sizeof(c->peer));
+	else if (ss->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &sin6->sin6_addr, c->peer,
+		    sizeof(c->peer));
 }
 
 /* listen.allowed_clients: a comma list of addresses; TCP only. */
@@ -548,6 +565,8 @@ conn_request_ready(struct conn *c)
 	struct worker	*w;
 
 	ev_timer_stop(&c->timer);
+	if (!c->retried)
+		c->ready_us = conn_now_us();
 	if (fcgi_nv_foreach(c->params, c->paramslen, conn_param, c) == -1) {
 		log_warnx("[pool %s] closing a connection: malformed PARAMS",
 		    p->cf->name);
@@ -628,6 +647,8 @@ conn_forward(struct conn *c, struct worker *w)
 	w->conn = c;
 	c->fwd_mono = ev_now();
 	c->slow_logged = 0;
+	alog_begin(c, w);
+	stat_observe(p->wait_count, &p->wait_sum, conn_now_us() - c->ready_us);
 	slow_arm(c);
 	c->woff = c->wlen = 0;
 	c->spooloff = 0;
@@ -1168,6 +1189,8 @@ conn_request_done(struct conn *c)
 	log_debug("[pool %s] \"%s %s\" %d %lld ms%s%d", c->pool->cf->name,
 	    c->method, c->uri, c->status, (long long)ms, w ? " child " : "",
 	    w ? (int)w->pid : 0);
+	if (c->in_request)
+		alog_write(c, w);
 	if (w != NULL) {
 		/* what status shows of an idle worker: its last request */
 		strlcpy(w->last.method, c->method, sizeof(w->last.method));
@@ -1177,6 +1200,8 @@ conn_request_done(struct conn *c)
 		strlcpy(w->last.user, c->user, sizeof(w->last.user));
 		w->last.content_length = c->content_length;
 		w->last.duration_us = (conn_now_us() - c->start_us);
+		stat_observe(c->pool->dur_count, &c->pool->dur_sum,
+		    w->last.duration_us);
 		c->w = NULL;
 		w->conn = NULL;
 		worker_done(w);

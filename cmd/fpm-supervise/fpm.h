@@ -18,6 +18,7 @@
 #include "libcommon/spawn.h"
 
 #define RBUF_SIZE	(64 * 1024)	/* worker -> client relay buffer */
+#define STAT_NBOUNDS	11		/* histogram buckets, stat.c */
 
 struct conn;
 struct pool;
@@ -124,6 +125,10 @@ struct pool {
 	int64_t			 window_end;
 	int			 trim_due;
 	int64_t			 last_trim;
+	/* access.log */
+	int			 access_fd;	/* -1: none */
+	int			 access_cpu;	/* %C in the format */
+	int			 access_mem;	/* %M in the format */
 	/* reload */
 	int			 draining;	/* removed: goes when empty */
 	int			 nconns;	/* front connections on it */
@@ -137,6 +142,11 @@ struct pool {
 	unsigned long		 queue_full;	/* 503 answered */
 	unsigned long		 bad_gateway;	/* 502 answered */
 	unsigned long		 timed_out;	/* 504 answered */
+	/* histograms, per bucket of stat_bounds[] (stat.c) */
+	unsigned long		 dur_count[STAT_NBOUNDS + 1];
+	double			 dur_sum;
+	unsigned long		 wait_count[STAT_NBOUNDS + 1];
+	double			 wait_sum;
 	unsigned long		 max_queue;
 	unsigned long		 slow_requests;
 };
@@ -207,6 +217,9 @@ struct conn {
 	int64_t			 start_mono;
 	int64_t			 start_us;	/* conn_now_us() */
 	int64_t			 fwd_mono;	/* given to a worker */
+	int64_t			 ready_us;	/* complete, waiting */
+	double			 cpu0;		/* worker CPU at start, %C */
+	char			 peer[48];	/* TCP peer, for %R */
 	int			 slow_logged;
 	struct worker		*w;
 	struct ev_timer		 timer;		/* queue wait, idle, read */
@@ -284,12 +297,20 @@ void	supervisor_reopen(void);
 void	slow_arm(struct conn *);
 void	slow_timeout(struct conn *);
 
+/* alog.c */
+int	alog_open(struct pool *);
+void	alog_begin(struct conn *, struct worker *);
+void	alog_write(struct conn *, struct worker *);
+void	alog_free(void);
+
 /* stat.c */
 struct status_pool;
 struct status_proc;
 /* Fill sp (and procs, nworkers entries) with p's figures for libcommon/status. */
 size_t	stat_fill(struct pool *, struct status_pool *, struct status_proc *,
 	    size_t);
+/* Count one observation of us microseconds into a histogram. */
+void	stat_observe(unsigned long *count, double *sum, int64_t us);
 
 /* output.c */
 void	output_setup(struct worker *, int *outfd, int *errfd);

@@ -280,6 +280,9 @@ plan_apply(struct plan *pl, struct confref *n, size_t *kept,
 	pl->tmp.argv = pl->tmp.envp = NULL;
 	memset(&pl->tmp.spawn, 0, sizeof(pl->tmp.spawn));
 	pool_own(p, n);
+	if (alog_open(p) == -1)
+		log_warn("[pool %s] unable to open access.log %s", p->cf->name,
+		    p->cf->access_log);
 	/* the listener: kept, taken from another pool, or new */
 	if (pl->donor != p) {
 		if (p->lst.src.fd != -1 && (pl->donor == NULL ||
@@ -450,10 +453,23 @@ refused:
 void
 supervisor_reopen(void)
 {
+	size_t	i;
+	int	access = 0;
+
 	if (log_reopen() == -1)
 		log_warn("unable to re-open the error log");
 	else
 		log_info("error log file re-opened");
+	for (i = 0; i < npools; i++) {
+		if (pools[i]->cf->access_log == NULL)
+			continue;
+		access = 1;
+		if (alog_open(pools[i]) == -1)
+			log_warn("[pool %s] unable to re-open access.log %s",
+			    pools[i]->cf->name, pools[i]->cf->access_log);
+	}
+	if (access)
+		log_info("access log file re-opened");
 }
 
 static void
@@ -586,7 +602,6 @@ warn_unimplemented(const struct conf *c)
 } while (0)
 	for (i = 0; i < c->npools; i++) {
 		p = &c->pools[i];
-		UNIMPL(p->access_log != NULL, p->name, "access.log");
 		UNIMPL(p->status_listen != NULL, p->name, "pm.status_listen");
 	}
 #undef UNIMPL
@@ -745,11 +760,14 @@ main(int argc, char *argv[])
 	}
 	for (i = 0; i < npools; i++) {
 		pool_close_listener(pools[i]);
+		if (pools[i]->access_fd != -1)
+			close(pools[i]->access_fd);
 		pool_template_free(pools[i]);
 		conf_release(pools[i]->owner);
 		free(pools[i]);
 	}
 	ctl_shutdown();
+	alog_free();
 	cleanup_runtime_dir();
 	log_info("exiting, bye-bye!");
 	if (pfh != NULL)

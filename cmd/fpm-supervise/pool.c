@@ -254,6 +254,14 @@ pool_new(struct conf_pool *c, int allow_root, char *err, size_t errsize)
 		free(p);
 		return (NULL);
 	}
+	if (alog_open(p) == -1) {
+		snprintf(err, errsize, "[pool %s] unable to open access.log "
+		    "%s: %s", c->name, c->access_log, strerror(errno));
+		pool_close_listener(p);
+		pool_template_free(p);
+		free(p);
+		return (NULL);
+	}
 	pool_listen_start(p);
 	return (p);
 }
@@ -270,6 +278,7 @@ pool_alloc(void)
 	TAILQ_INIT(&p->idle);
 	TAILQ_INIT(&p->queue);
 	p->lst.src.fd = -1;
+	p->access_fd = -1;
 	p->respawn_timer.cb = pool_respawn_timeout;
 	p->pm_timer.cb = pm_timeout;
 	p->start_time = time(NULL);
@@ -773,6 +782,8 @@ pool_gc(struct pool *p)
 	memmove(&pools[i], &pools[i + 1], (npools - i - 1) * sizeof(*pools));
 	npools--;
 	log_info("[pool %s] removed", p->cf->name);
+	if (p->access_fd != -1)
+		close(p->access_fd);
 	pool_template_free(p);
 	conf_release(p->owner);
 	defer_free(p);

@@ -15,6 +15,23 @@ static const char *const pm_names[] = {
 	[CONF_PM_ONDEMAND] = "ondemand"
 };
 
+/* Histogram bounds in seconds, Prometheus' defaults. */
+static const double stat_bounds[STAT_NBOUNDS] = {
+	0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
+};
+
+void
+stat_observe(unsigned long *count, double *sum, int64_t us)
+{
+	double	s = (double)us / 1e6;
+	size_t	i;
+
+	for (i = 0; i < STAT_NBOUNDS && s > stat_bounds[i]; i++)
+		;
+	count[i]++;
+	*sum += s;
+}
+
 /*
  * Fill sp from p, and procs (room for nprocs) from its workers; returns how
  * many procs were filled.  Strings point into p: use them before the next
@@ -58,6 +75,17 @@ stat_fill(struct pool *p, struct status_pool *sp, struct status_proc *procs,
 	sp->max_active = (int)p->max_active;
 	sp->max_children_reached = (unsigned int)p->max_children_reached;
 	sp->slow_requests = p->slow_requests;
+	sp->responses_502 = p->bad_gateway;
+	sp->responses_503 = p->queue_full;
+	sp->responses_504 = p->timed_out;
+	sp->request_duration.le = stat_bounds;
+	sp->request_duration.count = p->dur_count;
+	sp->request_duration.n = STAT_NBOUNDS;
+	sp->request_duration.sum = p->dur_sum;
+	sp->queue_wait.le = stat_bounds;
+	sp->queue_wait.count = p->wait_count;
+	sp->queue_wait.n = STAT_NBOUNDS;
+	sp->queue_wait.sum = p->wait_sum;
 	sp->procs = procs;
 	TAILQ_FOREACH(w, &p->workers, entry) {
 		if (n == nprocs)
