@@ -1206,7 +1206,8 @@ conn_request_done(struct conn *c)
 		w->conn = NULL;
 		worker_done(w);
 	}
-	if (c->client_gone || !(c->flags & FCGI_KEEP_CONN)) {
+	if (c->client_gone || !(c->flags & FCGI_KEEP_CONN) || upgrading ||
+	    stopping) {
 		conn_close(c);
 		return;
 	}
@@ -1309,6 +1310,27 @@ conns_active(void)
 		if (c->state == C_FORWARD || c->state == C_QUEUED)
 			n++;
 	return (n);
+}
+
+int
+conns_count(void)
+{
+	struct conn	*c;
+	int		 n = 0;
+
+	LIST_FOREACH(c, &conns, all)
+		n++;
+	return (n);
+}
+
+/* Every connection goes now (an upgrade that ran out of time). */
+void
+conns_abort_all(void)
+{
+	struct conn	*c, *tc;
+
+	LIST_FOREACH_SAFE(c, &conns, all, tc)
+		conn_close(c);
 }
 
 /* Graceful stop (of p, or of all when NULL): idle kept-alive ones go now. */

@@ -42,7 +42,7 @@ struct ctlconn {
 	LIST_ENTRY(ctlconn)	 entry;
 };
 
-enum { AFTER_NOTHING, AFTER_STOP, AFTER_QUIT };
+enum { AFTER_NOTHING, AFTER_STOP, AFTER_QUIT, AFTER_UPGRADE };
 
 static struct ev_source		 lsrc = { -1, NULL };
 static char			 lpath[108];
@@ -184,6 +184,8 @@ ctl_close(struct ctlconn *c)
 		supervisor_stop(2);
 	else if (after == AFTER_QUIT)
 		supervisor_stop(1);
+	else if (after == AFTER_UPGRADE)
+		supervisor_upgrade();
 }
 
 static void
@@ -342,6 +344,9 @@ ctl_run(struct ctlconn *c, char *line)
 	} else if (strcmp(argv[0], "stop") == 0 ||
 	    strcmp(argv[0], "quit") == 0) {
 		c->after = argv[0][0] == 's' ? AFTER_STOP : AFTER_QUIT;
+		ctl_replyf(c, "ok\n");
+	} else if (strcmp(argv[0], "upgrade") == 0) {
+		c->after = AFTER_UPGRADE;
 		ctl_replyf(c, "ok\n");
 	} else if (strcmp(argv[0], "reopen") == 0) {
 		supervisor_reopen();

@@ -239,6 +239,7 @@ extern size_t		 npools;
 extern struct conf	 fpmconf;	/* the [global] in force */
 extern char		 runtime_dir[];
 extern int		 stopping;	/* 0, 1 graceful, 2 fast */
+extern int		 upgrading;	/* binary upgrade under way */
 /* Free p after this loop turn (see libcommon/ev.h). */
 void	defer_free(void *p);
 void	conf_release(struct confref *);
@@ -276,6 +277,8 @@ void	conn_worker_died(struct conn *);
 void	conn_terminated(struct conn *);
 void	conns_reap(void);
 int	conns_active(void);
+int	conns_count(void);
+void	conns_abort_all(void);
 void	conns_close_idle(struct pool *);
 
 /* pm.c */
@@ -292,6 +295,7 @@ void	ctl_shutdown(void);
 void	supervisor_stop(int mode);
 int	supervisor_reload(const char *pool, char *msg, size_t size);
 void	supervisor_reopen(void);
+void	supervisor_upgrade(void);
 
 /* slow.c */
 void	slow_arm(struct conn *);

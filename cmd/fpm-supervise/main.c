@@ -81,6 +81,7 @@ static const struct {
 	{ SIGUSR1, "reopen logs" },
 	{ SIGUSR2, "reload" },
 	{ SIGHUP, "reload" },
+	{ SIGURG, "binary upgrade" },
 };
 
 static struct ev_source	 sigsrc;
@@ -88,6 +89,10 @@ static struct ev_timer	 stop_timer;
 static void		**graveyard;
 static size_t		  ngraveyard, graveyardsize;
 static int		  nsigquit;
+static char		**saved_argv;
+static struct pidfh	 *pfh;
+static const char	 *pidpath;
+int			  upgrading;	/* 1 draining, 2 workers leaving */
 
 static void	handle(poptContext, int);
 static int	conf_read(struct conf *, char *, size_t);
@@ -101,6 +106,8 @@ static void	on_signal(struct ev_source *, uint32_t);
 static void	on_stop_timeout(struct ev_timer *);
 static void	cleanup_runtime_dir(void);
 static void	warn_unimplemented(const struct conf *);
+static void	upgrade_drained(void);
+static void	upgrade_exec(void);
 
 static void
 handle(poptContext pc, int c)
@@ -548,6 +555,14 @@ static void
 on_stop_timeout(struct ev_timer *t)
 {
 	(void)t;
+	if (upgrading == 1) {
+		log_warnx("process_control_timeout (%lld ms) reached: "
+		    "upgrading with requests still in flight",
+		    (long long)fpmconf.global.process_control_timeout_ms);
+		conns_abort_all();
+		upgrade_drained();
+		return;
+	}
 	log_warnx("process_control_timeout (%lld ms) reached: terminating "
 	    "the workers still busy",
 	    (long long)fpmconf.global.process_control_timeout_ms);
@@ -578,6 +593,9 @@ on_signal(struct ev_source *src, uint32_t events)
 		case SIGHUP:
 			(void)supervisor_reload(NULL, msg, sizeof(msg));
 			break;
+		case SIGURG:
+			supervisor_upgrade();
+			break;
 		default:
 			break;
 		}
@@ -607,6 +625,101 @@ warn_unimplemented(const struct conf *c)
 #undef UNIMPL
 }
 
+/*
+ * Binary upgrade (SIGURG, `upgrade`): stop accepting but keep the listening
+ * sockets (new connections wait in the kernel's queue), let every request
+ * in flight finish, let the workers go, then exec ourselves again with the
+ * sockets in FPM_SOCKETS: same pid, no connection refused.  Bounded by
+ * process_control_timeout like a graceful stop.
+ */
+void
+supervisor_upgrade(void)
+{
+	size_t	i;
+
+	if (stopping || upgrading)
+		return;
+	upgrading = 1;
+	log_info("binary upgrade: finishing the requests in flight, then "
+	    "re-executing");
+	for (i = 0; i < npools; i++)
+		if (pools[i]->lst.src.fd != -1)
+			ev_del(&pools[i]->lst.src);
+	conns_close_idle(NULL);
+	if (fpmconf.global.process_control_timeout_ms > 0)
+		ev_timer_set(&stop_timer,
+		    fpmconf.global.process_control_timeout_ms);
+}
+
+/* No request left: the workers go; the loop ends when they are gone. */
+static void
+upgrade_drained(void)
+{
+	struct worker	*w, *tw;
+	size_t		 i;
+
+	upgrading = 2;
+	stopping = 1;
+	ev_timer_stop(&stop_timer);
+	for (i = 0; i < npools; i++)
+		TAILQ_FOREACH_SAFE(w, &pools[i]->workers, entry, tw)
+			worker_retire(w, SIGTERM);
+}
+
+static void
+upgrade_exec(void)
+{
+	int	*fds;
+	char	*env;
+	size_t	 i, n = 0;
+
+	if ((fds = calloc(npools + 1, sizeof(*fds))) == NULL)
+		goto fail;
+	for (i = 0; i < npools; i++) {
+		if (pools[i]->lst.src.fd == -1)
+			continue;
+		/* they must survive the exec */
+		if (fcntl(pools[i]->lst.src.fd, F_SETFD, 0) == -1)
+			goto fail;
+		fds[n++] = pools[i]->lst.src.fd;
+	}
+	if ((env = sock_inherit_env(fds, n)) == NULL ||
+	    setenv("FPM_SOCKETS", env, 1) == -1 ||
+	    setenv("FPM_UPGRADED", "1", 1) == -1)
+		goto fail;
+	free(env);
+	free(fds);
+	fds = NULL;
+	ctl_shutdown();
+	cleanup_runtime_dir();
+	if (pfh != NULL)
+		pidfile_close(pfh);	/* the new image takes the lock */
+	log_info("binary upgrade: execve(\"/proc/self/exe\") with %zu "
+	    "socket%s", n, n == 1 ? "" : "s");
+	execv("/proc/self/exe", saved_argv);
+	log_error("binary upgrade failed: unable to exec");
+	pfh = NULL;
+fail:
+	free(fds);
+	log_error("binary upgrade failed: serving on");
+	unsetenv("FPM_SOCKETS");
+	unsetenv("FPM_UPGRADED");
+	upgrading = 0;
+	stopping = 0;
+	/* a fresh private directory: the old one went before the exec */
+	memcpy(runtime_dir + strlen(runtime_dir) - 6, "XXXXXX", 6);
+	if (mkdtemp(runtime_dir) == NULL)
+		log_warn("unable to create %s", runtime_dir);
+	for (i = 0; i < npools; i++) {
+		if (pools[i]->lst.src.fd != -1) {
+			(void)fcntl(pools[i]->lst.src.fd, F_SETFD, FD_CLOEXEC);
+			pool_listen_start(pools[i]);
+		}
+		pm_maintain(pools[i]);
+	}
+	(void)ctl_open(pidpath);
+}
+
 static void
 cleanup_runtime_dir(void)
 {
@@ -618,15 +731,16 @@ cleanup_runtime_dir(void)
 int
 main(int argc, char *argv[])
 {
-	struct pidfh	*pfh = NULL;
 	poptContext	 pc;
 	char		 err[1024];
 	sigset_t	 set;
-	const char	*pidpath, *base;
+	const char	*base;
+	int		 upgraded = 0;
 	pid_t		 other;
 	size_t		 i;
 
 	log_init(getprogname(), LOG_STYLE_FPM);
+	saved_argv = argv;
 	pc = opts_parse(argc, argv, options, "[OPTION...]", handle);
 	if (poptPeekArg(pc) != NULL)
 		fatalx_usage("unexpected argument '%s'", poptPeekArg(pc));
@@ -671,6 +785,10 @@ main(int argc, char *argv[])
 			    "(pid %d) holds %s", (int)other, pidpath);
 		fatal("unable to open pid file %s", pidpath);
 	}
+	/* a re-exec'd supervisor (binary upgrade) stays where it is */
+	if (getenv("FPM_UPGRADED") != NULL)
+		opt_foreground = upgraded = 1;
+	unsetenv("FPM_UPGRADED");
 	if (opt_daemonize || (fpmconf.global.daemonize && !opt_foreground)) {
 		if (fpmconf.global.error_log == NULL && !opt_stderr)
 			log_open_syslog(fpmconf.global.syslog_ident,
@@ -740,6 +858,9 @@ main(int argc, char *argv[])
 			fatalx_code(FPM_EXIT_USAGE, "FPM initialization failed");
 		}
 		pool_own(pools[i], current);
+		/* our own sockets, handed over by our previous image */
+		if (upgraded)
+			pools[i]->lst.inherited = 0;
 	}
 	sock_inherit_close_unused();
 	if (pfh != NULL && pidfile_write(pfh) == -1)
@@ -751,12 +872,19 @@ main(int argc, char *argv[])
 	log_info("ready to handle connections");
 	poptFreeContext(pc);
 
-	while (!stopping || pools_alive() > 0 || conns_active() > 0) {
-		if (ev_run_once() == -1)
-			fatal("epoll_wait");
-		for (i = 0; i < ngraveyard; i++)
-			free(graveyard[i]);
-		ngraveyard = 0;
+	for (;;) {
+		while (!stopping || pools_alive() > 0 || conns_active() > 0) {
+			if (ev_run_once() == -1)
+				fatal("epoll_wait");
+			for (i = 0; i < ngraveyard; i++)
+				free(graveyard[i]);
+			ngraveyard = 0;
+			if (upgrading == 1 && conns_count() == 0)
+				upgrade_drained();
+		}
+		if (!upgrading)
+			break;
+		upgrade_exec();		/* returns only when exec failed */
 	}
 	for (i = 0; i < npools; i++) {
 		pool_close_listener(pools[i]);
