@@ -192,10 +192,10 @@ parse_query(char *q, struct action *a, size_t n)
 		if ((eq = strchr(tok, '=')) != NULL) {
 			*eq = '\0';
 			a[i].val = eq + 1;
+			urldecode(a[i].val);
 		} else
-			a[i].val = (char *)"1";
+			a[i].val = (char *)"1";	/* a literal: not decoded */
 		urldecode(tok);
-		urldecode(a[i].val);
 		a[i++].key = tok;
 	}
 	return (i);
