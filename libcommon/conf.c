@@ -271,6 +271,8 @@ static const struct conf_opt conf_pool_opts[] = {
 	    0, 0, 0 },
 	{ "request.buffering", CT_BOOL, P(request_buffering), CONF_NOSET,
 	    0, 0, 0 },
+	{ "request.terminate_on_abort", CT_BOOL, P(request_terminate_on_abort),
+	    CONF_NOSET, 0, 0, 0 },
 	{ "request.max_params_size", CT_SIZE, P(request_max_params_size),
 	    CONF_NOSET, 0, 0, 0 },
 	{ NULL, CT_STR, 0, 0, 0, 0, 0 }

@@ -41,6 +41,9 @@
  *   request.spool_dir	where those temp files go [/tmp]
  *   request.buffering	[yes; no = stream the body to the worker as it
  *			arrives]
+ *   request.terminate_on_abort when the web server drops a request its
+ *			worker is still running: no = let it finish [no],
+ *			yes = terminate and replace the worker
  *   request.max_params_size hard limit on the PARAMS stream [64k]
  *   listen.keepalive_timeout how long an idle kept-alive front connection is
  *			kept [60s; 0 = close after each request]
@@ -180,6 +183,7 @@ struct conf_pool {
 	uint64_t	 request_buffer_size;
 	char		*request_spool_dir;
 	int		 request_buffering;
+	int		 request_terminate_on_abort;
 	uint64_t	 request_max_params_size;
 };
 

@@ -1255,6 +1255,14 @@ conn_client_gone(struct conn *c)
 		log_info("[pool %s] client went away while \"%s %s\" was "
 		    "queued", c->pool->cf->name, c->method, c->uri);
 	}
+	if (c->state == C_FORWARD && c->w != NULL &&
+	    c->pool->cf->request_terminate_on_abort && !c->end_seen) {
+		log_info("[pool %s] client went away during \"%s %s\": "
+		    "terminating child %d (request.terminate_on_abort)",
+		    c->pool->cf->name, c->method, c->uri, (int)c->w->pid);
+		conn_close(c);	/* retires the worker */
+		return;
+	}
 	if (c->state == C_FORWARD && c->w != NULL) {
 		c->client_gone = 1;
 		ev_del(&c->src);
