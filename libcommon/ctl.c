@@ -16,6 +16,8 @@
 #include "libcommon/ctl.h"
 #include "libcommon/parse.h"
 
+static int	ctl_config_paths(const char *, char *, size_t, char *, size_t,
+		    char *, size_t);
 static int	ctl_wait(int, short, int64_t);
 static int64_t	ctl_now(void);
 
@@ -49,6 +51,65 @@ ctl_default_path(const struct conf_global *g, const char *pidfile, char *buf,
 		return (-1);
 	}
 	return (0);
+}
+
+/* Load config and copy its paths; ctl_client_paths() with CONFIG. */
+static int
+ctl_config_paths(const char *config, char *sock, size_t socksize, char *pid,
+    size_t pidsize, char *err, size_t errsize)
+{
+	struct conf	conf;
+	int		rc = 0;
+
+	if (conf_load(&conf, config, NULL, err, errsize) == -1)
+		return (-1);
+	if (ctl_default_path(&conf.global, NULL, sock, socksize) == -1 ||
+	    strlcpy(pid, conf.global.pid ? conf.global.pid : "", pidsize) >=
+	    pidsize) {
+		snprintf(err, errsize, "%s: control socket or pid path too "
+		    "long", config);
+		rc = -1;
+	}
+	conf_free(&conf);
+	if (rc == -1)
+		errno = ENAMETOOLONG;
+	return (rc);
+}
+
+int
+ctl_client_paths(const char *sockopt, const char *config, const char *pidfile,
+    char *sock, size_t socksize, char *pid, size_t pidsize, char *err,
+    size_t errsize)
+{
+	const char	*installed = FPM_SYSCONFDIR "/fpm/fpm.conf";
+
+	if (sockopt != NULL) {
+		pid[0] = '\0';
+		if (strlcpy(sock, sockopt, socksize) >= socksize ||
+		    strlen(sockopt) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+			goto toolong;
+		return (0);
+	}
+	if (config != NULL)
+		return (ctl_config_paths(config, sock, socksize, pid, pidsize,
+		    err, errsize));
+	if (pidfile != NULL) {
+		if (strlcpy(pid, pidfile, pidsize) >= pidsize ||
+		    ctl_default_path(NULL, pidfile, sock, socksize) == -1)
+			goto toolong;
+		return (0);
+	}
+	/* as fpm-supervise without -y: the installed config, if usable */
+	if (access(installed, F_OK) == 0 && ctl_config_paths(installed, sock,
+	    socksize, pid, pidsize, err, errsize) == 0)
+		return (0);
+	pid[0] = '\0';
+	if (ctl_default_path(NULL, NULL, sock, socksize) == 0)
+		return (0);
+toolong:
+	snprintf(err, errsize, "control socket or pid path too long");
+	errno = ENAMETOOLONG;
+	return (-1);
 }
 
 int

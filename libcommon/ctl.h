@@ -34,6 +34,21 @@
 int	ctl_default_path(const struct conf_global *g, const char *pidfile,
 	    char *buf, size_t size);
 
+/*
+ * Where a client finds the supervisor, from its -s SOCKET (sockopt), -y
+ * CONFIG or -P PIDFILE (at most one non-NULL).  SOCKET is taken as is; CONFIG is
+ * loaded with conf_load() and gives its control socket and pidfile; PIDFILE
+ * gives itself and its socket by ctl_default_path()'s rule; with none, the
+ * installed FPM_SYSCONFDIR/fpm/fpm.conf is used as CONFIG when it loads,
+ * else the rule with no config.  The socket path goes to sock, the pidfile
+ * to pid ("" when unknown).  Returns 0, or -1 with errno set and the reason
+ * in err: EINVAL for a config error ("FILE:LINE: message"), ENAMETOOLONG,
+ * or conf_load()'s errno when CONFIG cannot be read.
+ */
+int	ctl_client_paths(const char *sockopt, const char *config,
+	    const char *pidfile, char *sock, size_t socksize, char *pid,
+	    size_t pidsize, char *err, size_t errsize);
+
 /* Non-zero when cmd (the first word) is one of the read-only commands. */
 int	ctl_is_readonly(const char *cmd);
 
