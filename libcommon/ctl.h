@@ -18,8 +18,8 @@
  *         or  "error " CODE " " MESSAGE "\n"	CODE: an FPM_EXIT_* value
  *
  * Commands: status [POOL|-] [text|json|xml|html|openmetrics|prometheus]
- * [full]; pools; reload [POOL]; restart POOL; stop; quit; reopen; pid;
- * version; wait-ready.  Who may do what is decided by SO_PEERCRED: root
+ * [full]; pools; reload [POOL]; restart POOL; stop; quit; upgrade; reopen;
+ * pid; version; wait-ready.  Who may do what is decided by SO_PEERCRED: root
  * and the supervisor's own uid everything, members of control.group the
  * read-only commands (status, pools, pid, version, wait-ready).
  */

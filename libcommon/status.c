@@ -1134,6 +1134,8 @@ status_render_multi(struct status_buf *b, const struct status_pool *pools,
 	for (i = 0; i < npools; i++) {
 		if (i > 0 && fmt == STATUS_JSON)
 			status_puts(&o, ",");
+		else if (i > 0)
+			status_puts(&o, "\n");	/* text: a blank line apart */
 		status_page(&o, &pools[i], fmt, full);
 	}
 	if (fmt == STATUS_JSON)

@@ -55,6 +55,7 @@ static const struct cmd cmds[] = {
 	{ "stop",	CMD_NOPOOL,	SIGTERM },
 	{ "quit",	CMD_NOPOOL,	SIGQUIT },
 	{ "reopen",	CMD_NOPOOL,	SIGUSR1 },
+	{ "upgrade",	CMD_NOPOOL,	SIGURG },
 	{ "pid",	CMD_NOPOOL,	0 },
 	{ "wait-ready",	CMD_NOPOOL,	-1 },
 	{ "status",	CMD_POOLOPT,	-1 },

@@ -77,6 +77,8 @@ ctl_open(const char *pidfile)
 	struct passwd		*pw;
 	struct group		*gr;
 
+	if (lsrc.fd != -1)
+		return (0);
 	if (ctl_default_path(g, pidfile, lpath, sizeof(lpath)) == -1 ||
 	    sock_parse(lpath, &addr) == -1) {
 		log_warnx("control socket: path too long");

@@ -217,6 +217,7 @@ struct conn {
 	int64_t			 start_mono;
 	int64_t			 start_us;	/* conn_now_us() */
 	int64_t			 fwd_mono;	/* given to a worker */
+	int64_t			 fwd_us;	/* the same, conn_now_us() */
 	int64_t			 ready_us;	/* complete, waiting */
 	double			 cpu0;		/* worker CPU at start, %C */
 	char			 peer[48];	/* TCP peer, for %R */

@@ -90,8 +90,10 @@ static void		**graveyard;
 static size_t		  ngraveyard, graveyardsize;
 static int		  nsigquit;
 static char		**saved_argv;
+static char		  exe[PATH_MAX];	/* our binary, by name */
 static struct pidfh	 *pfh;
 static const char	 *pidpath;
+static pid_t		  pidfile_pid;	/* who may remove it: not a fork */
 int			  upgrading;	/* 1 draining, 2 workers leaving */
 
 static void	handle(poptContext, int);
@@ -100,13 +102,14 @@ static void	pool_own(struct pool *, struct confref *);
 
 static char	*embedded_config(char *, size_t);
 static int	 builtin;	/* running on the built-in conf.d/ */
-static void	setup_log(void);
+static int	setup_log(void);
 static void	daemonize(void);
 static void	on_signal(struct ev_source *, uint32_t);
 static void	on_stop_timeout(struct ev_timer *);
 static void	cleanup_runtime_dir(void);
 static void	warn_unimplemented(const struct conf *);
 static void	upgrade_drained(void);
+static void	pidfile_cleanup(void);
 static void	upgrade_exec(void);
 
 static void
@@ -333,9 +336,11 @@ supervisor_reload(const char *only, char *msg, size_t size)
 	struct pool		*p, **np;
 	size_t			 i, k, kept = 0, restarted = 0, added = 0;
 	size_t			 removed = 0, np_n;
+	int			 missing;
 
-	if (stopping) {
-		snprintf(msg, size, "stopping");
+	if (stopping || upgrading) {
+		snprintf(msg, size, "%s", upgrading ? "a binary upgrade is "
+		    "under way" : "stopping");
 		return (-1);
 	}
 	log_info("Reloading in progress ...");
@@ -378,6 +383,7 @@ supervisor_reload(const char *only, char *msg, size_t size)
 		    pool_listen(&plan[i].tmp, msg, size) == -1))
 			break;
 	}
+	missing = 0;
 	if (i == n->c.npools && only != NULL) {
 		for (k = 0; k < n->c.npools; k++)
 			if (!plan[k].skip)
@@ -385,10 +391,10 @@ supervisor_reload(const char *only, char *msg, size_t size)
 		if (k == n->c.npools) {
 			snprintf(msg, size, "pool '%s' is not in the new "
 			    "configuration: reload them all", only);
-			i = 0;
+			missing = 1;
 		}
 	}
-	if (i < n->c.npools || msg[0] == 'p') {
+	if (i < n->c.npools || missing) {
 		plan_free(plan, n->c.npools);
 		free(np);
 		conf_free(&n->c);
@@ -437,7 +443,9 @@ supervisor_reload(const char *only, char *msg, size_t size)
 	conf_release(current);
 	current = n;
 	fpmconf = n->c;
-	setup_log();
+	if (setup_log() == -1)
+		log_warn("unable to open error_log %s: logging where it was",
+		    fpmconf.global.error_log);
 	for (i = 0; i < npools; i++) {
 		p = pools[i];
 		if (p->draining)
@@ -479,7 +487,8 @@ supervisor_reopen(void)
 		log_info("access log file re-opened");
 }
 
-static void
+/* Apply [global]'s logging; -1 (errno set) if error_log can't be opened. */
+static int
 setup_log(void)
 {
 	struct conf_global	*g = &fpmconf.global;
@@ -489,11 +498,12 @@ setup_log(void)
 		log_verbose(opts_verbose + 1);	/* notice already: -v is debug */
 	log_setlimit((size_t)g->log_limit);
 	if (opt_stderr || g->error_log == NULL)
-		return;
+		return (0);
 	if (strcmp(g->error_log, "syslog") == 0)
 		log_open_syslog(g->syslog_ident, g->syslog_facility);
 	else if (log_open_file(g->error_log) == -1)
-		fatal("unable to open error_log %s", g->error_log);
+		return (-1);
+	return (0);
 }
 
 static void
@@ -534,6 +544,7 @@ supervisor_stop(int mode)
 {
 	size_t	i;
 
+	upgrading = 0;		/* a stop wins over an upgrade */
 	if (stopping == 2 || (stopping == 1 && mode == 1))
 		return;
 	stopping = mode;
@@ -637,8 +648,21 @@ supervisor_upgrade(void)
 {
 	size_t	i;
 
+	struct conf	c;
+	char		err[1024];
+
 	if (stopping || upgrading)
 		return;
+	/* the new image reads the configuration: it must be good */
+	if (conf_read(&c, err, sizeof(err)) == -1) {
+		log_errorx("binary upgrade refused: %s", err);
+		return;
+	}
+	conf_free(&c);
+	if (access(exe, X_OK) == -1) {
+		log_error("binary upgrade refused: %s", exe);
+		return;
+	}
 	upgrading = 1;
 	log_info("binary upgrade: finishing the requests in flight, then "
 	    "re-executing");
@@ -694,9 +718,9 @@ upgrade_exec(void)
 	cleanup_runtime_dir();
 	if (pfh != NULL)
 		pidfile_close(pfh);	/* the new image takes the lock */
-	log_info("binary upgrade: execve(\"/proc/self/exe\") with %zu "
-	    "socket%s", n, n == 1 ? "" : "s");
-	execv("/proc/self/exe", saved_argv);
+	log_info("binary upgrade: execv(\"%s\") with %zu socket%s", exe, n,
+	    n == 1 ? "" : "s");
+	execv(exe, saved_argv);
 	log_error("binary upgrade failed: unable to exec");
 	pfh = NULL;
 fail:
@@ -721,6 +745,14 @@ fail:
 }
 
 static void
+pidfile_cleanup(void)
+{
+	if (pfh != NULL && getpid() == pidfile_pid)
+		pidfile_remove(pfh);
+	pfh = NULL;
+}
+
+static void
 cleanup_runtime_dir(void)
 {
 	if (runtime_dir[0] != '\0' && rmdir(runtime_dir) == -1 &&
@@ -735,12 +767,19 @@ main(int argc, char *argv[])
 	char		 err[1024];
 	sigset_t	 set;
 	const char	*base;
+	ssize_t		 n;
 	int		 upgraded = 0;
 	pid_t		 other;
 	size_t		 i;
 
 	log_init(getprogname(), LOG_STYLE_FPM);
 	saved_argv = argv;
+	/*
+	 * The binary by its name, not /proc/self/exe, which would run the
+	 * replaced file again: an upgrade runs what is installed now.
+	 */
+	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) > 0)
+		exe[n] = '\0';
 	pc = opts_parse(argc, argv, options, "[OPTION...]", handle);
 	if (poptPeekArg(pc) != NULL)
 		fatalx_usage("unexpected argument '%s'", poptPeekArg(pc));
@@ -775,7 +814,8 @@ main(int argc, char *argv[])
 		poptFreeContext(pc);
 		return (FPM_EXIT_OK);
 	}
-	setup_log();
+	if (setup_log() == -1)
+		fatal("unable to open error_log %s", fpmconf.global.error_log);
 
 	pidpath = opt_pid != NULL ? opt_pid : fpmconf.global.pid;
 	if (pidpath != NULL &&
@@ -785,6 +825,9 @@ main(int argc, char *argv[])
 			    "(pid %d) holds %s", (int)other, pidpath);
 		fatal("unable to open pid file %s", pidpath);
 	}
+	/* a start that fails later leaves no empty pidfile behind */
+	pidfile_pid = getpid();
+	atexit(pidfile_cleanup);
 	/* a re-exec'd supervisor (binary upgrade) stays where it is */
 	if (getenv("FPM_UPGRADED") != NULL)
 		opt_foreground = upgraded = 1;
@@ -794,6 +837,7 @@ main(int argc, char *argv[])
 			log_open_syslog(fpmconf.global.syslog_ident,
 			    fpmconf.global.syslog_facility);
 		daemonize();
+		pidfile_pid = getpid();
 	}
 
 	/* Every signal we act on arrives through the signalfd. */
@@ -855,7 +899,8 @@ main(int argc, char *argv[])
 		if ((pools[i] = pool_new(&fpmconf.pools[i], opt_root, err,
 		    sizeof(err))) == NULL) {
 			log_errorx("%s", err);
-			fatalx_code(FPM_EXIT_USAGE, "FPM initialization failed");
+			fatalx_code(errno == EINVAL ? FPM_EXIT_USAGE :
+			    FPM_EXIT_TEMP, "FPM initialization failed");
 		}
 		pool_own(pools[i], current);
 		/* our own sockets, handed over by our previous image */
@@ -898,8 +943,7 @@ main(int argc, char *argv[])
 	alog_free();
 	cleanup_runtime_dir();
 	log_info("exiting, bye-bye!");
-	if (pfh != NULL)
-		pidfile_remove(pfh);
+	pidfile_cleanup();
 	free(pools);
 	free(graveyard);
 	conf_release(current);

@@ -248,10 +248,16 @@ pool_new(struct conf_pool *c, int allow_root, char *err, size_t errsize)
 		    strerror(errno));
 		return (NULL);
 	}
-	if (pool_template(p, c, allow_root, err, errsize) == -1 ||
-	    pool_listen(p, err, errsize) == -1) {
+	if (pool_template(p, c, allow_root, err, errsize) == -1) {
 		pool_template_free(p);
 		free(p);
+		errno = EINVAL;		/* the configuration's fault */
+		return (NULL);
+	}
+	if (pool_listen(p, err, errsize) == -1) {
+		pool_template_free(p);
+		free(p);
+		errno = EADDRINUSE;	/* the system's: try again later */
 		return (NULL);
 	}
 	if (alog_open(p) == -1) {

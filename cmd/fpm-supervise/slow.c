@@ -77,7 +77,7 @@ slow_timeout(struct conn *c)
 {
 	struct conf_pool	*cf = c->pool->cf;
 	struct worker		*w = c->w;
-	int64_t			 us = conn_now_us() - c->start_us;
+	int64_t			 us = conn_now_us() - c->fwd_us;
 
 	if (w == NULL)
 		return;
