@@ -115,7 +115,8 @@ conn_accept(struct ev_source *src, uint32_t events)
 			conn_peer(c, &ss);
 		c->spoolfd = -1;
 		c->timer.cb = conn_timeout;
-		c->state = C_KEEP;
+		/* not C_KEEP: its first request may be in flight already */
+		c->state = C_READ;
 		fcgi_decoder_init(&c->dec);
 		if (ev_add(&c->src, EPOLLIN | EPOLLRDHUP) == -1) {
 			log_warn("epoll_ctl");
@@ -622,10 +623,15 @@ conn_dispatch_queue(struct pool *p)
 	struct worker	*w;
 
 	while ((c = TAILQ_FIRST(&p->queue)) != NULL && p->nidle > 0) {
-		w = pool_idle_worker(p);
+		/*
+		 * Out of the queue first: pool_idle_worker() may spawn a
+		 * spare (dynamic), and worker_spawn() dispatches the queue
+		 * again, which must not take c a second time.
+		 */
 		TAILQ_REMOVE(&p->queue, c, qentry);
 		p->nqueue--;
 		ev_timer_stop(&c->timer);
+		w = pool_idle_worker(p);
 		conn_forward(c, w);
 	}
 }
@@ -646,9 +652,10 @@ conn_forward(struct conn *c, struct worker *w)
 	c->w = w;
 	w->conn = c;
 	c->fwd_mono = ev_now();
+	c->fwd_us = conn_now_us();
 	c->slow_logged = 0;
 	alog_begin(c, w);
-	stat_observe(p->wait_count, &p->wait_sum, conn_now_us() - c->ready_us);
+	stat_observe(p->wait_count, &p->wait_sum, c->fwd_us - c->ready_us);
 	slow_arm(c);
 	c->woff = c->wlen = 0;
 	c->spooloff = 0;
