@@ -298,6 +298,12 @@ int	supervisor_reload(const char *pool, char *msg, size_t size);
 void	supervisor_reopen(void);
 void	supervisor_upgrade(void);
 
+/* notify.c */
+void	notify_init(int64_t interval_ms);
+void	notify_ready(int readyfd);
+void	notify_reloading(int begin);
+void	notify_stopping(void);
+
 /* slow.c */
 void	slow_arm(struct conn *);
 void	slow_timeout(struct conn *);

@@ -46,6 +46,7 @@ int		 stopping;
 static char	*opt_config, *opt_pid, *opt_prefix;
 static int	 opt_test, opt_daemonize, opt_foreground, opt_root;
 static int	 opt_stderr;
+static int	 opt_readyfd = -1;
 
 static struct poptOption options[] = {
 	{ "fpm-config", 'y', POPT_ARG_STRING, &opt_config, 0,
@@ -63,6 +64,8 @@ static struct poptOption options[] = {
 	    "base of relative paths in the configuration", "DIR" },
 	{ "allow-to-run-as-root", 'R', POPT_ARG_NONE, &opt_root, 0,
 	    "allow pools to run as root", NULL },
+	{ "ready-fd", 'r', POPT_ARG_INT, &opt_readyfd, 0,
+	    "write a newline to FD when serving, then close it (s6)", "FD" },
 	{ "force-stderr", 'O', POPT_ARG_NONE, &opt_stderr, 0,
 	    "log to stderr, whatever error_log says", NULL },
 	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, opts_common, 0,
@@ -344,6 +347,7 @@ supervisor_reload(const char *only, char *msg, size_t size)
 		return (-1);
 	}
 	log_info("Reloading in progress ...");
+	notify_reloading(1);
 	if ((n = calloc(1, sizeof(*n))) == NULL) {
 		snprintf(msg, size, "%s", strerror(errno));
 		return (-1);
@@ -416,6 +420,7 @@ supervisor_reload(const char *only, char *msg, size_t size)
 		    restarted ? "restarted" : "kept");
 		log_info("configuration of pool %s reloaded (%s)", only,
 		    restarted ? "restarted" : "kept");
+		notify_reloading(0);
 		return (0);
 	}
 	n->refs = 1;		/* ours, as the configuration in force */
@@ -457,11 +462,13 @@ supervisor_reload(const char *only, char *msg, size_t size)
 	snprintf(msg, size, "reloaded: %zu pools kept, %zu restarted, "
 	    "%zu added, %zu removed", kept, restarted, added, removed);
 	log_info("configuration %s", msg);
+	notify_reloading(0);
 	return (0);
 
 refused:
 	log_errorx("reload failed, keeping the current configuration: %s",
 	    msg);
+	notify_reloading(0);
 	return (-1);
 }
 
@@ -545,6 +552,7 @@ supervisor_stop(int mode)
 	size_t	i;
 
 	upgrading = 0;		/* a stop wins over an upgrade */
+	notify_stopping();
 	if (stopping == 2 || (stopping == 1 && mode == 1))
 		return;
 	stopping = mode;
@@ -785,6 +793,9 @@ main(int argc, char *argv[])
 		fatalx_usage("unexpected argument '%s'", poptPeekArg(pc));
 	if (opt_daemonize && opt_foreground)
 		fatalx_usage("-D and -F don't mix");
+	if (opt_readyfd != -1 && fcntl(opt_readyfd, F_GETFD) == -1)
+		fatalx_usage("--ready-fd %d: not an open file descriptor",
+		    opt_readyfd);
 	if (opts_verbose > 0)
 		log_verbose(opts_verbose + 1);
 
@@ -891,6 +902,7 @@ main(int argc, char *argv[])
 		    fpmconf.global.priority) == -1)
 			log_warn("unable to set process.priority");
 	}
+	notify_init(fpmconf.global.systemd_interval_ms);
 	sock_inherit_init();
 	npools = fpmconf.npools;
 	if ((pools = calloc(npools, sizeof(*pools))) == NULL)
@@ -915,6 +927,7 @@ main(int argc, char *argv[])
 	for (i = 0; i < npools; i++)
 		pm_maintain(pools[i]);
 	log_info("ready to handle connections");
+	notify_ready(opt_readyfd);
 	poptFreeContext(pc);
 
 	for (;;) {
