@@ -574,6 +574,13 @@ conn_request_ready(struct conn *c)
 		conn_close(c);
 		return;
 	}
+	/*
+	 * PHP-FPM's request URI (status, access log %r, slow lines) is
+	 * SCRIPT_NAME: /index.php behind a front controller, not the pretty
+	 * REQUEST_URI; REQUEST_URI's path when there is none.
+	 */
+	if (c->script[0] != '\0')
+		strlcpy(c->uri, c->script, sizeof(c->uri));
 	if (conn_builtin(c) || !conn_script_allowed(c))
 		return;
 	if ((w = pool_idle_worker(p)) != NULL) {
