@@ -41,7 +41,7 @@ load helpers/supervise
 
 @test "fpm-requests: access.log has PHP-FPM's line, specifier by specifier" {
 	conf "access.log = $D/access.log" \
-	    'access.format = "%R|%u|%m|%r|%Q%q|%s|%f|%l|%n|%p|%P|%{HTTP_HOST}e|%{milli}d|%t"' \
+	    'access.format = "%R|%u|%m|%r|%Q%q|%s|%f|%l|%n|%p|%P|%{HTTP_HOST}e|%{milli}d|%t|%{X-Worker-Pid}o|%{kilo}M|%C"' \
 	    "access.suppress_path[] = /ping"
 	start
 	run -0 req "status=404,pid=1" -p REQUEST_URI=/pretty/url?x=1 \
@@ -53,12 +53,25 @@ load helpers/supervise
 	wait_for 5 test -s "$D/access.log"
 	run cat "$D/access.log"
 	((${#lines[@]} == 1))		# /ping is suppressed
-	IFS='|' read -r R u m r q s f l n p P e d t <<<"${lines[0]}"
+	IFS='|' read -r R u m r q s f l n p P e d t o M C <<<"${lines[0]}"
 	[[ $R == - && $u == alice && $m == GET && $r == /a/b.php ]]
 	[[ $q == "?status=404,pid=1" && $s == 404 && $f == /srv/a/b.php ]]
 	[[ $l == 0 && $n == www && $p == "$pid" && $P == "$SUP" ]]
 	[[ $e == example.org && $d =~ ^[0-9]+\.[0-9]{3}$ ]]
 	[[ $t =~ ^[0-9]{2}/[A-Z][a-z]{2}/[0-9]{4}:[0-9:]{8}\ [-+][0-9]{4}$ ]]
+	[[ $o == "$pid" && $M =~ ^[1-9][0-9]*$ && $C =~ ^[0-9]+\.[0-9]{2}$ ]]
+}
+
+@test "fpm-requests: status shows the last request's cpu and memory" {
+	conf "pm.max_children = 1"
+	start
+	req "burn=300" >/dev/null
+	run -0 fcgi-client -s "$SOCK" -p SCRIPT_NAME=/status -p QUERY_STRING=full
+	cpu=$(sed -n 's/^last request cpu: *//p' <<<"$output")
+	mem=$(sed -n 's/^last request memory: *//p' <<<"$output")
+	# a 300 ms burn: most of its duration on the CPU (ticks are 10 ms)
+	awk -v c="$cpu" 'BEGIN { exit !(c >= 50 && c <= 110) }'
+	((mem > 100000))
 }
 
 @test "fpm-requests: the default access.format, and SIGUSR1 reopens the file" {

@@ -24,7 +24,7 @@ struct alog_lookup {
 
 static int		 alog_param_cb(const struct fcgi_nv *, void *);
 static const char	*alog_param(void *, const char *);
-static int		 alog_proc(pid_t, double *, unsigned long long *);
+static const char	*alog_header(void *, const char *);
 
 static struct accesslog_buf	 line;
 static const char		*want_name;
@@ -48,9 +48,8 @@ alog_open(struct pool *p)
 	if (p->access_fd > 0)
 		close(p->access_fd);
 	p->access_fd = fd;
-	/* %C and %M cost /proc reads per request: only when asked */
-	p->access_cpu = strstr(p->cf->access_format, "C") != NULL;
-	p->access_mem = strstr(p->cf->access_format, "M") != NULL;
+	/* keeping the response headers costs a copy: only for %o */
+	p->access_hdr = strstr(p->cf->access_format, "}o") != NULL;
 	return (0);
 }
 
@@ -83,44 +82,41 @@ alog_param(void *arg, const char *name)
 	return (l->value);
 }
 
-/* CPU seconds (utime + stime) and RSS bytes of pid, from /proc. */
-static int
-alog_proc(pid_t pid, double *cpu, unsigned long long *rss)
+/*
+ * %{NAME}o: a header of the response, from the block conn.c kept (only
+ * when the format has %o); names match exactly, as in PHP-FPM.
+ */
+static const char *
+alog_header(void *arg, const char *name)
 {
-	char			 path[64], buf[1024], *s;
-	unsigned long long	 ut, st;
-	long			 rsspages;
-	ssize_t			 n;
-	int			 fd;
+	struct alog_lookup	*l = arg;
+	const struct conn	*c = l->c;
+	const char		*s, *end, *nl;
+	size_t			 nlen = strlen(name), vlen;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return (-1);
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return (-1);
-	buf[n] = '\0';
-	/* after "(comm)", which may hold anything: field 3 onwards */
-	if ((s = strrchr(buf, ')')) == NULL || sscanf(s + 2,
-	    "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d "
-	    "%*d %*d %*d %*d %*u %*u %ld", &ut, &st, &rsspages) != 3)
-		return (-1);
-	*cpu = (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-	*rss = (unsigned long long)rsspages *
-	    (unsigned long long)sysconf(_SC_PAGESIZE);
-	return (0);
-}
-
-/* The request goes to a worker: note its CPU time if %C wants it. */
-void
-alog_begin(struct conn *c, struct worker *w)
-{
-	unsigned long long	rss;
-
-	c->cpu0 = 0;
-	if (c->pool->access_fd != -1 && c->pool->access_cpu)
-		(void)alog_proc(w->pid, &c->cpu0, &rss);
+	if (c->hdrs == NULL)
+		return (NULL);
+	for (s = c->hdrs, end = c->hdrs + c->hdrslen; s < end; s = nl + 1) {
+		if ((nl = memchr(s, '\n', (size_t)(end - s))) == NULL)
+			nl = end;
+		if (nl == s || (nl == s + 1 && *s == '\r'))
+			break;		/* the end of the headers */
+		if ((size_t)(nl - s) <= nlen || memcmp(s, name, nlen) != 0 ||
+		    s[nlen] != ':')
+			continue;
+		s += nlen + 1;
+		while (s < nl && (*s == ' ' || *s == '\t'))
+			s++;
+		vlen = (size_t)(nl - s);
+		if (vlen > 0 && s[vlen - 1] == '\r')
+			vlen--;
+		if (vlen >= sizeof(l->value))
+			vlen = sizeof(l->value) - 1;
+		memcpy(l->value, s, vlen);
+		l->value[vlen] = '\0';
+		return (l->value);
+	}
+	return (NULL);
 }
 
 /* The request is over: its line, unless access.suppress_path says not. */
@@ -131,8 +127,6 @@ alog_write(struct conn *c, struct worker *w)
 	struct accesslog_req	 r;
 	struct alog_lookup	 l;
 	int64_t			 us = conn_now_us() - c->start_us;
-	double			 cpu = 0;
-	unsigned long long	 rss = 0;
 
 	if (p->access_fd == -1)
 		return;
@@ -152,14 +146,14 @@ alog_write(struct conn *c, struct worker *w)
 	clock_gettime(CLOCK_REALTIME, &r.end);
 	r.duration.tv_sec = us / 1000000;
 	r.duration.tv_nsec = (us % 1000000) * 1000;
-	if (w != NULL && (p->access_cpu || p->access_mem) &&
-	    alog_proc(w->pid, &cpu, &rss) == 0) {
-		/* PHP-FPM's %C is user + system over the duration */
-		r.cpu_user = cpu - c->cpu0;
-		r.memory = p->access_mem ? rss : 0;
+	if (w != NULL) {
+		/* stat_sample() took them: /proc has no user/system split */
+		r.cpu_user = w->last.cpu_s;
+		r.memory = w->last.memory;
 	}
 	l.c = c;
 	r.param = alog_param;
+	r.header = alog_header;
 	r.arg = &l;
 	if (accesslog_suppressed((const char *const *)p->cf->access_suppress_path,
 	    p->cf->naccess_suppress_path, &r))

@@ -29,6 +29,7 @@
 #define ACCEPT_BATCH	64
 #define READ_TIMEOUT_MS	60000	/* a request must keep coming in */
 #define MGMT_MAX	64	/* largest BEGIN_REQUEST/GET_VALUES we take */
+#define HDRS_MAX	4096	/* response headers kept for %{NAME}o */
 
 static LIST_HEAD(, conn) conns = LIST_HEAD_INITIALIZER(conns);
 static uint8_t	inbuf[64 * 1024];
@@ -661,13 +662,15 @@ conn_forward(struct conn *c, struct worker *w)
 	c->fwd_mono = ev_now();
 	c->fwd_us = conn_now_us();
 	c->slow_logged = 0;
-	alog_begin(c, w);
+	if (w->cpu_prev < 0)
+		stat_sample(w, -1);
 	stat_observe(p->wait_count, &p->wait_sum, c->fwd_us - c->ready_us);
 	slow_arm(c);
 	c->woff = c->wlen = 0;
 	c->spooloff = 0;
 	c->stdin_sent = 0;
 	c->got_response = c->end_seen = c->hdr_done = 0;
+	c->hdrslen = 0;
 	c->hdr_linelen = 0;
 	c->status = 200;
 	fcgi_decoder_init(&c->wdec);
@@ -845,6 +848,16 @@ conn_scan_headers(struct conn *c, const uint8_t *p, size_t n)
 	size_t	i, len;
 	char	*line = c->hdr_line;
 
+	if (c->pool->access_hdr && c->hdrslen < HDRS_MAX) {
+		/* keep the header block whole for the access log's %o */
+		len = n < HDRS_MAX - c->hdrslen ? n : HDRS_MAX - c->hdrslen;
+		if (c->hdrs == NULL)
+			c->hdrs = malloc(HDRS_MAX + 1);
+		if (c->hdrs != NULL) {
+			memcpy(c->hdrs + c->hdrslen, p, len);
+			c->hdrslen += len;
+		}
+	}
 	for (i = 0; i < n && !c->hdr_done; i++) {
 		if (p[i] != '\n') {
 			if (c->hdr_linelen < sizeof(c->hdr_line) - 1)
@@ -1203,6 +1216,8 @@ conn_request_done(struct conn *c)
 	log_debug("[pool %s] \"%s %s\" %d %lld ms%s%d", c->pool->cf->name,
 	    c->method, c->uri, c->status, (long long)ms, w ? " child " : "",
 	    w ? (int)w->pid : 0);
+	if (w != NULL)
+		stat_sample(w, conn_now_us() - c->fwd_us);
 	if (c->in_request)
 		alog_write(c, w);
 	if (w != NULL) {
@@ -1315,6 +1330,7 @@ conn_close(struct conn *c)
 	c->pool->nconns--;
 	pool_gc(c->pool);
 	free(c->params);
+	free(c->hdrs);
 	free(c->body);
 	free(c->wbuf);
 	free(c->rbuf);

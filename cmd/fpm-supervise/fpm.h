@@ -54,6 +54,9 @@ struct reqinfo {
 	unsigned long long	 content_length;
 	int64_t			 start_mono;
 	int64_t			 duration_us;
+	double			 cpu_s;		/* CPU seconds it took */
+	double			 cpu_pct;	/* of its duration */
+	unsigned long long	 memory;	/* RSS at its end */
 };
 
 struct outpipe {			/* a captured stdout or stderr */
@@ -80,6 +83,8 @@ struct worker {
 	unsigned long		 requests;
 	unsigned long		 max_requests;	/* with jitter; 0: never */
 	struct reqinfo		 last;		/* for status, when idle */
+	int			 statfd;	/* /proc/PID/stat, or -1 */
+	long long		 cpu_prev;	/* ticks at the last sample */
 	int64_t			 last_used;
 	int			 reading;	/* it read some of the request */
 	int			 fresh;		/* connected, no EPOLLOUT yet */
@@ -127,8 +132,7 @@ struct pool {
 	int64_t			 last_trim;
 	/* access.log */
 	int			 access_fd;	/* -1: none */
-	int			 access_cpu;	/* %C in the format */
-	int			 access_mem;	/* %M in the format */
+	int			 access_hdr;	/* %{NAME}o in the format */
 	/* reload */
 	int			 draining;	/* removed: goes when empty */
 	int			 nconns;	/* front connections on it */
@@ -219,7 +223,8 @@ struct conn {
 	int64_t			 fwd_mono;	/* given to a worker */
 	int64_t			 fwd_us;	/* the same, conn_now_us() */
 	int64_t			 ready_us;	/* complete, waiting */
-	double			 cpu0;		/* worker CPU at start, %C */
+	char			*hdrs;		/* response headers, for %o */
+	size_t			 hdrslen;
 	char			 peer[48];	/* TCP peer, for %R */
 	int			 slow_logged;
 	struct worker		*w;
@@ -310,7 +315,6 @@ void	slow_timeout(struct conn *);
 
 /* alog.c */
 int	alog_open(struct pool *);
-void	alog_begin(struct conn *, struct worker *);
 void	alog_write(struct conn *, struct worker *);
 void	alog_free(void);
 
@@ -320,6 +324,9 @@ struct status_proc;
 /* Fill sp (and procs, nworkers entries) with p's figures for libcommon/status. */
 size_t	stat_fill(struct pool *, struct status_pool *, struct status_proc *,
 	    size_t);
+void	stat_open(struct worker *);
+/* duration_us < 0: a first request begins; else one ended. */
+void	stat_sample(struct worker *, int64_t duration_us);
 /* Count one observation of us microseconds into a histogram. */
 void	stat_observe(unsigned long *count, double *sum, int64_t us);
 

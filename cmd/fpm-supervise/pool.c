@@ -402,6 +402,7 @@ worker_spawn(struct pool *p)
 	}
 	w->pool = p;
 	w->sock.fd = -1;
+	w->statfd = -1;
 	w->out.src.fd = w->err.src.fd = -1;
 	w->kill_timer.cb = worker_kill_timeout;
 	snprintf(w->path, sizeof(w->path), "%s/w%lu.sock", runtime_dir,
@@ -436,6 +437,7 @@ worker_spawn(struct pool *p)
 	}
 	w->pidsrc.fd = pidfd;
 	w->pidsrc.cb = worker_reap;
+	stat_open(w);
 	if (ev_add(&w->pidsrc, EPOLLIN) == -1)
 		fatal("epoll_ctl");
 	w->started = w->last_used = ev_now();
@@ -701,6 +703,8 @@ worker_free(struct worker *w)
 	ev_del(&w->pidsrc);
 	close(w->pidsrc.fd);
 	w->pidsrc.fd = -1;
+	if (w->statfd != -1)
+		close(w->statfd);
 	unlink(w->path);
 	/* freed after this loop turn: see libcommon/ev.h */
 	w->pool = NULL;

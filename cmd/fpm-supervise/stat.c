@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /* The figures of a pool and its workers, as libcommon/status renders them. */
 
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "libcommon/sock.h"
@@ -120,9 +123,83 @@ stat_fill(struct pool *p, struct status_pool *sp, struct status_proc *procs,
 		sr->uri = ri->uri;	/* the path: conn.c cuts REQUEST_URI */
 		sr->query = ri->query;
 		sr->content_length = ri->content_length;
+		/* PHP-FPM shows these for an idle worker only */
+		if (c == NULL) {
+			sr->last_cpu = ri->cpu_pct;
+			sr->last_memory = ri->memory;
+		}
 		sr->user = ri->user;
 		sr->script = ri->script;
 	}
 	sp->nprocs = n;
 	return (n);
+}
+
+/* Keep /proc/PID/stat open: one pread(2) per request gives CPU and RSS. */
+void
+stat_open(struct worker *w)
+{
+	char	path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)w->pid);
+	w->statfd = open(path, O_RDONLY | O_CLOEXEC);
+	w->cpu_prev = -1;
+}
+
+/* CPU ticks (utime + stime) and RSS pages of w; 0, or -1. */
+static int
+stat_read(struct worker *w, long long *ticks, long long *rss)
+{
+	char		 buf[1024], *s;
+	long long	 v[25];
+	ssize_t		 n;
+	int		 f;
+
+	if (w->statfd == -1 ||
+	    (n = pread(w->statfd, buf, sizeof(buf) - 1, 0)) <= 0)
+		return (-1);
+	buf[n] = '\0';
+	/* after "(comm)", which may hold anything, field 3 is the state */
+	if ((s = strrchr(buf, ')')) == NULL || s[1] != ' ' || s[2] == '\0')
+		return (-1);
+	s += 3;
+	for (f = 4; f <= 24; f++) {
+		s = strchr(s, ' ');
+		if (s == NULL)
+			return (-1);
+		v[f] = strtoll(++s, NULL, 10);
+	}
+	*ticks = v[14] + v[15];
+	*rss = v[24];
+	return (0);
+}
+
+/*
+ * At the start of w's first request, and at the end of every one: the
+ * CPU used between the two (what the request cost; a waiting worker
+ * uses none) and the resident set, for "last request cpu/memory" and
+ * the access log's %C and %M.
+ */
+void
+stat_sample(struct worker *w, int64_t duration_us)
+{
+	static long	 hz, page;
+	long long	 ticks, rss;
+
+	if (hz == 0) {
+		hz = sysconf(_SC_CLK_TCK);
+		page = sysconf(_SC_PAGESIZE);
+	}
+	if (stat_read(w, &ticks, &rss) == -1)
+		return;
+	if (duration_us < 0) {			/* the first request begins */
+		w->cpu_prev = ticks;
+		return;
+	}
+	w->last.cpu_s = w->cpu_prev < 0 ? 0 :
+	    (double)(ticks - w->cpu_prev) / (double)hz;
+	w->cpu_prev = ticks;
+	w->last.memory = (unsigned long long)rss * (unsigned long long)page;
+	w->last.cpu_pct = duration_us > 0 ? w->last.cpu_s * 1e8 /
+	    (double)duration_us : 0;
 }
