@@ -516,25 +516,20 @@ setup_log(void)
 static void
 daemonize(void)
 {
-	int	fd;
+	int	fd, i;
 
-	switch (fork()) {
-	case -1:
-		fatal("fork");
-	case 0:
-		break;
-	default:
-		_exit(FPM_EXIT_OK);
-	}
-	if (setsid() == -1)
-		fatal("setsid");
-	switch (fork()) {
-	case -1:
-		fatal("fork");
-	case 0:
-		break;
-	default:
-		_exit(FPM_EXIT_OK);
+	/* fork, setsid, fork: no controlling terminal, ever */
+	for (i = 0; i < 2; i++) {
+		switch (fork()) {
+		case -1:
+			fatal("fork");
+		case 0:
+			break;
+		default:
+			_exit(FPM_EXIT_OK);
+		}
+		if (i == 0 && setsid() == -1)
+			fatal("setsid");
 	}
 	if ((fd = open("/dev/null", O_RDWR)) == -1)
 		fatal("/dev/null");

@@ -21,7 +21,6 @@
 #define PM_WARN_MS	10000	/* at most one "reached" warning per pool */
 
 static int	pm_target(struct pool *);
-static int	pm_total(void);
 static int	pm_budget(struct pool *);
 static void	pm_trim(struct pool *);
 static int64_t	pm_idle_deadline(struct pool *);
@@ -29,18 +28,6 @@ static int64_t	pm_idle_deadline(struct pool *);
 static int64_t	last_process_max_warning = -PM_WARN_MS;
 static int64_t	crashes[1024];	/* ring of SIGSEGV/SIGBUS deaths */
 static size_t	ncrashes, crash_head;
-
-/* Workers alive in every pool, retiring ones included: process.max. */
-static int
-pm_total(void)
-{
-	size_t	i;
-	int	n = 0;
-
-	for (i = 0; i < npools; i++)
-		n += pools[i]->nworkers;
-	return (n);
-}
 
 /*
  * How many working (not retiring) workers p should have now:
@@ -129,7 +116,7 @@ pm_maintain(struct pool *p)
 		if (p->respawn_timer.slot != 0)
 			break;		/* the crash-loop brake holds */
 		if (fpmconf.global.process_max > 0 &&
-		    pm_total() >= fpmconf.global.process_max) {
+		    pools_alive() >= fpmconf.global.process_max) {
 			if (ev_now() - last_process_max_warning >= PM_WARN_MS) {
 				last_process_max_warning = ev_now();
 				log_warnx("The maximum number of processes has "

@@ -33,6 +33,7 @@ static void	worker_reap(struct ev_source *, uint32_t);
 static void	worker_sock_event(struct ev_source *, uint32_t);
 static void	worker_kill_timeout(struct ev_timer *);
 static void	worker_free(struct worker *);
+static void	worker_leave(struct worker *);
 static void	pool_respawn_timeout(struct ev_timer *);
 static int	pool_env(struct pool *);
 static void	pool_exit_reason(char *, size_t, const siginfo_t *);
@@ -565,6 +566,22 @@ worker_done(struct worker *w)
 	pm_maintain(p);
 }
 
+/* Off the idle stack, and counted as retiring: no request comes to it. */
+static void
+worker_leave(struct worker *w)
+{
+	struct pool	*p = w->pool;
+
+	if (w->state == W_IDLE) {
+		TAILQ_REMOVE(&p->idle, w, idle);
+		p->nidle--;
+	}
+	if (w->state != W_RETIRING) {
+		w->state = W_RETIRING;
+		p->nretiring++;
+	}
+}
+
 /*
  * Ask w to go: a busy worker finishes its request first (the signal is sent
  * by worker_done); an idle one gets sig now, and SIGKILL after the grace.
@@ -575,14 +592,7 @@ worker_retire(struct worker *w, int sig)
 	struct pool	*p = w->pool;
 	int64_t		 grace;
 
-	if (w->state == W_IDLE) {
-		TAILQ_REMOVE(&p->idle, w, idle);
-		p->nidle--;
-	}
-	if (w->state != W_RETIRING) {
-		w->state = W_RETIRING;
-		p->nretiring++;
-	}
+	worker_leave(w);
 	if (w->conn != NULL)
 		return;
 	worker_disconnect(w);
@@ -684,14 +694,7 @@ worker_free(struct worker *w)
 	struct pool	*p = w->pool;
 
 	/* retiring first: nothing may be dispatched to it any more */
-	if (w->state == W_IDLE) {
-		TAILQ_REMOVE(&p->idle, w, idle);
-		p->nidle--;
-	}
-	if (w->state != W_RETIRING) {
-		w->state = W_RETIRING;
-		p->nretiring++;
-	}
+	worker_leave(w);
 	if (w->conn != NULL)
 		conn_worker_died(w->conn);
 	w->conn = NULL;
