@@ -13,17 +13,16 @@
 
 #include "libcommon/accesslog.h"
 
+#include "tap.h"
+
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
 struct kv {
 	const char	*k, *v;
 };
 
-static int	ntest, nfail;
 static struct accesslog_buf	buf;
 
-static void	check(int, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
 static const char *kv_find(const struct kv *, size_t, const char *);
 static const char *param(void *, const char *);
 static const char *header(void *, const char *);
@@ -51,20 +50,6 @@ static const struct kv	headers[] = {
 	{ "X-Empty", "" },
 };
 
-static void
-check(int ok, const char *fmt, ...)
-{
-	va_list	ap;
-
-	ntest++;
-	if (!ok)
-		nfail++;
-	printf("%sok %d - ", ok ? "" : "not ", ntest);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
 
 static const char *
 kv_find(const struct kv *t, size_t n, const char *k)

@@ -15,29 +15,14 @@
 
 #include "libcommon/log.h"
 
-static int	ntest, nfail;
+#include "tap.h"
+
 static char	dir[] = "/tmp/log_test.XXXXXX";
 static char	path[256], path2[256];
 
-static void	check(int, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
 static char	*slurp(const char *);
 static int	matches(const char *, const char *);
 
-static void
-check(int ok, const char *fmt, ...)
-{
-	va_list	ap;
-
-	ntest++;
-	if (!ok)
-		nfail++;
-	printf("%sok %d - ", ok ? "" : "not ", ntest);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
 
 /* The whole file as a string (static buffer), "" if it cannot be read. */
 static char *

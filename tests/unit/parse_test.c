@@ -12,27 +12,12 @@
 
 #include "libcommon/parse.h"
 
+#include "tap.h"
+
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
-static int	ntest, nfail;
 
-static void	check(int, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
 
-static void
-check(int ok, const char *fmt, ...)
-{
-	va_list	ap;
-
-	ntest++;
-	if (!ok)
-		nfail++;
-	printf("%sok %d - ", ok ? "" : "not ", ntest);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
 
 static void
 test_int(void)

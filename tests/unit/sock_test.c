@@ -18,31 +18,16 @@
 
 #include "libcommon/sock.h"
 
+#include "tap.h"
+
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
-static int	ntest, nfail;
 static char	dir[] = "/tmp/sock_test.XXXXXX";
 
-static void	check(int, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
 static void	skip(const char *);
 static int	free_port(void);
 static int	connects(const struct sock_addr *);
 
-static void
-check(int ok, const char *fmt, ...)
-{
-	va_list	ap;
-
-	ntest++;
-	if (!ok)
-		nfail++;
-	printf("%sok %d - ", ok ? "" : "not ", ntest);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
 
 static void
 skip(const char *why)

@@ -18,35 +18,20 @@
 #include "libcommon/sock.h"
 #include "libcommon/spawn.h"
 
+#include "tap.h"
+
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
 extern char	**environ;
 
-static int	ntest, nfail;
 static char	dir[] = "/tmp/spawn_test.XXXXXX";
 static char	out[256];
 
-static void	check(int, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
 static void	skip(const char *);
 static char	*slurp(const char *);
 static int	envcount(char **, const char *);
 static int	run_sh(struct spawn *, const char *, int *);
 
-static void
-check(int ok, const char *fmt, ...)
-{
-	va_list	ap;
-
-	ntest++;
-	if (!ok)
-		nfail++;
-	printf("%sok %d - ", ok ? "" : "not ", ntest);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
 
 static void
 skip(const char *why)

@@ -16,16 +16,15 @@
 
 #include "libcommon/status.h"
 
+#include "tap.h"
+
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 #define FIXDIR		"tests/unit/status/"
 /* 25/Nov/2026:08:33:03 UTC */
 #define START		((time_t)1795595583)
 #define SCRIPT		"/work/steering/bench/www/sleep.php"
 
-static int	ntest, nfail;
 
-static void	check(int, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
 static char	*slurp(const char *, size_t *);
 static void	diff(const char *, size_t, const char *, size_t);
 static void	pool_init(struct status_pool *, unsigned long);
@@ -47,20 +46,6 @@ static void	test_prom_multi(void);
 static void	test_prom_locale(void);
 static int	has(const struct status_buf *, const char *);
 
-static void
-check(int ok, const char *fmt, ...)
-{
-	va_list	ap;
-
-	ntest++;
-	if (!ok)
-		nfail++;
-	printf("%sok %d - ", ok ? "" : "not ", ntest);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
 
 /* Read a whole file; NULL on error. */
 static char *
