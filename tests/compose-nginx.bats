@@ -5,6 +5,7 @@
 bats_require_minimum_version 1.5.0
 load helpers/common
 load helpers/nginx
+load helpers/supervise
 
 setup() {
 	D=$(short_tmpdir)
@@ -17,22 +18,8 @@ setup() {
 }
 
 teardown() {
-	local p rc=0
-
 	nginx_stop
-	kill_tracked
-	for p in $(worker_pids); do
-		wait_for 5 pid_gone "$p" || {
-			echo "worker $p survived" >&2
-			kill -KILL "$p"
-			rc=1
-		}
-	done
-	((rc == 0)) || return 1
-	if grep -sE 'AddressSanitizer|runtime error:' "$LOG"; then
-		return 1
-	fi
-	rm -rf "$D"
+	supervise_teardown
 }
 
 # conf COMMAND [POOL-LINE...]: one pool on $SOCK running COMMAND, as root
@@ -62,11 +49,6 @@ start() {
 	SUP=$!
 	track_pid "$SUP"
 	wait_for 10 grep -q 'NOTICE: ready to handle connections' "$LOG"
-}
-
-worker_pids() {
-	sed -n 's/.*\[pool [^]]*\] child \([0-9]*\) started$/\1/p' "$LOG" \
-	    2>/dev/null
 }
 
 said_pid() {

@@ -14,11 +14,12 @@ setup() {
 	GLOBAL=
 }
 
-teardown() {
+# supervise_teardown: kill what the test started, then check that every
+# worker named in the logs is gone and that no sanitizer spoke.
+supervise_teardown() {
 	local p rc=0
 
 	kill_tracked
-	# the workers named in the log are gone with the supervisor
 	for p in $(worker_pids); do
 		wait_for 5 pid_gone "$p" || {
 			echo "worker $p survived" >&2
@@ -27,10 +28,14 @@ teardown() {
 		}
 	done
 	((rc == 0)) || return 1
-	if grep -sE 'AddressSanitizer|runtime error:' "$D/stderr"; then
+	if grep -sE 'AddressSanitizer|runtime error:' "$LOG"; then
 		return 1
 	fi
 	rm -rf "$D"
+}
+
+teardown() {
+	supervise_teardown
 }
 
 # conf [POOL-LINE...]: write $CONF, a [www] pool of fcgi-testworker on $SOCK
