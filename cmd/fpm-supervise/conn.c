@@ -662,7 +662,8 @@ conn_forward(struct conn *c, struct worker *w)
 	c->fwd_mono = ev_now();
 	c->fwd_us = conn_now_us();
 	c->slow_logged = 0;
-	if (w->cpu_prev < 0)
+	if (w->cpu_prev < 0 && (p->access_fd != -1 ||
+	    p->cf->status_path != NULL || stat_watched))
 		stat_sample(w, -1);
 	stat_observe(p->wait_count, &p->wait_sum, c->fwd_us - c->ready_us);
 	slow_arm(c);
@@ -1216,7 +1217,9 @@ conn_request_done(struct conn *c)
 	log_debug("[pool %s] \"%s %s\" %d %lld ms%s%d", c->pool->cf->name,
 	    c->method, c->uri, c->status, (long long)ms, w ? " child " : "",
 	    w ? (int)w->pid : 0);
-	if (w != NULL)
+	/* a pread of /proc is not free: only when someone may look */
+	if (w != NULL && (c->pool->access_fd != -1 ||
+	    c->pool->cf->status_path != NULL || stat_watched))
 		stat_sample(w, conn_now_us() - c->fwd_us);
 	if (c->in_request)
 		alog_write(c, w);

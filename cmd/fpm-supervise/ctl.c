@@ -397,6 +397,7 @@ ctl_status(struct ctlconn *c, char **argv, int argc)
 	}
 	if (name != NULL && strcmp(name, "-") == 0)
 		name = NULL;
+	stat_watched = 1;	/* workers' CPU and memory: measure from now */
 	if (name != NULL && ctl_pool(name) == NULL) {
 		ctl_replyf(c, "error %d no pool '%s'\n", FPM_EXIT_NO, name);
 		return;

@@ -324,6 +324,7 @@ struct status_proc;
 /* Fill sp (and procs, nworkers entries) with p's figures for libcommon/status. */
 size_t	stat_fill(struct pool *, struct status_pool *, struct status_proc *,
 	    size_t);
+extern int	stat_watched;
 void	stat_open(struct worker *);
 /* duration_us < 0: a first request begins; else one ended. */
 void	stat_sample(struct worker *, int64_t duration_us);

@@ -18,6 +18,12 @@ static const char *const pm_names[] = {
 	[CONF_PM_ONDEMAND] = "ondemand"
 };
 
+/*
+ * Set once a status page was asked for on the control socket: from then
+ * on every pool samples its workers' CPU and memory (stat_sample).
+ */
+int	stat_watched;
+
 /* Histogram bounds in seconds, Prometheus' defaults. */
 static const double stat_bounds[STAT_NBOUNDS] = {
 	0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
