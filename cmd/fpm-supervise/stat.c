@@ -108,6 +108,7 @@ stat_fill(struct pool *p, struct status_pool *sp, struct status_proc *procs,
 		ri = &w->last;
 		if ((c = w->conn) != NULL) {
 			/* busy: the request in hand */
+			cur = w->last;
 			strlcpy(cur.method, c->method, sizeof(cur.method));
 			strlcpy(cur.uri, c->uri, sizeof(cur.uri));
 			strlcpy(cur.query, c->query, sizeof(cur.query));
