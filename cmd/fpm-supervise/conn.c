@@ -659,6 +659,7 @@ conn_forward(struct conn *c, struct worker *w)
 	c->state = C_FORWARD;
 	c->w = w;
 	w->conn = c;
+	w->taken++;
 	c->fwd_mono = ev_now();
 	c->fwd_us = conn_now_us();
 	c->slow_logged = 0;

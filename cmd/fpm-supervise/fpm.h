@@ -90,6 +90,7 @@ struct worker {
 	int			 fresh;		/* connected, no EPOLLOUT yet */
 	int			 signaled;	/* the signal we sent it, or 0 */
 	int			 failed;	/* broke a request */
+	unsigned long		 taken;		/* requests given to it */
 	TAILQ_ENTRY(worker)	 entry;		/* pool->workers */
 	TAILQ_ENTRY(worker)	 idle;		/* pool->idle: MRU first */
 };

@@ -676,8 +676,13 @@ worker_reap(struct ev_source *src, uint32_t events)
 	    p->cf->name, (int)w->pid, why, us / 1000000, us % 1000000);
 	output_close(w);
 	worker_free(w);
+	/*
+	 * Dying at start is dying quickly before taking any request: a
+	 * worker that a request crashed (the request got its 502) says
+	 * nothing about the next start, and must not slow the pool down.
+	 */
 	if (!expected && !stopping) {
-		if (lived < QUICK_DEATH_MS)
+		if (lived < QUICK_DEATH_MS && w->taken == 0)
 			pool_brake(p, "workers keep dying at start");
 		else
 			p->fails = 0;
