@@ -150,20 +150,27 @@ nlog() {
 	is "idle processes" 0
 	grep -qF "WARNING: [pool www] server reached pm.max_children setting (5), consider raising it" "$LOG"
 	(($(figure "max children reached") >= 1))
+	# from now on, note every change of the total, until it is 2: the
+	# surplus goes while the last requests still run, one a second
+	(
+		last=
+		for ((i = 0; i < 1000; i++)); do
+			n=$(figure "total processes")
+			[[ $n == "$last" ]] || printf ' %s' "$n" >>"$D/seen"
+			last=$n
+			[[ $n == 2 ]] && break
+			sleep 0.02
+		done
+	) 3>&- &
+	track_pid $!
 	for i in 1 2 3 4 5 6; do
 		eval wait "\$PID_r$i"
 		ok200 "$D/r$i"
 	done
 	# surplus idle workers go one at a time, down to max_spare_servers
-	seen= last=
-	for ((i = 0; i < 500; i++)); do
-		n=$(figure "total processes")
-		[[ $n == "$last" ]] || seen+=" $n"
-		last=$n
-		[[ $n == 2 ]] && break
-		sleep 0.02
-	done
-	[[ $seen == *" 4 3 2" ]] || { echo "totals seen:$seen"; cat "$LOG"; false; }
+	wait_for 10 grep -q ' 2$' "$D/seen"
+	seen=$(cat "$D/seen")
+	[[ $seen == " 5 4 3 2" ]] || { echo "totals seen:$seen"; cat "$LOG"; false; }
 	is "idle processes" 2
 	is "active processes" 0
 	# least recently used first: retired in the order of their last request
