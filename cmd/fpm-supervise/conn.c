@@ -35,6 +35,7 @@ static LIST_HEAD(, conn) conns = LIST_HEAD_INITIALIZER(conns);
 static uint8_t	inbuf[64 * 1024];
 
 static void	conn_event(struct ev_source *, uint32_t);
+static int	conn_watch(struct conn *, uint32_t);
 static void	conn_timeout(struct ev_timer *);
 static void	conn_read(struct conn *);
 static int	conn_record(struct conn *, const struct fcgi_header *,
@@ -119,16 +120,36 @@ conn_accept(struct ev_source *src, uint32_t events)
 		/* not C_KEEP: its first request may be in flight already */
 		c->state = C_READ;
 		fcgi_decoder_init(&c->dec);
-		if (ev_add(&c->src, EPOLLIN | EPOLLRDHUP) == -1) {
-			log_warn("epoll_ctl");
-			close(fd);
-			free(c);
-			continue;
-		}
 		LIST_INSERT_HEAD(&conns, c, all);
 		l->pool->nconns++;
 		ev_timer_set(&c->timer, READ_TIMEOUT_MS);
+		/*
+		 * The web server writes its request as soon as it connects:
+		 * read it now.  The connection joins the epoll set only when
+		 * it has to wait (conn_watch), which a one-request connection
+		 * answered at once never does: no epoll_ctl for it.
+		 */
+		conn_read(c);
 	}
+}
+
+/*
+ * Watch c's fd for events (EPOLLIN, and EPOLLOUT when a write would
+ * block): the first time adds it to the epoll set.  0, or -1 (closed).
+ */
+static int
+conn_watch(struct conn *c, uint32_t events)
+{
+	if (c->src.fd == -1)
+		return (-1);
+	if ((c->polled ? ev_mod(&c->src, events) : ev_add(&c->src, events))
+	    == -1) {
+		log_warn("[pool %s] epoll_ctl", c->pool->cf->name);
+		conn_close(c);
+		return (-1);
+	}
+	c->polled = 1;
+	return (0);
 }
 
 /* The TCP peer's address, for the access log's %R. */
@@ -270,6 +291,11 @@ conn_read(struct conn *c)
 				return;
 		}
 	}
+	/* waiting for more, or for the client to go: watch it */
+	if (!c->polled && (c->state == C_READ || c->state == C_KEEP ||
+	    c->state == C_QUEUED || (c->state == C_FORWARD &&
+	    c->pool->cf->request_terminate_on_abort)))
+		(void)conn_watch(c, EPOLLIN | EPOLLRDHUP);
 }
 
 static int
@@ -597,6 +623,8 @@ conn_request_ready(struct conn *c)
 		    "503 Service Unavailable: all workers are busy\n");
 		return;
 	}
+	if (!c->polled && conn_watch(c, EPOLLIN | EPOLLRDHUP) == -1)
+		return;
 	c->state = C_QUEUED;
 	TAILQ_INSERT_TAIL(&p->queue, c, qentry);
 	p->nqueue++;
@@ -1179,7 +1207,7 @@ conn_flush(struct conn *c)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && errno == EAGAIN) {
-			if (!c->pollout && ev_mod(&c->src, EPOLLIN | EPOLLOUT |
+			if (!c->pollout && conn_watch(c, EPOLLIN | EPOLLOUT |
 			    EPOLLRDHUP) == 0)
 				c->pollout = 1;
 			return;
@@ -1246,10 +1274,13 @@ conn_request_done(struct conn *c)
 	}
 	conn_reset(c);
 	c->state = C_KEEP;
-	if (c->pool->cf->listen_keepalive_timeout_ms > 0)
-		ev_timer_set(&c->timer, c->pool->cf->listen_keepalive_timeout_ms);
-	else
+	if (c->pool->cf->listen_keepalive_timeout_ms <= 0) {
 		conn_close(c);
+		return;
+	}
+	ev_timer_set(&c->timer, c->pool->cf->listen_keepalive_timeout_ms);
+	if (!c->polled)
+		(void)conn_watch(c, EPOLLIN | EPOLLRDHUP);
 }
 
 /* Forget the request, keep the buffers for the next one. */
@@ -1298,7 +1329,8 @@ conn_client_gone(struct conn *c)
 	}
 	if (c->state == C_FORWARD && c->w != NULL) {
 		c->client_gone = 1;
-		ev_del(&c->src);
+		if (c->polled)
+			ev_del(&c->src);
 		close(c->src.fd);
 		c->src.fd = -1;		/* freed when the worker is done */
 		return;

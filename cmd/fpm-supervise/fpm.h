@@ -181,6 +181,7 @@ struct conn {
 	int			 params_done;
 	int			 client_gone;
 	int			 closed;
+	int			 polled;	/* in the epoll set */
 	int			 pollout;	/* EPOLLOUT asked for */
 	uint8_t			 mgmt[64];	/* BEGIN_REQUEST, GET_VALUES */
 	size_t			 mlen;
