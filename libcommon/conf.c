@@ -99,6 +99,8 @@ static int	conf_glob_errno;	/* glob(3)'s errfunc has no context */
 
 static int	conf_err(struct conf_parser *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
+static void	conf_verrat(struct conf_parser *, const char *, int,
+		    const char *, va_list) __attribute__((format(printf, 4, 0)));
 static int	conf_errat(struct conf_parser *, const char *, int,
 		    const char *, ...) __attribute__((format(printf, 4, 5)));
 static int	conf_oom(struct conf_parser *);
@@ -315,16 +317,10 @@ static int
 conf_err(struct conf_parser *p, const char *fmt, ...)
 {
 	va_list	 ap;
-	int	 n;
 
-	n = snprintf(p->err, p->errsize, "%s:%d: ",
-	    p->file != NULL ? p->file : "?", p->line);
-	if (n < 0 || (size_t)n >= p->errsize)
-		n = 0;
 	va_start(ap, fmt);
-	vsnprintf(p->err + n, p->errsize - n, fmt, ap);
+	conf_verrat(p, p->file != NULL ? p->file : "?", p->line, fmt, ap);
 	va_end(ap);
-	errno = EINVAL;
 	return (-1);
 }
 
@@ -333,16 +329,25 @@ conf_errat(struct conf_parser *p, const char *file, int line,
     const char *fmt, ...)
 {
 	va_list	 ap;
-	int	 n;
+
+	va_start(ap, fmt);
+	conf_verrat(p, file, line, fmt, ap);
+	va_end(ap);
+	return (-1);
+}
+
+/* "FILE:LINE: message" into p->err; errno EINVAL (a config error). */
+static void
+conf_verrat(struct conf_parser *p, const char *file, int line,
+    const char *fmt, va_list ap)
+{
+	int	n;
 
 	n = snprintf(p->err, p->errsize, "%s:%d: ", file, line);
 	if (n < 0 || (size_t)n >= p->errsize)
 		n = 0;
-	va_start(ap, fmt);
 	vsnprintf(p->err + n, p->errsize - n, fmt, ap);
-	va_end(ap);
 	errno = EINVAL;
-	return (-1);
 }
 
 static int
