@@ -1083,9 +1083,17 @@ conn_worker_failed(struct conn *c, const char *why)
 		conn_close(c);
 		return;
 	}
-	/* a streamed body is partly gone: it cannot be sent again */
+	/*
+	 * Sent again only if nothing says the worker read it, the body is
+	 * whole (not streamed), and the method is idempotent: a worker that
+	 * reads record by record (php-cgi) may have started a request whose
+	 * bytes still partly wait in its socket, and HTTP allows a second
+	 * run of GET, HEAD and OPTIONS only.
+	 */
 	if (!consumed && !c->retried && !stopping && c->body_done &&
-	    p->cf->request_buffering) {
+	    p->cf->request_buffering && (strcmp(c->method, "GET") == 0 ||
+	    strcmp(c->method, "HEAD") == 0 ||
+	    strcmp(c->method, "OPTIONS") == 0)) {
 		c->retried = 1;
 		log_warnx("[pool %s] child %d: %s before reading \"%s %s\": "
 		    "trying another worker", p->cf->name, pid, why, c->method,
