@@ -131,3 +131,18 @@ load helpers/supervise
 	run -100 fpm-supervise -y "$CONF" --ready-fd 77
 	[[ $output == *"--ready-fd 77: not an open file descriptor"* ]]
 }
+
+@test "fpm-requests: a POST whose worker died unread gets 502, not a second run" {
+	mkdir -m 777 "$D/fx"
+	conf "command = $FIXTURES/die-first.sh $D/fx $WORKER" "pm.max_children = 1"
+	start
+	first=$(worker_pids)
+	printf 'a=1' >"$D/body"
+	req_bg a pid=1 -p REQUEST_METHOD=POST -i "$D/body"
+	wait_for 5 status_has "active processes:     1"
+	: >"$D/fx/go"
+	wait "$PID_a"
+	[[ $(head -1 "$D/a") == "Status: 502 Bad Gateway"* ]]
+	grep -Eq "WARNING: \[pool www\] child $first: [a-z ]+ before answering \"POST /index.php\": answering 502" "$LOG"
+	run ! grep -q "trying another worker" "$LOG"
+}
