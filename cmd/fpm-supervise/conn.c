@@ -53,8 +53,6 @@ static void	conn_flush(struct conn *);
 static int	conn_send(struct conn *, const void *, size_t);
 static void	conn_respond(struct conn *, int, const char *, const char *,
 		    const char *);
-static void	conn_respond_ordered(struct conn *, int, const char *,
-		    const char *, const char *, int);
 static void	conn_end(struct conn *, uint16_t, uint8_t);
 static void	conn_request_done(struct conn *);
 static void	conn_reset(struct conn *);
@@ -487,7 +485,6 @@ conn_record(struct conn *c, const struct fcgi_header *h, const uint8_t *data,
 		c->flags = flags;
 		c->state = C_READ;
 		clock_gettime(CLOCK_REALTIME, &c->start);
-		c->start_mono = ev_now();
 		c->start_us = conn_now_us();
 		c->pool->accepted++;
 		return (0);
@@ -1141,13 +1138,6 @@ static void
 conn_respond(struct conn *c, int status, const char *reason,
     const char *type, const char *body)
 {
-	conn_respond_ordered(c, status, reason, type, body, 0);
-}
-
-static void
-conn_respond_ordered(struct conn *c, int status, const char *reason,
-    const char *type, const char *body, int type_last)
-{
 	char	head[512], st[64] = "";
 	uint8_t	rec[4096 + 128];
 	size_t	n, blen;
@@ -1156,14 +1146,11 @@ conn_respond_ordered(struct conn *c, int status, const char *reason,
 	c->status = status;
 	if (status != 200)
 		snprintf(st, sizeof(st), "Status: %d %s\r\n", status, reason);
-	/* PHP-FPM's order: the status page names its type last, ping first */
-	hlen = snprintf(head, sizeof(head), "%s%s%s%s"
+	/* PHP-FPM's ping: the type first (status pages: libcommon/status) */
+	hlen = snprintf(head, sizeof(head), "%sContent-type: %s\r\n"
 	    "Expires: Thu, 01 Jan 1970 00:00:00 GMT\r\n"
 	    "Cache-Control: no-cache, no-store, must-revalidate, max-age=0\r\n"
-	    "%s%s%s\r\n", st, type_last ? "" : "Content-type: ",
-	    type_last ? "" : type, type_last ? "" : "\r\n",
-	    type_last ? "Content-type: " : "", type_last ? type : "",
-	    type_last ? "\r\n" : "");
+	    "\r\n", st, type);
 	blen = strcasecmp(c->method, "HEAD") == 0 ? 0 : strlen(body);
 	if (blen > 4096)
 		blen = 4096;
@@ -1249,11 +1236,11 @@ static void
 conn_request_done(struct conn *c)
 {
 	struct worker	*w = c->w;
-	int64_t		 ms = ev_now() - c->start_mono;
+	int64_t		 ms = (conn_now_us() - c->start_us) / 1000;
 
-	log_debug("[pool %s] \"%s %s\" %d %lld ms%s%d", c->pool->cf->name,
-	    c->method, c->uri, c->status, (long long)ms, w ? " child " : "",
-	    w ? (int)w->pid : 0);
+	log_debug("[pool %s] \"%s %s\" %d %lld ms, child %d",
+	    c->pool->cf->name, c->method, c->uri, c->status, (long long)ms,
+	    w != NULL ? (int)w->pid : 0);
 	/* a pread of /proc is not free: only when someone may look */
 	if (w != NULL && (c->pool->access_fd != -1 ||
 	    c->pool->cf->status_path != NULL || stat_watched))

@@ -52,7 +52,6 @@ struct reqinfo {
 	char			 script[256];
 	char			 user[64];
 	unsigned long long	 content_length;
-	int64_t			 start_mono;
 	int64_t			 duration_us;
 	double			 cpu_s;		/* CPU seconds it took */
 	double			 cpu_pct;	/* of its duration */
@@ -77,7 +76,6 @@ struct worker {
 	struct outpipe		 out, err;
 	struct conn		*conn;		/* the request it serves */
 	struct ev_timer		 kill_timer;	/* escalation to SIGKILL */
-	int			 killed;	/* SIGKILL sent */
 	int64_t			 started;	/* ev_now() ms */
 	struct timespec		 started_rt;
 	unsigned long		 requests;
@@ -140,7 +138,6 @@ struct pool {
 	struct confref		*owner;		/* the conf cf lives in */
 	/* counters for status */
 	time_t			 start_time;
-	int64_t			 start_mono;
 	unsigned long		 accepted;
 	unsigned long		 max_active;
 	unsigned long		 max_children_reached;
@@ -220,7 +217,6 @@ struct conn {
 	unsigned long long	 content_length;
 	int			 status;
 	struct timespec		 start;
-	int64_t			 start_mono;
 	int64_t			 start_us;	/* conn_now_us() */
 	int64_t			 fwd_mono;	/* given to a worker */
 	int64_t			 fwd_us;	/* the same, conn_now_us() */

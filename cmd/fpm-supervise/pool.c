@@ -289,7 +289,6 @@ pool_alloc(void)
 	p->respawn_timer.cb = pool_respawn_timeout;
 	p->pm_timer.cb = pm_timeout;
 	p->start_time = time(NULL);
-	p->start_mono = ev_now();
 	return (p);
 }
 
@@ -616,7 +615,6 @@ worker_kill_timeout(struct ev_timer *t)
 
 	log_warnx("[pool %s] child %d still alive after the grace time, "
 	    "sending SIGKILL", w->pool->cf->name, (int)w->pid);
-	w->killed = 1;
 	w->signaled = SIGKILL;
 	syscall(SYS_pidfd_send_signal, w->pidsrc.fd, SIGKILL, NULL, 0);
 }
