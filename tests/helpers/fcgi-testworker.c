@@ -42,6 +42,7 @@ struct reply {
 	int		 early_end;
 	long long	 deferred_ms;	/* slept after an early end */
 	int		 exit_after;	/* -1: keep serving */
+	char		*touch;		/* created once all work is done */
 };
 
 static void	usage(void) __attribute__((__noreturn__));
@@ -78,7 +79,7 @@ usage(void)
 	    "  echo=1 status=N sleep=MS burn=MS bytes=N stderr=TEXT\n"
 	    "  stderr_fd=TEXT stdout_fd=TEXT exit=N exit_after=N\n"
 	    "  segv=1|core hang=1 early_end=1 ignore_term=1 pid=1 count=1\n"
-	    "  conn=1 env=NAME who=1 fds=1\n");
+	    "  conn=1 env=NAME who=1 fds=1 touch=PATH\n");
 	exit(100);
 }
 
@@ -377,6 +378,10 @@ do_action(struct reply *r, const struct action *a)
 		    (long)getgid(), cwd);
 	} else if (strcmp(k, "fds") == 0) {
 		list_fds(r);
+	} else if (strcmp(k, "touch") == 0) {
+		free(r->touch);
+		if ((r->touch = strdup(v)) == NULL)
+			err(111, "strdup");
 	} else {
 		FCGX_FPrintF(r->req->err,
 		    "fcgi-testworker: unknown action %s\n", k);
@@ -440,6 +445,10 @@ handle(FCGX_Request *req)
 	FCGX_Finish_r(req);
 	if (r.deferred_ms > 0)
 		sleep_ms(r.deferred_ms);
+	if (r.touch != NULL) {
+		write_pidfile(r.touch);
+		free(r.touch);
+	}
 	if (r.exit_after != -1)
 		exit(r.exit_after);
 }
