@@ -275,6 +275,8 @@ static const struct conf_opt conf_pool_opts[] = {
 	    0, 0, 0 },
 	{ "request.terminate_on_abort", CT_BOOL, P(request_terminate_on_abort),
 	    CONF_NOSET, 0, 0, 0 },
+	{ "request.finish_probe", CT_BOOL, P(request_finish_probe),
+	    CONF_NOSET, 0, 0, 0 },
 	{ "request.max_params_size", CT_SIZE, P(request_max_params_size),
 	    CONF_NOSET, 0, 0, 0 },
 	{ NULL, CT_STR, 0, 0, 0, 0, 0 }
@@ -1275,6 +1277,7 @@ conf_pool_init(struct conf_pool *pool, const char *name, const char *file,
 	pool->queue_timeout_ms = 30000;
 	pool->request_buffer_size = 64 * 1024;
 	pool->request_buffering = 1;
+	pool->request_finish_probe = 1;
 	pool->request_max_params_size = 64 * 1024;
 	if (pool->name == NULL || pool->file == NULL ||
 	    pool->security_limit_extensions == NULL) {

@@ -44,6 +44,9 @@
  *   request.terminate_on_abort when the web server drops a request its
  *			worker is still running: no = let it finish [no],
  *			yes = terminate and replace the worker
+ *   request.finish_probe follow each request with a record the worker
+ *			reads when it is back for the next one, which tells
+ *			a worker that finishes after its END_REQUEST [yes]
  *   request.max_params_size hard limit on the PARAMS stream [64k]
  *   listen.keepalive_timeout how long an idle kept-alive front connection is
  *			kept [60s; 0 = close after each request]
@@ -184,6 +187,7 @@ struct conf_pool {
 	char		*request_spool_dir;
 	int		 request_buffering;
 	int		 request_terminate_on_abort;
+	int		 request_finish_probe;
 	uint64_t	 request_max_params_size;
 };
 

@@ -18,7 +18,10 @@
 #include "fpm.h"
 
 struct alog_lookup {
-	const struct conn	*c;
+	const uint8_t		*params;
+	size_t			 paramslen;
+	const char		*hdrs;
+	size_t			 hdrslen;
 	char			 value[1024];
 };
 
@@ -50,6 +53,8 @@ alog_open(struct pool *p)
 	p->access_fd = fd;
 	/* keeping the response headers costs a copy: only for %o */
 	p->access_hdr = strstr(p->cf->access_format, "}o") != NULL;
+	/* and a finishing worker keeps its params only for %e */
+	p->access_env = strstr(p->cf->access_format, "}e") != NULL;
 	return (0);
 }
 
@@ -76,7 +81,7 @@ alog_param(void *arg, const char *name)
 	struct alog_lookup	*l = arg;
 
 	want_name = name;
-	if (fcgi_nv_foreach(l->c->params, l->c->paramslen, alog_param_cb,
+	if (fcgi_nv_foreach(l->params, l->paramslen, alog_param_cb,
 	    l) != 1)
 		return (NULL);
 	return (l->value);
@@ -90,13 +95,12 @@ static const char *
 alog_header(void *arg, const char *name)
 {
 	struct alog_lookup	*l = arg;
-	const struct conn	*c = l->c;
 	const char		*s, *end, *nl;
 	size_t			 nlen = strlen(name), vlen;
 
-	if (c->hdrs == NULL)
+	if (l->hdrs == NULL)
 		return (NULL);
-	for (s = c->hdrs, end = c->hdrs + c->hdrslen; s < end; s = nl + 1) {
+	for (s = l->hdrs, end = l->hdrs + l->hdrslen; s < end; s = nl + 1) {
 		if ((nl = memchr(s, '\n', (size_t)(end - s))) == NULL)
 			nl = end;
 		if (nl == s || (nl == s + 1 && *s == '\r'))
@@ -119,39 +123,44 @@ alog_header(void *arg, const char *name)
 	return (NULL);
 }
 
-/* The request is over: its line, unless access.suppress_path says not. */
+/*
+ * The request is over: its line, unless access.suppress_path says not.
+ * pid is the worker's, 0 for an answer of ours; ri has the duration, CPU
+ * and memory filled in.
+ */
 void
-alog_write(struct conn *c, struct worker *w)
+alog_write(struct pool *p, pid_t pid, const struct reqinfo *ri,
+    const uint8_t *params, size_t paramslen, const char *hdrs,
+    size_t hdrslen)
 {
-	struct pool		*p = c->pool;
 	struct accesslog_req	 r;
 	struct alog_lookup	 l;
-	int64_t			 us = conn_now_us() - c->start_us;
 
 	if (p->access_fd == -1)
 		return;
 	memset(&r, 0, sizeof(r));
 	r.pool = p->cf->name;
-	r.pid = w != NULL ? w->pid : 0;
+	r.pid = pid;
 	r.master_pid = getpid();
-	r.peer_addr = c->peer[0] != '\0' ? c->peer : NULL;
-	r.method = c->method;
-	r.uri = c->uri;
-	r.query = c->query;
-	r.script_filename = c->filename;
-	r.user = c->user;
-	r.status = c->status;
-	r.content_length = c->content_length;
-	r.start = c->start;
+	r.peer_addr = ri->peer[0] != '\0' ? ri->peer : NULL;
+	r.method = ri->method;
+	r.uri = ri->uri;
+	r.query = ri->query;
+	r.script_filename = ri->script;
+	r.user = ri->user;
+	r.status = ri->status;
+	r.content_length = ri->content_length;
+	r.start = ri->start;
 	clock_gettime(CLOCK_REALTIME, &r.end);
-	r.duration.tv_sec = us / 1000000;
-	r.duration.tv_nsec = (us % 1000000) * 1000;
-	if (w != NULL) {
-		/* stat_sample() took them: /proc has no user/system split */
-		r.cpu_user = w->last.cpu_s;
-		r.memory = w->last.memory;
-	}
-	l.c = c;
+	r.duration.tv_sec = ri->duration_us / 1000000;
+	r.duration.tv_nsec = (ri->duration_us % 1000000) * 1000;
+	/* stat_sample() took them: /proc has no user/system split */
+	r.cpu_user = ri->cpu_s;
+	r.memory = ri->memory;
+	l.params = params;
+	l.paramslen = paramslen;
+	l.hdrs = hdrs;
+	l.hdrslen = hdrslen;
 	r.param = alog_param;
 	r.header = alog_header;
 	r.arg = &l;

@@ -48,6 +48,7 @@ static void	conn_forward(struct conn *, struct worker *);
 static int	conn_next_stdin(struct conn *);
 static void	conn_worker_write(struct conn *);
 static void	conn_worker_read(struct conn *);
+static void	conn_worker_end(struct conn *);
 static void	conn_worker_failed(struct conn *, const char *);
 static void	conn_flush(struct conn *);
 static int	conn_send(struct conn *, const void *, size_t);
@@ -232,8 +233,7 @@ conn_timeout(struct ev_timer *t)
 		conn_close(c);
 		break;
 	case C_FORWARD:
-		slow_timeout(c);
-		break;
+		break;		/* the worker's timer: slow.c */
 	}
 }
 
@@ -685,14 +685,15 @@ conn_forward(struct conn *c, struct worker *w)
 	c->w = w;
 	w->conn = c;
 	w->taken++;
-	c->fwd_mono = ev_now();
-	c->fwd_us = conn_now_us();
-	c->slow_logged = 0;
+	conn_info(c, &w->cur);
+	w->fwd_mono = ev_now();
+	w->fwd_us = c->fwd_us = conn_now_us();
+	w->slow_logged = 0;
 	if (w->cpu_prev < 0 && (p->access_fd != -1 ||
 	    p->cf->status_path != NULL || stat_watched))
 		stat_sample(w, -1);
 	stat_observe(p->wait_count, &p->wait_sum, c->fwd_us - c->ready_us);
-	slow_arm(c);
+	slow_arm(w);
 	c->woff = c->wlen = 0;
 	c->spooloff = 0;
 	c->stdin_sent = 0;
@@ -711,7 +712,7 @@ conn_forward(struct conn *c, struct worker *w)
 	}
 	w->reading = 0;
 	need = 16 + fcgi_stream_size(c->paramslen) + 8 +
-	    fcgi_stream_size(c->bodylen) + 8;
+	    fcgi_stream_size(c->bodylen) + 8 + 8;
 	if (need < 16 + 65536)
 		need = 16 + 65536;	/* room for a whole STDIN record */
 	if (need > c->wbuf_size) {
@@ -736,6 +737,9 @@ conn_forward(struct conn *c, struct worker *w)
 			    FCGI_STDIN, 1, c->body, c->bodylen);
 		n += fcgi_record_encode(c->wbuf + n, need - n, FCGI_STDIN, 1,
 		    NULL, 0);
+		if (p->probe == PROBE_APPEND)
+			n += fcgi_record_encode(c->wbuf + n, need - n,
+			    FCGI_STDIN, 1, NULL, 0);
 		c->bodyoff = c->bodylen;
 		c->stdin_sent = 1;
 	}
@@ -785,6 +789,9 @@ conn_next_stdin(struct conn *c)
 		return (1);
 	c->wlen = fcgi_record_encode(c->wbuf, c->wbuf_size, FCGI_STDIN, 1,
 	    NULL, 0);
+	if (c->pool->probe == PROBE_APPEND)
+		c->wlen += fcgi_record_encode(c->wbuf + c->wlen,
+		    c->wbuf_size - c->wlen, FCGI_STDIN, 1, NULL, 0);
 	c->stdin_sent = 1;
 	return (0);
 }
@@ -826,24 +833,8 @@ void
 conn_worker_event(struct worker *w, uint32_t events)
 {
 	struct conn	*c = w->conn;
-	ssize_t		 n;
-	uint8_t		 junk[512];
 	int		 unread;
 
-	if (c == NULL) {
-		/* idle: only EOF (the worker closed its side) is expected */
-		if (!(events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
-			return;
-		n = read(w->sock.fd, junk, sizeof(junk));
-		if (n == -1 && errno == EAGAIN)
-			return;
-		if (n > 0)
-			log_warnx("[pool %s] child %d sent %zd bytes while "
-			    "idle: closing its connection",
-			    w->pool->cf->name, (int)w->pid, n);
-		worker_disconnect(w);
-		return;
-	}
 	/*
 	 * Did the worker read any of the request?  On an edge-triggered
 	 * socket a wakeup without a hang-up comes from the worker freeing
@@ -1005,7 +996,70 @@ conn_worker_read(struct conn *c)
 		conn_worker_failed(c, "connection closed");
 		return;
 	}
+	if (c->end_seen)
+		conn_worker_end(c);
 	conn_flush(c);
+}
+
+/*
+ * The worker's END_REQUEST is in: the answer is whole in rbuf and the
+ * worker is done with c, though maybe not with its work (fpm.h:
+ * finishing).  What the access log needs of c goes with the worker.
+ */
+static void
+conn_worker_end(struct conn *c)
+{
+	struct worker	*w = c->w;
+	struct pool	*p = c->pool;
+	uint8_t		*pb;
+	char		*hb;
+	size_t		 size;
+
+	w->cur.status = c->status;
+	w->paramslen = w->hdrslen = 0;
+	if (p->access_fd != -1 && p->access_env) {
+		pb = w->params;
+		size = w->paramssize;
+		w->params = c->params;
+		w->paramslen = c->paramslen;
+		w->paramssize = c->paramssize;
+		c->params = pb;
+		c->paramssize = size;
+		c->paramslen = 0;
+	}
+	if (p->access_fd != -1 && p->access_hdr) {
+		hb = w->hdrs;
+		w->hdrs = c->hdrs;
+		w->hdrslen = c->hdrslen;
+		c->hdrs = hb;
+		c->hdrslen = 0;
+	}
+	c->served = 1;
+	c->w = NULL;
+	w->conn = NULL;
+	/* a worker that answered before reading all we sent: start afresh */
+	if (!c->stdin_sent || c->woff < c->wlen)
+		worker_disconnect(w);
+	worker_end_request(w);
+}
+
+/* What a worker taking c's request, or the access log, keeps of it. */
+void
+conn_info(const struct conn *c, struct reqinfo *ri)
+{
+	strlcpy(ri->method, c->method, sizeof(ri->method));
+	strlcpy(ri->uri, c->uri, sizeof(ri->uri));
+	strlcpy(ri->query, c->query, sizeof(ri->query));
+	strlcpy(ri->script, c->filename, sizeof(ri->script));
+	strlcpy(ri->user, c->user, sizeof(ri->user));
+	strlcpy(ri->peer, c->peer, sizeof(ri->peer));
+	ri->content_length = c->content_length;
+	ri->status = c->status;
+	ri->start = c->start;
+	ri->start_us = c->start_us;
+	ri->duration_us = 0;
+	ri->cpu_s = ri->cpu_pct = 0;
+	ri->memory = 0;
 }
 
 /*
@@ -1020,13 +1074,7 @@ conn_worker_died(struct conn *c)
 	if (w != NULL && w->sock.fd != -1 && !c->end_seen)
 		conn_worker_read(c);
 	if (c->w == NULL)
-		return;
-	if (c->end_seen) {
-		c->w = NULL;
-		w->conn = NULL;
-		conn_flush(c);
-		return;
-	}
+		return;		/* its END_REQUEST was there */
 	conn_worker_failed(c, "exited");
 }
 
@@ -1235,32 +1283,17 @@ conn_flush(struct conn *c)
 static void
 conn_request_done(struct conn *c)
 {
-	struct worker	*w = c->w;
-	int64_t		 ms = (conn_now_us() - c->start_us) / 1000;
+	struct reqinfo	ri;
 
-	log_debug("[pool %s] \"%s %s\" %d %lld ms, child %d",
-	    c->pool->cf->name, c->method, c->uri, c->status, (long long)ms,
-	    w != NULL ? (int)w->pid : 0);
-	/* a pread of /proc is not free: only when someone may look */
-	if (w != NULL && (c->pool->access_fd != -1 ||
-	    c->pool->cf->status_path != NULL || stat_watched))
-		stat_sample(w, conn_now_us() - c->fwd_us);
-	if (c->in_request)
-		alog_write(c, w);
-	if (w != NULL) {
-		/* what status shows of an idle worker: its last request */
-		strlcpy(w->last.method, c->method, sizeof(w->last.method));
-		strlcpy(w->last.uri, c->uri, sizeof(w->last.uri));
-		strlcpy(w->last.query, c->query, sizeof(w->last.query));
-		strlcpy(w->last.script, c->filename, sizeof(w->last.script));
-		strlcpy(w->last.user, c->user, sizeof(w->last.user));
-		w->last.content_length = c->content_length;
-		w->last.duration_us = (conn_now_us() - c->start_us);
-		stat_observe(c->pool->dur_count, &c->pool->dur_sum,
-		    w->last.duration_us);
-		c->w = NULL;
-		w->conn = NULL;
-		worker_done(w);
+	log_debug("[pool %s] \"%s %s\" %d %lld ms", c->pool->cf->name,
+	    c->method, c->uri, c->status,
+	    (long long)(conn_now_us() - c->start_us) / 1000);
+	/* a worker's request is logged when the worker is back */
+	if (c->in_request && !c->served && c->pool->access_fd != -1) {
+		conn_info(c, &ri);
+		ri.duration_us = conn_now_us() - c->start_us;
+		alog_write(c->pool, 0, &ri, c->params, c->paramslen, c->hdrs,
+		    c->hdrslen);
 	}
 	if (c->client_gone || !(c->flags & FCGI_KEEP_CONN) || upgrading ||
 	    stopping) {
@@ -1296,6 +1329,7 @@ conn_reset(struct conn *c)
 	c->body_done = 0;
 	c->end_seen = 0;
 	c->retried = 0;
+	c->served = 0;
 	c->method[0] = c->uri[0] = c->script[0] = c->query[0] = '\0';
 	c->filename[0] = '\0';
 	c->user[0] = '\0';

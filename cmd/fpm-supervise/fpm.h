@@ -26,10 +26,13 @@ struct pool;
 /*
  * Worker life cycle, one place (the transitions are in pool.c):
  *
- *   W_IDLE ---dispatch---> W_BUSY ---END_REQUEST---> W_IDLE
- *     |                      |
+ *   W_IDLE ---dispatch---> W_BUSY ---END_REQUEST---> W_BUSY, finishing
+ *     ^                      |                          |
+ *     |                      |     back reading: the probe read
+ *     +----------------------+--------------------------+
+ *     |
  *     | retire (max_requests, idle timeout, reload, memory, stop)
- *     v                      v (after its END_REQUEST)
+ *     v                      (a busy worker once it is back)
  *   W_RETIRING: SIGTERM sent, SIGKILL after process_control_timeout
  *     |
  *     v  pidfd readable, reaped
@@ -37,6 +40,12 @@ struct pool;
  *
  * A worker is ready as soon as it is spawned: connect(2) to its listening
  * socket succeeds before it calls accept(2), the kernel queues us.
+ *
+ * Finishing: FastCGI has no "ready for the next request", and a worker may
+ * send FCGI_END_REQUEST and go on working (PHP's fastcgi_finish_request()).
+ * So every request is followed on the connection by a probe record the
+ * worker reads only when it looks for its next request (see PROBE_*); the
+ * worker is back when the kernel says it read all we wrote (SIOCOUTQ 0).
  */
 enum worker_state {
 	W_IDLE,
@@ -44,14 +53,29 @@ enum worker_state {
 	W_RETIRING
 };
 
-/* What status shows of a request: the current one, or the last one. */
+enum probe {
+	PROBE_NONE,	/* request.finish_probe = no: back at END_REQUEST */
+	PROBE_APPEND,	/* php-cgi: an empty FCGI_STDIN after the request,
+			   skipped when it reads the next BEGIN_REQUEST */
+	PROBE_AFTER	/* others: an FCGI_STDIN of an unused request id,
+			   which applications ignore, after END_REQUEST */
+};
+
+/*
+ * What status and the access log show of a request: the one in hand (taken
+ * from the connection when a worker gets it), or the last one.
+ */
 struct reqinfo {
 	char			 method[16];
 	char			 uri[256];
 	char			 query[256];
-	char			 script[256];
+	char			 script[256];	/* SCRIPT_FILENAME */
 	char			 user[64];
+	char			 peer[48];	/* TCP peer, for %R */
 	unsigned long long	 content_length;
+	int			 status;	/* HTTP, once known */
+	struct timespec		 start;		/* CLOCK_REALTIME, accepted */
+	int64_t			 start_us;	/* conn_now_us(), accepted */
 	int64_t			 duration_us;
 	double			 cpu_s;		/* CPU seconds it took */
 	double			 cpu_pct;	/* of its duration */
@@ -75,6 +99,19 @@ struct worker {
 	char			 path[108];	/* its private socket */
 	struct outpipe		 out, err;
 	struct conn		*conn;		/* the request it serves */
+	struct reqinfo		 cur;		/* that request, or finishing */
+	int			 finishing;	/* END_REQUEST sent, not back */
+	int			 dead;		/* being freed */
+	struct ev_timer		 req_timer;	/* slowlog, terminate */
+	int64_t			 fwd_mono;	/* ev_now() at dispatch */
+	int64_t			 fwd_us;	/* conn_now_us() at dispatch */
+	int			 slow_logged;
+	/* the request's params and response headers, for the access log's
+	   %{NAME}e and %{NAME}o of a worker finishing (taken from its conn) */
+	uint8_t			*params;
+	size_t			 paramslen, paramssize;
+	char			*hdrs;
+	size_t			 hdrslen;
 	struct ev_timer		 kill_timer;	/* escalation to SIGKILL */
 	int64_t			 started;	/* ev_now() ms */
 	struct timespec		 started_rt;
@@ -103,6 +140,7 @@ struct listener {
 struct pool {
 	struct conf_pool	*cf;
 	int			 php;		/* the workers are php-cgi */
+	enum probe		 probe;
 	struct listener		 lst;
 	TAILQ_HEAD(, worker)	 workers;
 	TAILQ_HEAD(idlehead, worker) idle;
@@ -132,6 +170,7 @@ struct pool {
 	/* access.log */
 	int			 access_fd;	/* -1: none */
 	int			 access_hdr;	/* %{NAME}o in the format */
+	int			 access_env;	/* %{NAME}e in the format */
 	/* reload */
 	int			 draining;	/* removed: goes when empty */
 	int			 nconns;	/* front connections on it */
@@ -203,6 +242,7 @@ struct conn {
 	int			 got_response;	/* any STDOUT byte */
 	int			 end_seen;
 	int			 retried;
+	int			 served;	/* a worker answered: it logs */
 	/* response headers scan, for the status code */
 	int			 hdr_done;
 	size_t			 hdr_linelen;
@@ -218,13 +258,11 @@ struct conn {
 	int			 status;
 	struct timespec		 start;
 	int64_t			 start_us;	/* conn_now_us() */
-	int64_t			 fwd_mono;	/* given to a worker */
-	int64_t			 fwd_us;	/* the same, conn_now_us() */
+	int64_t			 fwd_us;	/* given to a worker */
 	int64_t			 ready_us;	/* complete, waiting */
 	char			*hdrs;		/* response headers, for %o */
 	size_t			 hdrslen;
 	char			 peer[48];	/* TCP peer, for %R */
-	int			 slow_logged;
 	struct worker		*w;
 	struct ev_timer		 timer;		/* queue wait, idle, read */
 	TAILQ_ENTRY(conn)	 qentry;
@@ -263,6 +301,8 @@ void	pool_brake(struct pool *, const char *);
 int	worker_spawn(struct pool *);
 struct worker *pool_idle_worker(struct pool *);
 void	worker_done(struct worker *);
+void	worker_end_request(struct worker *);
+void	worker_back(struct worker *);
 void	worker_lost(struct worker *);
 void	worker_retire(struct worker *, int sig);
 void	pools_stop(int graceful);
@@ -277,6 +317,7 @@ int64_t	conn_now_us(void);
 void	conn_dispatch_queue(struct pool *);
 void	conn_queue_refuse(struct pool *);
 void	conn_worker_event(struct worker *, uint32_t);
+void	conn_info(const struct conn *, struct reqinfo *);
 void	conn_worker_died(struct conn *);
 void	conn_terminated(struct conn *);
 void	conns_reap(void);
@@ -308,12 +349,14 @@ void	notify_reloading(int begin);
 void	notify_stopping(void);
 
 /* slow.c */
-void	slow_arm(struct conn *);
-void	slow_timeout(struct conn *);
+void	slow_arm(struct worker *);
+void	slow_timeout(struct ev_timer *);
 
 /* alog.c */
 int	alog_open(struct pool *);
-void	alog_write(struct conn *, struct worker *);
+void	alog_write(struct pool *, pid_t, const struct reqinfo *,
+	    const uint8_t *params, size_t paramslen, const char *hdrs,
+	    size_t hdrslen);
 void	alog_free(void);
 
 /* stat.c */

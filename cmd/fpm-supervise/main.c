@@ -290,6 +290,7 @@ plan_apply(struct plan *pl, struct confref *n, size_t *kept,
 	p->argv = pl->tmp.argv;
 	p->envp = pl->tmp.envp;
 	p->php = pl->tmp.php;
+	p->probe = pl->tmp.probe;
 	pl->tmp.argv = pl->tmp.envp = NULL;
 	memset(&pl->tmp.spawn, 0, sizeof(pl->tmp.spawn));
 	pool_own(p, n);
@@ -568,7 +569,22 @@ supervisor_stop(int mode)
 static void
 on_stop_timeout(struct ev_timer *t)
 {
+	struct worker	*w, *tw;
+	size_t		 i;
+
 	(void)t;
+	if (upgrading == 2) {
+		log_warnx("process_control_timeout (%lld ms) reached: "
+		    "terminating the workers still finishing",
+		    (long long)fpmconf.global.process_control_timeout_ms);
+		for (i = 0; i < npools; i++)
+			TAILQ_FOREACH_SAFE(w, &pools[i]->workers, entry, tw)
+				if (w->finishing) {
+					w->finishing = 0;
+					worker_retire(w, SIGTERM);
+				}
+		return;
+	}
 	if (upgrading == 1) {
 		log_warnx("process_control_timeout (%lld ms) reached: "
 		    "upgrading with requests still in flight",
@@ -687,10 +703,16 @@ upgrade_drained(void)
 
 	upgrading = 2;
 	stopping = 1;
+	/* the timer goes on for workers finishing (fpm.h) */
 	ev_timer_stop(&stop_timer);
 	for (i = 0; i < npools; i++)
-		TAILQ_FOREACH_SAFE(w, &pools[i]->workers, entry, tw)
+		TAILQ_FOREACH_SAFE(w, &pools[i]->workers, entry, tw) {
 			worker_retire(w, SIGTERM);
+			if (w->finishing &&
+			    fpmconf.global.process_control_timeout_ms > 0)
+				ev_timer_set(&stop_timer,
+				    fpmconf.global.process_control_timeout_ms);
+		}
 }
 
 static void

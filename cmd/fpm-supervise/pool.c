@@ -2,7 +2,9 @@
 /* Pools and their workers: spawn, reap, retire, respawn with a brake. */
 
 #include <sys/types.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <linux/sockios.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -31,6 +33,7 @@ static unsigned long	worker_seq;
 
 static void	worker_reap(struct ev_source *, uint32_t);
 static void	worker_sock_event(struct ev_source *, uint32_t);
+static void	worker_check_back(struct worker *);
 static void	worker_kill_timeout(struct ev_timer *);
 static void	worker_free(struct worker *);
 static void	worker_leave(struct worker *);
@@ -141,6 +144,8 @@ pool_template(struct pool *p, struct conf_pool *c, int allow_root, char *err,
 	p->argv = t.argv;
 	p->envp = t.envp;
 	p->php = conf_is_phpcgi(p->argv[0]);
+	p->probe = !c->request_finish_probe ? PROBE_NONE :
+	    p->php ? PROBE_APPEND : PROBE_AFTER;
 	return (0);
 }
 
@@ -405,6 +410,7 @@ worker_spawn(struct pool *p)
 	w->statfd = -1;
 	w->out.src.fd = w->err.src.fd = -1;
 	w->kill_timer.cb = worker_kill_timeout;
+	w->req_timer.cb = slow_timeout;
 	snprintf(w->path, sizeof(w->path), "%s/w%lu.sock", runtime_dir,
 	    ++worker_seq);
 	if (sock_parse(w->path, &addr) == -1 ||
@@ -474,13 +480,109 @@ pool_idle_worker(struct pool *p)
 	return (w);
 }
 
+/*
+ * Events on w's connection.  Without a request, it may be finishing (the
+ * probe read: it is back) or idle; either way it has nothing to say, and
+ * EOF or bytes from it end the connection.
+ */
 static void
 worker_sock_event(struct ev_source *src, uint32_t events)
 {
 	struct worker	*w = (struct worker *)((char *)src -
 	    offsetof(struct worker, sock));
+	uint8_t		 junk[512];
+	ssize_t		 n;
 
-	conn_worker_event(w, events);
+	if (w->conn != NULL) {
+		conn_worker_event(w, events);
+		return;
+	}
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+		n = read(w->sock.fd, junk, sizeof(junk));
+		if (n != -1 || errno != EAGAIN) {
+			if (n > 0)
+				log_warnx("[pool %s] child %d sent %zd bytes "
+				    "%s: closing its connection",
+				    w->pool->cf->name, (int)w->pid, n,
+				    w->finishing ? "after its END_REQUEST" :
+				    "while idle");
+			worker_disconnect(w);
+			if (w->finishing)
+				worker_back(w);
+			return;
+		}
+	}
+	if (w->finishing && (events & EPOLLOUT))
+		worker_check_back(w);
+}
+
+/*
+ * Has w read everything we wrote, the probe included?  Then it is back.
+ * The kernel wakes us while it frees the last buffer, before it drops its
+ * own last reference: 1 byte "unread" is that moment (a real buffer
+ * counts hundreds).
+ */
+static void
+worker_check_back(struct worker *w)
+{
+	int	unread;
+
+	if (ioctl(w->sock.fd, SIOCOUTQ, &unread) == -1 || unread <= 1)
+		worker_back(w);
+}
+
+/*
+ * w's END_REQUEST is in and its connection has left it.  It is back for
+ * another request when it has read the probe (fpm.h); until then it is
+ * finishing: busy, "Finishing" in status, and timed only with
+ * request_terminate_timeout_track_finished.
+ */
+void
+worker_end_request(struct worker *w)
+{
+	/* FCGI_STDIN of request 2, which we never use, 8 bytes of zeros */
+	static const uint8_t	probe[16] = { FCGI_VERSION_1, FCGI_STDIN,
+				    0, 2, 0, 8, 0, 0 };
+
+	if (w->dead || w->sock.fd == -1 || w->pool->probe == PROBE_NONE) {
+		worker_back(w);
+		return;
+	}
+	if (w->pool->probe == PROBE_AFTER &&
+	    write(w->sock.fd, probe, sizeof(probe)) != sizeof(probe)) {
+		/* it did not read all of its request: start afresh */
+		worker_disconnect(w);
+		worker_back(w);
+		return;
+	}
+	w->finishing = 1;
+	worker_check_back(w);
+	if (w->finishing)
+		slow_arm(w);
+}
+
+/*
+ * w is back, waiting for a request: the request is over, for status, the
+ * access log and the histograms; then w is free (worker_done).
+ */
+void
+worker_back(struct worker *w)
+{
+	struct pool	*p = w->pool;
+	int64_t		 now = conn_now_us();
+
+	w->finishing = 0;
+	ev_timer_stop(&w->req_timer);
+	w->last = w->cur;
+	w->last.duration_us = now - w->cur.start_us;
+	/* a pread of /proc is not free: only when someone may look */
+	if (p->access_fd != -1 || p->cf->status_path != NULL || stat_watched)
+		stat_sample(w, now - w->fwd_us);
+	stat_observe(p->dur_count, &p->dur_sum, w->last.duration_us);
+	alog_write(p, w->pid, &w->last, w->params, w->paramslen, w->hdrs,
+	    w->hdrslen);
+	if (!w->dead)
+		worker_done(w);
 }
 
 /* Connect to the worker's socket if we have no connection; 0 or -1. */
@@ -592,9 +694,10 @@ worker_retire(struct worker *w, int sig)
 	int64_t		 grace;
 
 	worker_leave(w);
-	if (w->conn != NULL)
+	if (w->conn != NULL || w->finishing)
 		return;
 	worker_disconnect(w);
+	ev_timer_stop(&w->req_timer);
 	w->signaled = sig;
 	if (syscall(SYS_pidfd_send_signal, w->pidsrc.fd, sig, NULL, 0) == -1 &&
 	    errno != ESRCH)
@@ -698,9 +801,16 @@ worker_free(struct worker *w)
 
 	/* retiring first: nothing may be dispatched to it any more */
 	worker_leave(w);
+	w->dead = 1;
 	if (w->conn != NULL)
 		conn_worker_died(w->conn);
 	w->conn = NULL;
+	w->finishing = 0;
+	ev_timer_stop(&w->req_timer);
+	free(w->params);
+	free(w->hdrs);
+	w->params = NULL;
+	w->hdrs = NULL;
 	worker_disconnect(w);
 	p->nretiring--;
 	TAILQ_REMOVE(&p->workers, w, entry);
@@ -750,6 +860,7 @@ pool_drain(struct pool *p, int graceful)
 			conn_worker_died(w->conn);
 			w->conn = NULL;
 		}
+		w->finishing = 0;	/* fast: its work goes too */
 		worker_retire(w, SIGTERM);
 	}
 }

@@ -14,6 +14,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +32,7 @@ struct tracer {
 };
 
 static void	slow_reap(struct ev_source *, uint32_t);
-static void	slow_trace(struct conn *, struct worker *);
+static void	slow_trace(struct worker *);
 static const char *slow_program(void);
 
 /* fpm-slowlog next to our own binary, else from PATH. */
@@ -55,60 +56,76 @@ slow_program(void)
 	return (path);
 }
 
-/* Arm c's timer for the next of its two deadlines, if any. */
+/*
+ * Arm w's timer for the next of its two deadlines, counted from the
+ * dispatch: while it runs the request, and while it finishes (after its
+ * END_REQUEST) when request_terminate_timeout_track_finished says so.
+ */
 void
-slow_arm(struct conn *c)
+slow_arm(struct worker *w)
 {
-	struct conf_pool	*cf = c->pool->cf;
-	int64_t			 due = -1, ran = ev_now() - c->fwd_mono;
+	struct conf_pool	*cf = w->pool->cf;
+	int64_t			 due = -1, ran = ev_now() - w->fwd_mono;
 
-	if (cf->request_slowlog_timeout_ms > 0 && !c->slow_logged)
+	if (w->finishing && !cf->request_terminate_timeout_track_finished) {
+		ev_timer_stop(&w->req_timer);
+		return;
+	}
+	if (cf->request_slowlog_timeout_ms > 0 && !w->slow_logged)
 		due = cf->request_slowlog_timeout_ms - ran;
 	if (cf->request_terminate_timeout_ms > 0 && (due < 0 ||
 	    cf->request_terminate_timeout_ms - ran < due))
 		due = cf->request_terminate_timeout_ms - ran;
 	if (due >= 0)
-		ev_timer_set(&c->timer, due > 0 ? due : 0);
+		ev_timer_set(&w->req_timer, due > 0 ? due : 0);
 }
 
-/* c's timer fired while a worker has its request. */
+/* w's timer fired: it has had its request too long. */
 void
-slow_timeout(struct conn *c)
+slow_timeout(struct ev_timer *t)
 {
-	struct conf_pool	*cf = c->pool->cf;
-	struct worker		*w = c->w;
-	int64_t			 us = conn_now_us() - c->fwd_us;
+	struct worker		*w = (struct worker *)((char *)t -
+	    offsetof(struct worker, req_timer));
+	struct conf_pool	*cf = w->pool->cf;
+	const struct reqinfo	*ri = &w->cur;
+	int64_t			 us = conn_now_us() - w->fwd_us;
 
-	if (w == NULL)
+	if (w->conn == NULL && !w->finishing)
 		return;
 	if (cf->request_terminate_timeout_ms > 0 &&
-	    ev_now() - c->fwd_mono >= cf->request_terminate_timeout_ms) {
+	    ev_now() - w->fwd_mono >= cf->request_terminate_timeout_ms) {
 		log_warnx("[pool %s] child %d, script '%s' (request: \"%s "
 		    "%s\") execution timed out (%lld.%06lld sec), terminating",
-		    cf->name, (int)w->pid, c->filename, c->method, c->uri,
+		    cf->name, (int)w->pid, ri->script, ri->method, ri->uri,
 		    (long long)us / 1000000, (long long)us % 1000000);
-		conn_terminated(c);
+		if (w->conn != NULL)
+			conn_terminated(w->conn);
+		else {
+			/* its client has its answer: only the work goes */
+			w->finishing = 0;
+			worker_retire(w, SIGTERM);
+		}
 		return;
 	}
-	if (cf->request_slowlog_timeout_ms > 0 && !c->slow_logged &&
-	    ev_now() - c->fwd_mono >= cf->request_slowlog_timeout_ms) {
-		c->slow_logged = 1;
-		c->pool->slow_requests++;
+	if (cf->request_slowlog_timeout_ms > 0 && !w->slow_logged &&
+	    ev_now() - w->fwd_mono >= cf->request_slowlog_timeout_ms) {
+		w->slow_logged = 1;
+		w->pool->slow_requests++;
 		log_warnx("[pool %s] child %d, script '%s' (request: \"%s "
 		    "%s\") executing too slow (%lld.%06lld sec), logging",
-		    cf->name, (int)w->pid, c->filename, c->method, c->uri,
+		    cf->name, (int)w->pid, ri->script, ri->method, ri->uri,
 		    (long long)us / 1000000, (long long)us % 1000000);
 		if (cf->slowlog != NULL)
-			slow_trace(c, w);
+			slow_trace(w);
 	}
-	slow_arm(c);
+	slow_arm(w);
 }
 
 /* Run fpm-slowlog trace on w; it writes the entry itself. */
 static void
-slow_trace(struct conn *c, struct worker *w)
+slow_trace(struct worker *w)
 {
-	struct conf_pool	*cf = c->pool->cf;
+	struct conf_pool	*cf = w->pool->cf;
 	struct tracer		*t;
 	struct spawn		 s;
 	char			 pid[16], depth[16], err[256];
@@ -128,7 +145,7 @@ slow_trace(struct conn *c, struct worker *w)
 	argv[i++] = "--pool";
 	argv[i++] = cf->name;
 	argv[i++] = "--script";
-	argv[i++] = c->filename[0] != '\0' ? c->filename : "-";
+	argv[i++] = w->cur.script[0] != '\0' ? w->cur.script : "-";
 	argv[i++] = "--output";
 	argv[i++] = cf->slowlog;
 	argv[i] = NULL;

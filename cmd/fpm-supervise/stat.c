@@ -45,8 +45,8 @@ stat_observe(unsigned long *count, double *sum, int64_t us)
  * Fill sp from p, and procs (room for nprocs) from its workers; returns how
  * many procs were filled.  Strings point into p: use them before the next
  * loop turn.  PHP-FPM's state names: a worker on a request is "Running",
- * one writing its answer to a slow client "Finishing", one waiting "Idle",
- * one told to go "Ending".
+ * one still working after its answer (fpm.h) "Finishing", one waiting
+ * "Idle", one told to go "Ending".
  */
 size_t
 stat_fill(struct pool *p, struct status_pool *sp, struct status_proc *procs,
@@ -55,8 +55,6 @@ stat_fill(struct pool *p, struct status_pool *sp, struct status_proc *procs,
 	struct worker		*w;
 	struct status_proc	*sr;
 	const struct reqinfo	*ri;
-	struct reqinfo		 cur;
-	struct conn		*c;
 	time_t			 now = time(NULL);
 	unsigned int		 kq, kb;
 	size_t			 n = 0;
@@ -106,32 +104,20 @@ stat_fill(struct pool *p, struct status_pool *sp, struct status_proc *procs,
 		sr->start_since = (unsigned long)(now - w->started_rt.tv_sec);
 		sr->requests = w->requests;
 		ri = &w->last;
-		if ((c = w->conn) != NULL) {
-			/* busy: the request in hand */
-			cur = w->last;
-			strlcpy(cur.method, c->method, sizeof(cur.method));
-			strlcpy(cur.uri, c->uri, sizeof(cur.uri));
-			strlcpy(cur.query, c->query, sizeof(cur.query));
-			strlcpy(cur.script, c->filename, sizeof(cur.script));
-			strlcpy(cur.user, c->user, sizeof(cur.user));
-			cur.content_length = c->content_length;
-			cur.duration_us = conn_now_us() - c->start_us;
-			ri = &cur;
-			sr->state = c->end_seen ? "Finishing" : "Running";
+		if (w->conn != NULL || w->finishing) {
+			/* the request in hand, or the work after its answer */
+			w->cur.duration_us = conn_now_us() - w->cur.start_us;
+			ri = &w->cur;
+			sr->state = w->finishing ? "Finishing" : "Running";
 		} else
 			sr->state = w->state == W_RETIRING ? "Ending" : "Idle";
-		if (ri == &cur) {
-			/* cur dies with this frame: the worker keeps it */
-			w->last = cur;
-			ri = &w->last;
-		}
 		sr->request_duration_us = (unsigned long long)ri->duration_us;
 		sr->method = ri->method;
 		sr->uri = ri->uri;	/* the path: conn.c cuts REQUEST_URI */
 		sr->query = ri->query;
 		sr->content_length = ri->content_length;
 		/* PHP-FPM shows these for an idle worker only */
-		if (c == NULL) {
+		if (ri == &w->last) {
 			sr->last_cpu = ri->cpu_pct;
 			sr->last_memory = ri->memory;
 		}
