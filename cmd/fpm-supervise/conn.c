@@ -112,6 +112,7 @@ conn_accept(struct ev_source *src, uint32_t events)
 		c->src.fd = fd;
 		c->src.cb = conn_event;
 		c->pool = l->pool;
+		c->status_only = l == &l->pool->slst;
 		if (l->pool->access_fd != -1)
 			conn_peer(c, &ss);
 		c->spoolfd = -1;
@@ -486,7 +487,9 @@ conn_record(struct conn *c, const struct fcgi_header *h, const uint8_t *data,
 		c->state = C_READ;
 		clock_gettime(CLOCK_REALTIME, &c->start);
 		c->start_us = conn_now_us();
-		c->pool->accepted++;
+		/* PHP-FPM: the status listener is a pool of its own */
+		if (!c->status_only)
+			c->pool->accepted++;
 		return (0);
 	case FCGI_ABORT_REQUEST:
 		if (!c->in_request || h->request_id != c->reqid)
@@ -1289,7 +1292,8 @@ conn_request_done(struct conn *c)
 	    c->method, c->uri, c->status,
 	    (long long)(conn_now_us() - c->start_us) / 1000);
 	/* a worker's request is logged when the worker is back */
-	if (c->in_request && !c->served && c->pool->access_fd != -1) {
+	if (c->in_request && !c->served && !c->status_only &&
+	    c->pool->access_fd != -1) {
 		conn_info(c, &ri);
 		ri.duration_us = conn_now_us() - c->start_us;
 		alog_write(c->pool, 0, &ri, c->params, c->paramslen, c->hdrs,
@@ -1530,7 +1534,8 @@ conn_status_page(struct conn *c)
 
 /*
  * ping.path and pm.status_path, matched against SCRIPT_NAME as PHP-FPM
- * does, answered here: they never need (or wait for) a worker.
+ * does, answered here: they never need (or wait for) a worker.  On
+ * pm.status_listen nothing else is served.
  */
 static int
 conn_builtin(struct conn *c)
@@ -1543,8 +1548,14 @@ conn_builtin(struct conn *c)
 		    cf->ping_response);
 		return (1);
 	}
-	if (cf->status_path == NULL || strcmp(c->script, cf->status_path) != 0)
+	if (cf->status_path != NULL && strcmp(c->script, cf->status_path) == 0) {
+		conn_status_page(c);
+		return (1);
+	}
+	if (!c->status_only)
 		return (0);
-	conn_status_page(c);
+	conn_respond(c, 404, "Not Found", "text/plain",
+	    "404 Not Found: only the status and ping pages are served on "
+	    "pm.status_listen\n");
 	return (1);
 }

@@ -142,6 +142,7 @@ struct pool {
 	int			 php;		/* the workers are php-cgi */
 	enum probe		 probe;
 	struct listener		 lst;
+	struct listener		 slst;		/* pm.status_listen */
 	TAILQ_HEAD(, worker)	 workers;
 	TAILQ_HEAD(idlehead, worker) idle;
 	TAILQ_HEAD(, conn)	 queue;
@@ -243,6 +244,7 @@ struct conn {
 	int			 end_seen;
 	int			 retried;
 	int			 served;	/* a worker answered: it logs */
+	int			 status_only;	/* from pm.status_listen */
 	/* response headers scan, for the status code */
 	int			 hdr_done;
 	size_t			 hdr_linelen;
@@ -289,11 +291,12 @@ void	conf_release(struct confref *);
 /* pool.c */
 struct pool *pool_new(struct conf_pool *, int allow_root, char *, size_t);
 struct pool *pool_alloc(void);
-void	pool_listen_start(struct pool *);
+void	pool_listen_start(struct pool *, struct listener *);
 int	pool_template(struct pool *, struct conf_pool *, int allow_root,
 	    char *, size_t);
 void	pool_template_free(struct pool *);
 int	pool_listen(struct pool *, char *, size_t);
+int	pool_status_listen(struct pool *, char *, size_t);
 void	pool_drain(struct pool *, int graceful);
 void	pool_restart(struct pool *);
 void	pool_gc(struct pool *);
@@ -307,7 +310,7 @@ void	worker_lost(struct worker *);
 void	worker_retire(struct worker *, int sig);
 void	pools_stop(int graceful);
 int	pools_alive(void);
-void	pool_close_listener(struct pool *);
+void	pool_close_listener(struct pool *, struct listener *);
 int	worker_connect(struct worker *);
 void	worker_disconnect(struct worker *);
 

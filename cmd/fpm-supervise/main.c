@@ -110,7 +110,6 @@ static void	daemonize(void);
 static void	on_signal(struct ev_source *, uint32_t);
 static void	on_stop_timeout(struct ev_timer *);
 static void	cleanup_runtime_dir(void);
-static void	warn_unimplemented(const struct conf *);
 static void	upgrade_drained(void);
 static void	pidfile_cleanup(void);
 static void	upgrade_exec(void);
@@ -241,6 +240,7 @@ struct plan {
 	struct pool		*old;	/* same name, or NULL */
 	struct pool		*donor;	/* has the listener, or NULL */
 	struct pool		 tmp;	/* new template, new listener */
+	int			 keep_status;	/* old's pm.status_listen stays */
 	int			 skip;	/* not the pool asked for */
 };
 
@@ -255,12 +255,9 @@ plan_free(struct plan *plan, size_t n)
 
 	for (i = 0; i < n; i++) {
 		pool_template_free(&plan[i].tmp);
-		if (plan[i].tmp.lst.src.fd != -1) {
-			close(plan[i].tmp.lst.src.fd);
-			if (plan[i].tmp.lst.key[0] == '/' &&
-			    !plan[i].tmp.lst.inherited)
-				unlink(plan[i].tmp.lst.key);
-		}
+		/* never in the epoll set: the ev_del in there is a no-op */
+		pool_close_listener(&plan[i].tmp, &plan[i].tmp.lst);
+		pool_close_listener(&plan[i].tmp, &plan[i].tmp.slst);
 	}
 	free(plan);
 }
@@ -301,7 +298,7 @@ plan_apply(struct plan *pl, struct confref *n, size_t *kept,
 	if (pl->donor != p) {
 		if (p->lst.src.fd != -1 && (pl->donor == NULL ||
 		    strcmp(p->lst.key, pl->donor->lst.key) != 0))
-			pool_close_listener(p);
+			pool_close_listener(p, &p->lst);
 		if (pl->donor != NULL) {
 			ev_del(&pl->donor->lst.src);
 			p->lst.src.fd = pl->donor->lst.src.fd;
@@ -315,7 +312,16 @@ plan_apply(struct plan *pl, struct confref *n, size_t *kept,
 			strlcpy(p->lst.key, pl->tmp.lst.key, sizeof(p->lst.key));
 			pl->tmp.lst.src.fd = -1;
 		}
-		pool_listen_start(p);
+		pool_listen_start(p, &p->lst);
+	}
+	/* pm.status_listen: kept, or replaced (it is never lent) */
+	if (!pl->keep_status) {
+		pool_close_listener(p, &p->slst);
+		p->slst.src.fd = pl->tmp.slst.src.fd;
+		p->slst.inherited = pl->tmp.slst.inherited;
+		strlcpy(p->slst.key, pl->tmp.slst.key, sizeof(p->slst.key));
+		pl->tmp.slst.src.fd = -1;
+		pool_listen_start(p, &p->slst);
 	}
 	if (restart)
 		pool_restart(p);
@@ -357,7 +363,6 @@ supervisor_reload(const char *only, char *msg, size_t size)
 		free(n);
 		goto refused;
 	}
-	warn_unimplemented(&n->c);
 	if ((plan = calloc(n->c.npools + 1, sizeof(*plan))) == NULL ||
 	    (np = calloc(npools + n->c.npools, sizeof(*np))) == NULL) {
 		snprintf(msg, size, "%s", strerror(errno));
@@ -369,7 +374,7 @@ supervisor_reload(const char *only, char *msg, size_t size)
 	/* 1: everything that can fail, into plan[]; nothing live changes */
 	for (i = 0; i < n->c.npools; i++) {
 		plan[i].c = &n->c.pools[i];
-		plan[i].tmp.lst.src.fd = -1;
+		plan[i].tmp.lst.src.fd = plan[i].tmp.slst.src.fd = -1;
 		if (only != NULL && strcmp(plan[i].c->name, only) != 0) {
 			plan[i].skip = 1;
 			continue;
@@ -383,9 +388,16 @@ supervisor_reload(const char *only, char *msg, size_t size)
 			    strcmp(pools[k]->cf->listen, plan[i].c->listen) == 0)
 				plan[i].donor = pools[k];
 		}
+		plan[i].keep_status = plan[i].old != NULL &&
+		    plan[i].old->slst.src.fd != -1 &&
+		    plan[i].c->status_listen != NULL &&
+		    strcmp(plan[i].old->cf->status_listen,
+		    plan[i].c->status_listen) == 0;
 		if (pool_template(&plan[i].tmp, plan[i].c, opt_root, msg,
 		    size) == -1 || (plan[i].donor == NULL &&
-		    pool_listen(&plan[i].tmp, msg, size) == -1))
+		    pool_listen(&plan[i].tmp, msg, size) == -1) ||
+		    (!plan[i].keep_status &&
+		    pool_status_listen(&plan[i].tmp, msg, size) == -1))
 			break;
 	}
 	missing = 0;
@@ -633,29 +645,6 @@ on_signal(struct ev_source *src, uint32_t events)
 }
 
 /*
- * Directives that parse but that this fpm-supervise does not act on yet:
- * said once at start (and by -t), so nobody relies on them unknowingly.
- */
-static void
-warn_unimplemented(const struct conf *c)
-{
-	const struct conf_pool	*p;
-	size_t			 i;
-
-#define UNIMPL(cond, pool, what) do {					\
-	if (cond)							\
-		log_warnx("%s%s%s'%s' is not implemented yet: ignored",	\
-		    pool ? "[pool " : "", pool ? pool : "",		\
-		    pool ? "] " : "", what);				\
-} while (0)
-	for (i = 0; i < c->npools; i++) {
-		p = &c->pools[i];
-		UNIMPL(p->status_listen != NULL, p->name, "pm.status_listen");
-	}
-#undef UNIMPL
-}
-
-/*
  * Binary upgrade (SIGURG, `upgrade`): stop accepting but keep the listening
  * sockets (new connections wait in the kernel's queue), let every request
  * in flight finish, let the workers go, then exec ourselves again with the
@@ -685,9 +674,12 @@ supervisor_upgrade(void)
 	upgrading = 1;
 	log_info("binary upgrade: finishing the requests in flight, then "
 	    "re-executing");
-	for (i = 0; i < npools; i++)
+	for (i = 0; i < npools; i++) {
 		if (pools[i]->lst.src.fd != -1)
 			ev_del(&pools[i]->lst.src);
+		if (pools[i]->slst.src.fd != -1)
+			ev_del(&pools[i]->slst.src);
+	}
 	conns_close_idle(NULL);
 	if (fpmconf.global.process_control_timeout_ms > 0)
 		ev_timer_set(&stop_timer,
@@ -718,19 +710,21 @@ upgrade_drained(void)
 static void
 upgrade_exec(void)
 {
-	int	*fds;
-	char	*env;
-	size_t	 i, n = 0;
+	struct listener	*l;
+	int		*fds;
+	char		*env;
+	size_t		 i, n = 0;
 
-	if ((fds = calloc(npools + 1, sizeof(*fds))) == NULL)
+	if ((fds = calloc(2 * npools + 1, sizeof(*fds))) == NULL)
 		goto fail;
-	for (i = 0; i < npools; i++) {
-		if (pools[i]->lst.src.fd == -1)
+	for (i = 0; i < 2 * npools; i++) {
+		l = i % 2 ? &pools[i / 2]->slst : &pools[i / 2]->lst;
+		if (l->src.fd == -1)
 			continue;
 		/* they must survive the exec */
-		if (fcntl(pools[i]->lst.src.fd, F_SETFD, 0) == -1)
+		if (fcntl(l->src.fd, F_SETFD, 0) == -1)
 			goto fail;
-		fds[n++] = pools[i]->lst.src.fd;
+		fds[n++] = l->src.fd;
 	}
 	if ((env = sock_inherit_env(fds, n)) == NULL ||
 	    setenv("FPM_SOCKETS", env, 1) == -1 ||
@@ -762,7 +756,11 @@ fail:
 	for (i = 0; i < npools; i++) {
 		if (pools[i]->lst.src.fd != -1) {
 			(void)fcntl(pools[i]->lst.src.fd, F_SETFD, FD_CLOEXEC);
-			pool_listen_start(pools[i]);
+			pool_listen_start(pools[i], &pools[i]->lst);
+		}
+		if (pools[i]->slst.src.fd != -1) {
+			(void)fcntl(pools[i]->slst.src.fd, F_SETFD, FD_CLOEXEC);
+			pool_listen_start(pools[i], &pools[i]->slst);
 		}
 		pm_maintain(pools[i]);
 	}
@@ -827,7 +825,6 @@ main(int argc, char *argv[])
 		    FPM_EXIT_USAGE, "FPM initialization failed");
 	}
 	fpmconf = current->c;
-	warn_unimplemented(&fpmconf);
 	if (opt_test) {
 		if (opt_test > 1)
 			conf_dump(&fpmconf, stderr);
@@ -934,7 +931,7 @@ main(int argc, char *argv[])
 		pool_own(pools[i], current);
 		/* our own sockets, handed over by our previous image */
 		if (upgraded)
-			pools[i]->lst.inherited = 0;
+			pools[i]->lst.inherited = pools[i]->slst.inherited = 0;
 	}
 	sock_inherit_close_unused();
 	if (pfh != NULL && pidfile_write(pfh) == -1)
@@ -962,7 +959,8 @@ main(int argc, char *argv[])
 		upgrade_exec();		/* returns only when exec failed */
 	}
 	for (i = 0; i < npools; i++) {
-		pool_close_listener(pools[i]);
+		pool_close_listener(pools[i], &pools[i]->lst);
+		pool_close_listener(pools[i], &pools[i]->slst);
 		if (pools[i]->access_fd != -1)
 			close(pools[i]->access_fd);
 		pool_template_free(pools[i]);

@@ -37,6 +37,8 @@ static void	worker_check_back(struct worker *);
 static void	worker_kill_timeout(struct ev_timer *);
 static void	worker_free(struct worker *);
 static void	worker_leave(struct worker *);
+static int	listener_open(struct pool *, struct listener *, const char *,
+		    char *, size_t);
 static void	pool_respawn_timeout(struct ev_timer *);
 static int	pool_env(struct pool *);
 static void	pool_exit_reason(char *, size_t, const siginfo_t *);
@@ -165,6 +167,24 @@ pool_template_free(struct pool *p)
 int
 pool_listen(struct pool *p, char *err, size_t errsize)
 {
+	return (listener_open(p, &p->lst, p->cf->listen, err, errsize));
+}
+
+/* The same for pm.status_listen, when set. */
+int
+pool_status_listen(struct pool *p, char *err, size_t errsize)
+{
+	if (p->cf->status_listen == NULL)
+		return (0);
+	return (listener_open(p, &p->slst, p->cf->status_listen, err,
+	    errsize));
+}
+
+/* Open l on address, with the pool's listen.* permissions and backlog. */
+static int
+listener_open(struct pool *p, struct listener *l, const char *address,
+    char *err, size_t errsize)
+{
 	struct conf_pool	*c = p->cf;
 	struct sock_addr	 addr;
 	struct sock_perm	 perm = { (uid_t)-1, (gid_t)-1, -1 };
@@ -172,9 +192,9 @@ pool_listen(struct pool *p, char *err, size_t errsize)
 	struct group		*gr;
 	int			 fd, acl;
 
-	if (sock_parse(c->listen, &addr) == -1) {
+	if (sock_parse(address, &addr) == -1) {
 		snprintf(err, errsize, "[pool %s] invalid listen address "
-		    "'%s'", c->name, c->listen);
+		    "'%s'", c->name, address);
 		return (-1);
 	}
 	acl = c->listen_acl_users != NULL || c->listen_acl_groups != NULL;
@@ -207,10 +227,10 @@ pool_listen(struct pool *p, char *err, size_t errsize)
 			perm.gid = gr->gr_gid;
 		}
 	}
-	p->lst.inherited = 0;
+	l->inherited = 0;
 	if ((fd = sock_inherit_take(&addr)) != -1) {
 		log_info("using inherited socket fd=%d, \"%s\"", fd, addr.key);
-		p->lst.inherited = 1;
+		l->inherited = 1;
 	} else if ((fd = sock_listen(&addr, c->listen_backlog, &perm)) == -1) {
 		if (errno == EADDRINUSE && addr.ss.ss_family == AF_UNIX)
 			snprintf(err, errsize, "[pool %s] unable to bind %s: "
@@ -228,18 +248,18 @@ pool_listen(struct pool *p, char *err, size_t errsize)
 		unlink(addr.key);
 		return (-1);
 	}
-	p->lst.src.fd = fd;
-	strlcpy(p->lst.key, addr.key, sizeof(p->lst.key));
+	l->src.fd = fd;
+	strlcpy(l->key, addr.key, sizeof(l->key));
 	return (0);
 }
 
-/* Start accepting on the listener p holds (after it found its home). */
+/* Start accepting on l, one of p's listeners (once it found its home). */
 void
-pool_listen_start(struct pool *p)
+pool_listen_start(struct pool *p, struct listener *l)
 {
-	p->lst.src.cb = conn_accept;
-	p->lst.pool = p;
-	if (p->lst.src.fd != -1 && ev_add(&p->lst.src, EPOLLIN) == -1)
+	l->src.cb = conn_accept;
+	l->pool = p;
+	if (l->src.fd != -1 && ev_add(&l->src, EPOLLIN) == -1)
 		fatal("epoll_ctl");
 }
 
@@ -266,15 +286,24 @@ pool_new(struct conf_pool *c, int allow_root, char *err, size_t errsize)
 		errno = EADDRINUSE;	/* the system's: try again later */
 		return (NULL);
 	}
+	if (pool_status_listen(p, err, errsize) == -1) {
+		pool_close_listener(p, &p->lst);
+		pool_template_free(p);
+		free(p);
+		errno = EADDRINUSE;
+		return (NULL);
+	}
 	if (alog_open(p) == -1) {
 		snprintf(err, errsize, "[pool %s] unable to open access.log "
 		    "%s: %s", c->name, c->access_log, strerror(errno));
-		pool_close_listener(p);
+		pool_close_listener(p, &p->lst);
+		pool_close_listener(p, &p->slst);
 		pool_template_free(p);
 		free(p);
 		return (NULL);
 	}
-	pool_listen_start(p);
+	pool_listen_start(p, &p->lst);
+	pool_listen_start(p, &p->slst);
 	return (p);
 }
 
@@ -290,6 +319,7 @@ pool_alloc(void)
 	TAILQ_INIT(&p->idle);
 	TAILQ_INIT(&p->queue);
 	p->lst.src.fd = -1;
+	p->slst.src.fd = -1;
 	p->access_fd = -1;
 	p->respawn_timer.cb = pool_respawn_timeout;
 	p->pm_timer.cb = pm_timeout;
@@ -350,17 +380,19 @@ pool_acl(struct conf_pool *c, const char *path, char *err, size_t errsize)
 	return (0);
 }
 
+/* Close l, one of p's listeners; unlink its socket if we made it. */
 void
-pool_close_listener(struct pool *p)
+pool_close_listener(struct pool *p, struct listener *l)
 {
-	if (p->lst.src.fd == -1)
+	(void)p;
+	if (l->src.fd == -1)
 		return;
-	ev_del(&p->lst.src);
-	close(p->lst.src.fd);
-	p->lst.src.fd = -1;
+	ev_del(&l->src);
+	close(l->src.fd);
+	l->src.fd = -1;
 	/* an inherited socket belongs to whoever made it (socket activation) */
-	if (p->lst.key[0] == '/' && !p->lst.inherited)
-		unlink(p->lst.key);
+	if (l->key[0] == '/' && !l->inherited)
+		unlink(l->key);
 }
 
 static void
@@ -849,7 +881,8 @@ pool_drain(struct pool *p, int graceful)
 {
 	struct worker	*w, *tw;
 
-	pool_close_listener(p);
+	pool_close_listener(p, &p->lst);
+	pool_close_listener(p, &p->slst);
 	ev_timer_stop(&p->respawn_timer);
 	ev_timer_stop(&p->pm_timer);
 	TAILQ_FOREACH_SAFE(w, &p->workers, entry, tw) {
