@@ -175,3 +175,59 @@ state_is() {
 		[[ ${lines[-2]} == "count=$((k + 1))" && ${lines[-1]} == conn=1 ]]
 	done
 }
+
+@test "fpm-finishing: a worker exiting after its work is replaced, no 502" {
+	conf "pm.max_children = 1"
+	start
+	first=$(worker_pids)
+	run -0 req "early_end=1,sleep=1000,exit_after=0" -t 5000
+	[[ ${lines[-1]} == hello ]]
+	run -0 req "pid=1"
+	[[ ${lines[-1]} == pid=* && ${lines[-1]} != "pid=$first" ]]
+	! grep -q 'answering 502' "$LOG"
+}
+
+@test "fpm-finishing: a reload, then a graceful stop, let the work end" {
+	conf "pm.max_children = 1"
+	workdir
+	start
+	run -0 req "early_end=1,sleep=1500,touch=$W/done" -t 5000
+	conf "pm.max_children = 1" "env[GEN] = 2"
+	kill -USR2 "$SUP"
+	wait_for 5 grep -q 'configuration reloaded' "$LOG"
+	kill -QUIT "$SUP"
+	stopped
+	test -s "$W/done"
+}
+
+@test "fpm-finishing: process_control_timeout bounds the work of a retired worker" {
+	GLOBAL="process_control_timeout = 1s"
+	conf "pm.max_children = 1"
+	workdir
+	start
+	pid=$(worker_pids)
+	run -0 req "early_end=1,sleep=30000,touch=$W/done" -t 5000
+	conf "pm.max_children = 1" "env[GEN] = 2"
+	kill -USR2 "$SUP"
+	wait_for 10 pid_gone "$pid"
+	grep -q "child $pid still busy after process_control_timeout (1000 ms), terminating" "$LOG"
+	[[ ! -e $W/done ]]
+}
+
+@test "fpm-finishing: a fast stop answers the queue, and exits" {
+	conf "pm.max_children = 1" "request.finish_probe = no"
+	workdir
+	start
+	req_bg first "sleep=1500,touch=$W/first"
+	wait_for 5 status_has "active processes:     1"
+	req_bg second "pid=1"
+	wait_for 5 status_has "listen queue:         1"
+	# the first END_REQUEST waits unread when the stop comes
+	kill -STOP "$SUP"
+	kill -TERM "$SUP"
+	wait_for 10 test -s "$W/first"
+	kill -CONT "$SUP"
+	stopped
+	wait_for 5 pid_gone "$PID_second"
+	grep -q '^Status: 503' "$D/second"
+}

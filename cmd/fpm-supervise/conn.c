@@ -30,6 +30,7 @@
 #define READ_TIMEOUT_MS	60000	/* a request must keep coming in */
 #define MGMT_MAX	64	/* largest BEGIN_REQUEST/GET_VALUES we take */
 #define HDRS_MAX	4096	/* response headers kept for %{NAME}o */
+#define FLUSH_TIMEOUT_MS 60000	/* an answer must keep going out */
 
 static LIST_HEAD(, conn) conns = LIST_HEAD_INITIALIZER(conns);
 static uint8_t	inbuf[64 * 1024];
@@ -234,7 +235,14 @@ conn_timeout(struct ev_timer *t)
 		conn_close(c);
 		break;
 	case C_FORWARD:
-		break;		/* the worker's timer: slow.c */
+		/* the worker's time is its own timer's (slow.c) */
+		if (c->w != NULL)
+			break;
+		log_warnx("[pool %s] the client took no data for %d s: "
+		    "closing its connection", p->cf->name,
+		    FLUSH_TIMEOUT_MS / 1000);
+		conn_close(c);
+		break;
 	}
 }
 
@@ -698,6 +706,7 @@ conn_forward(struct conn *c, struct worker *w)
 	stat_observe(p->wait_count, &p->wait_sum, c->fwd_us - c->ready_us);
 	slow_arm(w);
 	c->woff = c->wlen = 0;
+	c->wrote = 0;
 	c->spooloff = 0;
 	c->stdin_sent = 0;
 	c->got_response = c->end_seen = c->hdr_done = 0;
@@ -829,6 +838,7 @@ conn_worker_write(struct conn *c)
 			return;
 		}
 		c->woff += (size_t)n;
+		c->wrote = 1;
 	}
 }
 
@@ -1040,6 +1050,7 @@ conn_worker_end(struct conn *c)
 	c->served = 1;
 	c->w = NULL;
 	w->conn = NULL;
+	ev_timer_set(&c->timer, FLUSH_TIMEOUT_MS);
 	/* a worker that answered before reading all we sent: start afresh */
 	if (!c->stdin_sent || c->woff < c->wlen)
 		worker_disconnect(w);
@@ -1132,16 +1143,18 @@ conn_worker_failed(struct conn *c, const char *why)
 		return;
 	}
 	/*
-	 * Sent again only if nothing says the worker read it, the body is
-	 * whole (not streamed), and the method is idempotent: a worker that
-	 * reads record by record (php-cgi) may have started a request whose
-	 * bytes still partly wait in its socket, and HTTP allows a second
-	 * run of GET, HEAD and OPTIONS only.
+	 * Sent again if the worker got none of it (it could not be reached),
+	 * or if nothing says the worker read it and the method is
+	 * idempotent: a worker that reads record by record (php-cgi) may
+	 * have started a request whose bytes still partly wait in its
+	 * socket, and HTTP allows a second run of GET, HEAD and OPTIONS
+	 * only.  Either way the body must be whole (not streamed).
 	 */
-	if (!consumed && !c->retried && !stopping && c->body_done &&
-	    p->cf->request_buffering && (strcmp(c->method, "GET") == 0 ||
+	if (!c->retried && !stopping && c->body_done &&
+	    p->cf->request_buffering && (!c->wrote || (!consumed &&
+	    (strcmp(c->method, "GET") == 0 ||
 	    strcmp(c->method, "HEAD") == 0 ||
-	    strcmp(c->method, "OPTIONS") == 0)) {
+	    strcmp(c->method, "OPTIONS") == 0)))) {
 		c->retried = 1;
 		log_warnx("[pool %s] child %d: %s before reading \"%s %s\": "
 		    "trying another worker", p->cf->name, pid, why, c->method,
@@ -1268,6 +1281,8 @@ conn_flush(struct conn *c)
 			break;
 		}
 		c->roff += (size_t)n;
+		if (c->w == NULL && c->state == C_FORWARD)
+			ev_timer_set(&c->timer, FLUSH_TIMEOUT_MS);
 	}
 	if (c->pollout && c->src.fd != -1 && c->roff == c->rlen &&
 	    ev_mod(&c->src, EPOLLIN | EPOLLRDHUP) == 0)

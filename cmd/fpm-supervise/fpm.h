@@ -69,7 +69,7 @@ struct reqinfo {
 	char			 method[16];
 	char			 uri[256];
 	char			 query[256];
-	char			 script[256];	/* SCRIPT_FILENAME */
+	char			 script[512];	/* SCRIPT_FILENAME */
 	char			 user[64];
 	char			 peer[48];	/* TCP peer, for %R */
 	unsigned long long	 content_length;
@@ -236,6 +236,7 @@ struct conn {
 	size_t			 wlen, woff, wbuf_size;
 	off_t			 spooloff;	/* next byte of the spool to send */
 	int			 stdin_sent;
+	int			 wrote;		/* any byte to this worker */
 	/* from the worker, to the client */
 	struct fcgi_decoder	 wdec;
 	uint8_t			*rbuf;

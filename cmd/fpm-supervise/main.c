@@ -566,10 +566,11 @@ supervisor_stop(int mode)
 	stopping = mode;
 	log_info(mode == 1 ? "Finishing ..." : "Terminating ...");
 	conns_close_idle(NULL);
-	pools_stop(mode == 1);
+	/* first: a worker freed by the drain must find no queue */
 	if (mode == 2)
 		for (i = 0; i < npools; i++)
 			conn_queue_refuse(pools[i]);
+	pools_stop(mode == 1);
 	for (i = 0; i < npools; i++)
 		conn_dispatch_queue(pools[i]);
 	if (mode == 1 && fpmconf.global.process_control_timeout_ms > 0)
@@ -581,22 +582,7 @@ supervisor_stop(int mode)
 static void
 on_stop_timeout(struct ev_timer *t)
 {
-	struct worker	*w, *tw;
-	size_t		 i;
-
 	(void)t;
-	if (upgrading == 2) {
-		log_warnx("process_control_timeout (%lld ms) reached: "
-		    "terminating the workers still finishing",
-		    (long long)fpmconf.global.process_control_timeout_ms);
-		for (i = 0; i < npools; i++)
-			TAILQ_FOREACH_SAFE(w, &pools[i]->workers, entry, tw)
-				if (w->finishing) {
-					w->finishing = 0;
-					worker_retire(w, SIGTERM);
-				}
-		return;
-	}
 	if (upgrading == 1) {
 		log_warnx("process_control_timeout (%lld ms) reached: "
 		    "upgrading with requests still in flight",
@@ -695,16 +681,11 @@ upgrade_drained(void)
 
 	upgrading = 2;
 	stopping = 1;
-	/* the timer goes on for workers finishing (fpm.h) */
+	/* workers finishing (fpm.h) have process_control_timeout */
 	ev_timer_stop(&stop_timer);
 	for (i = 0; i < npools; i++)
-		TAILQ_FOREACH_SAFE(w, &pools[i]->workers, entry, tw) {
+		TAILQ_FOREACH_SAFE(w, &pools[i]->workers, entry, tw)
 			worker_retire(w, SIGTERM);
-			if (w->finishing &&
-			    fpmconf.global.process_control_timeout_ms > 0)
-				ev_timer_set(&stop_timer,
-				    fpmconf.global.process_control_timeout_ms);
-		}
 }
 
 static void
@@ -745,6 +726,7 @@ upgrade_exec(void)
 fail:
 	free(fds);
 	log_error("binary upgrade failed: serving on");
+	ev_timer_stop(&stop_timer);
 	unsetenv("FPM_SOCKETS");
 	unsetenv("FPM_UPGRADED");
 	upgrading = 0;

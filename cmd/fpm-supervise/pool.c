@@ -591,6 +591,8 @@ worker_end_request(struct worker *w)
 	worker_check_back(w);
 	if (w->finishing)
 		slow_arm(w);
+	else
+		w->fresh = 1;	/* the wakeup of that read may still come */
 }
 
 /*
@@ -670,7 +672,8 @@ worker_done(struct worker *w)
 	w->requests++;
 	w->last_used = ev_now();
 	p->fails = 0;
-	if (w->state == W_RETIRING) {
+	if (w->state == W_RETIRING || stopping == 2) {
+		/* nothing more for it: a fast stop serves no queue */
 		worker_retire(w, SIGTERM);
 		pm_maintain(p);
 		return;
@@ -716,8 +719,9 @@ worker_leave(struct worker *w)
 }
 
 /*
- * Ask w to go: a busy worker finishes its request first (the signal is sent
- * by worker_done); an idle one gets sig now, and SIGKILL after the grace.
+ * Ask w to go: a busy worker (running or finishing) finishes first, within
+ * process_control_timeout when set, and gets the signal from worker_done;
+ * an idle one gets sig now, and SIGKILL after the grace.
  */
 void
 worker_retire(struct worker *w, int sig)
@@ -726,8 +730,13 @@ worker_retire(struct worker *w, int sig)
 	int64_t		 grace;
 
 	worker_leave(w);
-	if (w->conn != NULL || w->finishing)
+	if (w->conn != NULL || w->finishing) {
+		if (w->kill_timer.slot == 0 &&
+		    fpmconf.global.process_control_timeout_ms > 0)
+			ev_timer_set(&w->kill_timer,
+			    fpmconf.global.process_control_timeout_ms);
 		return;
+	}
 	worker_disconnect(w);
 	ev_timer_stop(&w->req_timer);
 	w->signaled = sig;
@@ -748,6 +757,18 @@ worker_kill_timeout(struct ev_timer *t)
 	struct worker	*w = (struct worker *)((char *)t -
 	    offsetof(struct worker, kill_timer));
 
+	if (w->signaled == 0) {
+		/* retired while busy, and process_control_timeout is over */
+		log_warnx("[pool %s] child %d still busy after "
+		    "process_control_timeout (%lld ms), terminating",
+		    w->pool->cf->name, (int)w->pid,
+		    (long long)fpmconf.global.process_control_timeout_ms);
+		w->finishing = 0;
+		w->signaled = SIGTERM;
+		syscall(SYS_pidfd_send_signal, w->pidsrc.fd, SIGTERM, NULL, 0);
+		ev_timer_set(&w->kill_timer, FAST_STOP_MS);
+		return;
+	}
 	log_warnx("[pool %s] child %d still alive after the grace time, "
 	    "sending SIGKILL", w->pool->cf->name, (int)w->pid);
 	w->signaled = SIGKILL;
@@ -886,7 +907,8 @@ pool_drain(struct pool *p, int graceful)
 	ev_timer_stop(&p->respawn_timer);
 	ev_timer_stop(&p->pm_timer);
 	TAILQ_FOREACH_SAFE(w, &p->workers, entry, tw) {
-		if (graceful && w->state == W_BUSY)
+		if (graceful && (w->state == W_BUSY || w->conn != NULL ||
+		    w->finishing))
 			continue;	/* worker_done retires it */
 		if (w->conn != NULL) {
 			/* fast: the request gets a 502 */
