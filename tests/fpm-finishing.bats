@@ -15,6 +15,16 @@ workdir() {
 	W=$D/w
 }
 
+# early MS [fcgi-client ARG...]: a request to /srv/www/bg.php answered at
+# once, after which its worker works MS ms more, then writes $W/done.
+early() {
+	local ms=$1
+	shift
+	run -0 req "early_end=1,sleep=$ms,touch=$W/done" -t 5000 \
+	    -p SCRIPT_FILENAME=/srv/www/bg.php "$@"
+	[[ ${lines[-1]} == hello ]]
+}
+
 # state PID: PID's state on the full status page.
 state() {
 	fcgi-client -s "$SOCK" -t 5000 -p SCRIPT_NAME=/status \
@@ -33,9 +43,7 @@ state_is() {
 	workdir
 	start
 	pid=$(worker_pids)
-	run -0 req "early_end=1,sleep=30000,touch=$W/done" -t 5000 \
-	    -p SCRIPT_FILENAME=/srv/www/bg.php
-	[[ ${lines[-1]} == hello ]]
+	early 30000
 	state_is "$pid" Finishing
 	run -0 fcgi-client -s "$SOCK" -t 5000 -p SCRIPT_NAME=/status \
 	    -p QUERY_STRING=full
@@ -64,7 +72,7 @@ state_is() {
 	workdir
 	start
 	pid=$(worker_pids)
-	run -0 req "early_end=1,sleep=1500,touch=$W/done" -t 5000
+	early 1500
 	req_bg second "pid=1"
 	wait_for 5 status_has "listen queue:         1"
 	[[ ! -s $D/second ]]
@@ -81,8 +89,7 @@ state_is() {
 	workdir
 	start
 	pid=$(worker_pids)
-	run -0 req "early_end=1,sleep=2500,touch=$W/done" -t 5000
-	[[ ${lines[-1]} == hello ]]
+	early 2500
 	wait_for 10 test -s "$W/done"
 	wait_for 5 state_is "$pid" Idle
 	! grep -q 'timed out\|too slow' "$LOG"
@@ -96,9 +103,7 @@ state_is() {
 	workdir
 	start
 	pid=$(worker_pids)
-	run -0 req "early_end=1,sleep=30000,touch=$W/done" -t 5000 \
-	    -p SCRIPT_FILENAME=/srv/www/bg.php
-	[[ ${lines[-1]} == hello ]]
+	early 30000
 	wait_for 10 grep -qE "WARNING: \[pool www\] child $pid, script '/srv/www/bg.php' \(request: \"GET /index.php\"\) execution timed out \(1\.[0-9]{6} sec\), terminating" "$LOG"
 	wait_for 5 pid_gone "$pid"
 	[[ ! -e $W/done ]]
@@ -116,8 +121,7 @@ state_is() {
 	workdir
 	start
 	pid=$(worker_pids)
-	run -0 req "early_end=1,sleep=1500,touch=$W/done" -t 5000 \
-	    -p SCRIPT_FILENAME=/srv/www/bg.php
+	early 1500
 	wait_for 10 grep -qE "child $pid, script '/srv/www/bg.php' \(request: \"GET /index.php\"\) executing too slow \(1\.[0-9]{6} sec\), logging" "$LOG"
 	wait_for 5 test -s "$W/done"
 	wait_for 5 state_is "$pid" Idle
@@ -130,8 +134,7 @@ state_is() {
 	workdir
 	start
 	pid=$(worker_pids)
-	run -0 req "early_end=1,sleep=1200,touch=$W/done" -t 5000 \
-	    -p HTTP_HOST=example.org
+	early 1200 -p HTTP_HOST=example.org
 	[[ ! -s $D/access.log ]]
 	wait_for 10 test -s "$D/access.log"
 	test -s "$W/done"
@@ -145,7 +148,7 @@ state_is() {
 	conf "pm.max_children = 1"
 	workdir
 	start
-	run -0 req "early_end=1,sleep=1500,touch=$W/done" -t 5000
+	early 1500
 	kill -QUIT "$SUP"
 	stopped
 	test -s "$W/done"
@@ -191,7 +194,7 @@ state_is() {
 	conf "pm.max_children = 1"
 	workdir
 	start
-	run -0 req "early_end=1,sleep=1500,touch=$W/done" -t 5000
+	early 1500
 	conf "pm.max_children = 1" "env[GEN] = 2"
 	kill -USR2 "$SUP"
 	wait_for 5 grep -q 'configuration reloaded' "$LOG"
@@ -206,7 +209,7 @@ state_is() {
 	workdir
 	start
 	pid=$(worker_pids)
-	run -0 req "early_end=1,sleep=30000,touch=$W/done" -t 5000
+	early 30000
 	conf "pm.max_children = 1" "env[GEN] = 2"
 	kill -USR2 "$SUP"
 	wait_for 10 pid_gone "$pid"
