@@ -31,8 +31,18 @@
 #define MGMT_MAX	64	/* largest BEGIN_REQUEST/GET_VALUES we take */
 #define HDRS_MAX	4096	/* response headers kept for %{NAME}o */
 #define FLUSH_TIMEOUT_MS 60000	/* an answer must keep going out */
+#define SPARE_MAX	32	/* closed connections kept for reuse */
+#define SPARE_BUF_MAX	(80 * 1024)	/* larger buffers are not kept */
 
 static LIST_HEAD(, conn) conns = LIST_HEAD_INITIALIZER(conns);
+/*
+ * Closed this loop turn (events may still name them), and spares: a
+ * connection per request without keepalive would otherwise cost a calloc,
+ * two 64 KB buffers and their page faults each time.
+ */
+static LIST_HEAD(, conn) dead = LIST_HEAD_INITIALIZER(dead);
+static LIST_HEAD(, conn) spare = LIST_HEAD_INITIALIZER(spare);
+static int	nspare;
 static uint8_t	inbuf[64 * 1024];
 
 static void	conn_event(struct ev_source *, uint32_t);
@@ -59,6 +69,8 @@ static void	conn_end(struct conn *, uint16_t, uint8_t);
 static void	conn_request_done(struct conn *);
 static void	conn_reset(struct conn *);
 static void	conn_close(struct conn *);
+static struct conn *conn_new(void);
+static void	conn_free(struct conn *);
 static void	conn_client_gone(struct conn *);
 static int	conn_allowed(struct pool *, const struct sockaddr_storage *);
 static void	conn_peer(struct conn *, const struct sockaddr_storage *);
@@ -104,7 +116,7 @@ conn_accept(struct ev_source *src, uint32_t events)
 			close(fd);
 			continue;
 		}
-		if ((c = calloc(1, sizeof(*c))) == NULL) {
+		if ((c = conn_new()) == NULL) {
 			log_warn("[pool %s] dropping a connection",
 			    l->pool->cf->name);
 			close(fd);
@@ -851,13 +863,15 @@ conn_worker_event(struct worker *w, uint32_t events)
 	/*
 	 * Did the worker read any of the request?  On an edge-triggered
 	 * socket a wakeup without a hang-up comes from the worker freeing
-	 * write space, so yes; except for the first report after connect(2),
-	 * which only says "writable": there the kernel's count of our unread
-	 * bytes (SIOCOUTQ) tells.  Only a request nobody read is retried.
+	 * write space or writing to us, so yes; except for a first report
+	 * that only says "writable" (after connect(2), or one left from the
+	 * read that made the worker idle): there the kernel's count of our
+	 * unread bytes (SIOCOUTQ) tells.  Only a request nobody read is
+	 * retried.
 	 */
 	if ((events & EPOLLOUT) && !(events & (EPOLLHUP | EPOLLRDHUP |
 	    EPOLLERR)) && !w->reading && c->woff > 0) {
-		if (!w->fresh)
+		if (!w->fresh || (events & EPOLLIN))
 			w->reading = 1;
 		else if (ioctl(w->sock.fd, SIOCOUTQ, &unread) == 0 &&
 		    unread == 0)
@@ -1413,13 +1427,73 @@ conn_close(struct conn *c)
 	LIST_REMOVE(c, all);
 	c->pool->nconns--;
 	pool_gc(c->pool);
+	LIST_INSERT_HEAD(&dead, c, all);	/* conns_reap, after this turn */
+}
+
+/* A zeroed connection: a spare with its buffers kept, else a new one. */
+static struct conn *
+conn_new(void)
+{
+	struct conn	*c;
+	uint8_t		*params, *body, *wbuf, *rbuf;
+	char		*hdrs;
+	size_t		 paramssize, bodysize, wbuf_size, rbuf_size;
+
+	if ((c = LIST_FIRST(&spare)) == NULL)
+		return (calloc(1, sizeof(*c)));
+	LIST_REMOVE(c, all);
+	nspare--;
+	params = c->params;
+	paramssize = c->paramssize;
+	body = c->body;
+	bodysize = c->bodysize;
+	wbuf = c->wbuf;
+	wbuf_size = c->wbuf_size;
+	rbuf = c->rbuf;
+	rbuf_size = c->rbuf_size;
+	hdrs = c->hdrs;
+	memset(c, 0, sizeof(*c));
+	c->params = params;
+	c->paramssize = paramssize;
+	c->body = body;
+	c->bodysize = bodysize;
+	c->wbuf = wbuf;
+	c->wbuf_size = wbuf_size;
+	c->rbuf = rbuf;
+	c->rbuf_size = rbuf_size;
+	c->hdrs = hdrs;
+	return (c);
+}
+
+static void
+conn_free(struct conn *c)
+{
 	free(c->params);
 	free(c->hdrs);
 	free(c->body);
 	free(c->wbuf);
 	free(c->rbuf);
-	c->params = c->body = c->wbuf = c->rbuf = NULL;
-	defer_free(c);
+	free(c);
+}
+
+/* After each loop turn: the connections closed in it become spares. */
+void
+conns_reap(void)
+{
+	struct conn	*c;
+
+	while ((c = LIST_FIRST(&dead)) != NULL) {
+		LIST_REMOVE(c, all);
+		if (nspare == SPARE_MAX || c->paramssize > SPARE_BUF_MAX ||
+		    c->bodysize > SPARE_BUF_MAX ||
+		    c->wbuf_size > SPARE_BUF_MAX ||
+		    c->rbuf_size > SPARE_BUF_MAX) {
+			conn_free(c);
+			continue;
+		}
+		LIST_INSERT_HEAD(&spare, c, all);
+		nspare++;
+	}
 }
 
 int

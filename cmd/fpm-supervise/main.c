@@ -933,6 +933,7 @@ main(int argc, char *argv[])
 			for (i = 0; i < ngraveyard; i++)
 				free(graveyard[i]);
 			ngraveyard = 0;
+			conns_reap();
 			if (upgrading == 1 && conns_count() == 0)
 				upgrade_drained();
 		}
