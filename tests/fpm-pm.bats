@@ -493,7 +493,7 @@ zero_loss() {
 		wait_for 5 eval '[[ $(nlog "configuration reloaded") == '"$i"' ]]'
 		if ((i == 10)); then
 			kill -URG "$SUP"
-			wait_for 5 eval \
+			wait_for 15 eval \
 			    '[[ $(nlog "ready to handle connections") == 2 ]]'
 		fi
 	done
