@@ -1547,10 +1547,6 @@ conf_finish_pool(struct conf_parser *p, struct conf_pool *pl)
 			    "pm.process_idle_timeout(0s) must be greater than "
 			    "0s", nm));
 	}
-	/* as PHP-FPM: a status listener serves "/" unless told otherwise */
-	if (pl->status_listen != NULL && pl->status_path == NULL &&
-	    (pl->status_path = strdup("/")) == NULL)
-		return (conf_errat(p, f, l, "%s", strerror(errno)));
 	if (conf_check_uri(p, pl, "status", pl->status_path,
 	    "[alphanum]/_-.~") == -1 ||
 	    conf_check_uri(p, pl, "ping", pl->ping_path,

@@ -42,6 +42,9 @@ nlog() {
 	start
 	run -0 st /
 	[[ $output == *"pool:                 www"* ]]
+	# there only: on the main socket "/" is the application's
+	run -0 req "pid=1" -p SCRIPT_NAME=/
+	[[ ${lines[-1]} == pid=* ]]
 }
 
 @test "fpm-status-listen: kept by a reload, moved by another, gone at stop" {
@@ -77,4 +80,22 @@ nlog() {
 	kill -TERM "$SUP"
 	stopped
 	[[ ! -e $D/st.sock ]]
+}
+
+@test "fpm-status-listen: a refused reload leaves every socket open" {
+	two() {
+		conf "pm.status_listen = $1"
+		printf '[b]\nuser = nobody\nlisten = %s\ncommand = %s\npm = static\npm.max_children = 1\n' \
+		    "$D/b.sock" "$WORKER" >>"$CONF"
+	}
+	two "$D/st.sock"
+	start
+	fd0=$(readlink "/proc/$SUP/fd/0")
+	touch "$D/file"
+	two "$D/file"		# not a socket: pool www's step fails
+	kill -USR2 "$SUP"
+	wait_for 5 eval '[[ $(nlog "reload failed") == 1 ]]'
+	[[ $(readlink "/proc/$SUP/fd/0") == "$fd0" ]]
+	run -0 st /ping
+	run -0 fcgi-client -s "$D/b.sock" -t 5000 -p QUERY_STRING=pid=1
 }

@@ -712,8 +712,7 @@ conn_forward(struct conn *c, struct worker *w)
 	w->fwd_mono = ev_now();
 	w->fwd_us = c->fwd_us = conn_now_us();
 	w->slow_logged = 0;
-	if (w->cpu_prev < 0 && (p->access_fd != -1 ||
-	    p->cf->status_path != NULL || stat_watched))
+	if (w->cpu_prev < 0 && stat_wanted(p))
 		stat_sample(w, -1);
 	stat_observe(p->wait_count, &p->wait_sum, c->fwd_us - c->ready_us);
 	slow_arm(w);
@@ -1631,13 +1630,17 @@ conn_builtin(struct conn *c)
 {
 	struct pool		*p = c->pool;
 	struct conf_pool	*cf = p->cf;
+	const char		*status;
 
 	if (cf->ping_path != NULL && strcmp(c->script, cf->ping_path) == 0) {
 		conn_respond(c, 200, "OK", "text/plain;charset=UTF-8",
 		    cf->ping_response);
 		return (1);
 	}
-	if (cf->status_path != NULL && strcmp(c->script, cf->status_path) == 0) {
+	/* on its own socket, the status page is at "/" unless set */
+	status = cf->status_path != NULL ? cf->status_path :
+	    c->status_only ? "/" : NULL;
+	if (status != NULL && strcmp(c->script, status) == 0) {
 		conn_status_page(c);
 		return (1);
 	}

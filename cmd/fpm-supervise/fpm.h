@@ -370,6 +370,8 @@ struct status_proc;
 size_t	stat_fill(struct pool *, struct status_pool *, struct status_proc *,
 	    size_t);
 extern int	stat_watched;
+/* May anyone look at p's CPU and memory figures?  /proc is not free. */
+int	stat_wanted(const struct pool *);
 void	stat_open(struct worker *);
 /* duration_us < 0: a first request begins; else one ended. */
 void	stat_sample(struct worker *, int64_t duration_us);

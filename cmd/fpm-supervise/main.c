@@ -371,10 +371,12 @@ supervisor_reload(const char *only, char *msg, size_t size)
 		free(n);
 		goto refused;
 	}
+	/* plan_free() closes what a failed step 1 left: -1 is nothing */
+	for (i = 0; i < n->c.npools; i++)
+		plan[i].tmp.lst.src.fd = plan[i].tmp.slst.src.fd = -1;
 	/* 1: everything that can fail, into plan[]; nothing live changes */
 	for (i = 0; i < n->c.npools; i++) {
 		plan[i].c = &n->c.pools[i];
-		plan[i].tmp.lst.src.fd = plan[i].tmp.slst.src.fd = -1;
 		if (only != NULL && strcmp(plan[i].c->name, only) != 0) {
 			plan[i].skip = 1;
 			continue;

@@ -610,7 +610,7 @@ worker_back(struct worker *w)
 	w->last = w->cur;
 	w->last.duration_us = now - w->cur.start_us;
 	/* a pread of /proc is not free: only when someone may look */
-	if (p->access_fd != -1 || p->cf->status_path != NULL || stat_watched)
+	if (stat_wanted(p))
 		stat_sample(w, now - w->fwd_us);
 	stat_observe(p->dur_count, &p->dur_sum, w->last.duration_us);
 	alog_write(p, w->pid, &w->last, w->params, w->paramslen, w->hdrs,

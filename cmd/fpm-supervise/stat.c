@@ -128,6 +128,13 @@ stat_fill(struct pool *p, struct status_pool *sp, struct status_proc *procs,
 	return (n);
 }
 
+int
+stat_wanted(const struct pool *p)
+{
+	return (p->access_fd != -1 || p->cf->status_path != NULL ||
+	    p->cf->status_listen != NULL || stat_watched);
+}
+
 /* Keep /proc/PID/stat open: one pread(2) per request gives CPU and RSS. */
 void
 stat_open(struct worker *w)
