@@ -443,3 +443,21 @@ said_pid() {
 	wait_for 5 said "$pid" after
 	run ! grep -q 'after\|re-opened' "$D/fpm.log.1"
 }
+
+@test "fpm-supervise: a socket made by fpm-spawn -L stays its maker's, upgrades too" {
+	conf
+	fpm-spawn -n -L -s "$SOCK" -- fpm-supervise -y "$CONF" </dev/null \
+	    >/dev/null 2>"$D/stderr" 3>&- &
+	SUP=$!
+	track_pid "$SUP"
+	wait_for 10 grep -q 'NOTICE: ready to handle connections' "$LOG"
+	grep -q "using inherited socket fd=3, \"$SOCK\"" "$LOG"
+	ino=$(stat -c %i "$SOCK")
+	kill -URG "$SUP"
+	wait_for 10 eval '[[ $(grep -c "ready to handle connections" "$LOG") == 2 ]]'
+	run -0 req "pid=1"
+	kill -TERM "$SUP"
+	stopped
+	# not unlinked: a socket unit would keep a listener nobody can reach
+	[[ -S $SOCK && $(stat -c %i "$SOCK") == "$ino" ]]
+}

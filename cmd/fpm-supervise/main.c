@@ -113,6 +113,7 @@ static void	cleanup_runtime_dir(void);
 static void	upgrade_drained(void);
 static void	pidfile_cleanup(void);
 static void	upgrade_exec(void);
+static int	fd_listed(const char *, int);
 
 static void
 handle(poptContext pc, int c)
@@ -690,13 +691,33 @@ upgrade_drained(void)
 			worker_retire(w, SIGTERM);
 }
 
+/* Is fd in list, fds separated by commas ("-": none)? */
+static int
+fd_listed(const char *list, int fd)
+{
+	const char	*s;
+	char		*end;
+	long		 v;
+
+	if (fd == -1)
+		return (0);
+	for (s = list; *s != '\0'; s = *end == ',' ? end + 1 : end) {
+		v = strtol(s, &end, 10);
+		if (end == s)
+			return (0);
+		if (v == fd)
+			return (1);
+	}
+	return (0);
+}
+
 static void
 upgrade_exec(void)
 {
 	struct listener	*l;
 	int		*fds;
-	char		*env;
-	size_t		 i, n = 0;
+	char		*env, foreign[256] = "";
+	size_t		 i, n = 0, len;
 
 	if ((fds = calloc(2 * npools + 1, sizeof(*fds))) == NULL)
 		goto fail;
@@ -708,10 +729,16 @@ upgrade_exec(void)
 		if (fcntl(l->src.fd, F_SETFD, 0) == -1)
 			goto fail;
 		fds[n++] = l->src.fd;
+		/* systemd's or fpm-spawn's stay theirs (not unlinked) */
+		len = strlen(foreign);
+		if (l->inherited && len < sizeof(foreign) - 12)
+			snprintf(foreign + len, sizeof(foreign) - len, "%s%d",
+			    len > 0 ? "," : "", l->src.fd);
 	}
 	if ((env = sock_inherit_env(fds, n)) == NULL ||
 	    setenv("FPM_SOCKETS", env, 1) == -1 ||
-	    setenv("FPM_UPGRADED", "1", 1) == -1)
+	    setenv("FPM_UPGRADED", foreign[0] != '\0' ? foreign : "-", 1)
+	    == -1)
 		goto fail;
 	free(env);
 	free(fds);
@@ -776,6 +803,8 @@ main(int argc, char *argv[])
 	const char	*base;
 	ssize_t		 n;
 	int		 upgraded = 0;
+	char		 foreign[256] = "";
+	const char	*s;
 	pid_t		 other;
 	size_t		 i;
 
@@ -837,9 +866,14 @@ main(int argc, char *argv[])
 	/* a start that fails later leaves no empty pidfile behind */
 	pidfile_pid = getpid();
 	atexit(pidfile_cleanup);
-	/* a re-exec'd supervisor (binary upgrade) stays where it is */
-	if (getenv("FPM_UPGRADED") != NULL)
+	/*
+	 * A re-exec'd supervisor (binary upgrade) stays where it is; its
+	 * sockets are its own but for the fds FPM_UPGRADED lists.
+	 */
+	if ((s = getenv("FPM_UPGRADED")) != NULL) {
 		opt_foreground = upgraded = 1;
+		strlcpy(foreign, s, sizeof(foreign));
+	}
 	unsetenv("FPM_UPGRADED");
 	if (opt_daemonize || (fpmconf.global.daemonize && !opt_foreground)) {
 		if (fpmconf.global.error_log == NULL && !opt_stderr)
@@ -914,8 +948,12 @@ main(int argc, char *argv[])
 		}
 		pool_own(pools[i], current);
 		/* our own sockets, handed over by our previous image */
-		if (upgraded)
-			pools[i]->lst.inherited = pools[i]->slst.inherited = 0;
+		if (upgraded) {
+			pools[i]->lst.inherited = fd_listed(foreign,
+			    pools[i]->lst.src.fd);
+			pools[i]->slst.inherited = fd_listed(foreign,
+			    pools[i]->slst.src.fd);
+		}
 	}
 	sock_inherit_close_unused();
 	if (pfh != NULL && pidfile_write(pfh) == -1)
