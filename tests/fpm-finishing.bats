@@ -234,3 +234,17 @@ state_is() {
 	wait_for 5 pid_gone "$PID_second"
 	grep -q '^Status: 503' "$D/second"
 }
+
+@test "fpm-finishing: php-cgi under another name serves on, and the log says why" {
+	printf '#!/bin/sh\nexec php-cgi "$@"\n' >"$D/wrap"
+	chmod 755 "$D/wrap"
+	printf '<?php echo getmypid();\n' >"$D/pid.php"
+	chmod 644 "$D/pid.php"
+	conf "pm.max_children = 1" "command = $D/wrap"
+	start
+	for k in 1 2 3; do
+		run -0 req "" -p SCRIPT_FILENAME="$D/pid.php"
+		[[ ${lines[-1]} == "$(worker_pids)" ]]
+	done
+	grep -q "closed its connection after its request; .*see request.finish_probe" "$LOG"
+}

@@ -141,6 +141,7 @@ struct pool {
 	struct conf_pool	*cf;
 	int			 php;		/* the workers are php-cgi */
 	enum probe		 probe;
+	int			 hinted;	/* said a worker closes */
 	struct listener		 lst;
 	struct listener		 slst;		/* pm.status_listen */
 	TAILQ_HEAD(, worker)	 workers;

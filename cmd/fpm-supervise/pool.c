@@ -539,6 +539,17 @@ worker_sock_event(struct ev_source *src, uint32_t events)
 				    w->finishing ? "after its END_REQUEST" :
 				    "while idle");
 			worker_disconnect(w);
+			if (w->finishing && (n == 0 || errno == ECONNRESET) &&
+			    w->pool->probe == PROBE_AFTER && !w->pool->hinted) {
+				w->pool->hinted = 1;
+				log_info("[pool %s] child %d closed its "
+				    "connection after its request; if its "
+				    "workers do that each time (php-cgi run "
+				    "under another name does, on the finish "
+				    "probe), each request costs a new "
+				    "connection: see request.finish_probe",
+				    w->pool->cf->name, (int)w->pid);
+			}
 			if (w->finishing)
 				worker_back(w);
 			return;
