@@ -167,7 +167,6 @@ struct pool {
 	int			 spawned;	/* in this window */
 	int			 short_window;	/* wanted more than the rate */
 	int64_t			 window_end;
-	int			 trim_due;
 	int64_t			 last_trim;
 	/* access.log */
 	int			 access_fd;	/* -1: none */

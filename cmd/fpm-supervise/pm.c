@@ -139,8 +139,15 @@ pm_maintain(struct pool *p)
 	}
 	p->started = 1;
 	pm_trim(p);
-	if (p->cf->pm == CONF_PM_DYNAMIC && p->nidle > p->cf->max_spare_servers)
-		next = next == -1 || next > PM_WINDOW_MS ? PM_WINDOW_MS : next;
+	if (p->cf->pm == CONF_PM_DYNAMIC &&
+	    p->nidle > p->cf->max_spare_servers) {
+		/* the next trim: a second after the last one */
+		d = p->last_trim + PM_WINDOW_MS - ev_now();
+		if (d < 0)
+			d = 0;
+		if (next == -1 || d < next)
+			next = d;
+	}
 	if (p->cf->pm == CONF_PM_ONDEMAND && p->nidle > 0) {
 		d = pm_idle_deadline(p) - ev_now();
 		if (next == -1 || d < next)
@@ -157,7 +164,6 @@ pm_timeout(struct ev_timer *t)
 	struct pool	*p = (struct pool *)((char *)t -
 	    offsetof(struct pool, pm_timer));
 
-	p->trim_due = 1;
 	pm_maintain(p);
 }
 
@@ -190,9 +196,9 @@ pm_trim(struct pool *p)
 	} else if (p->cf->pm == CONF_PM_DYNAMIC) {
 		if (p->nidle <= p->cf->max_spare_servers)
 			return;
-		if (!p->trim_due && ev_now() - p->last_trim < PM_WINDOW_MS)
+		/* a second apart, whatever armed the timer (pm_maintain) */
+		if (ev_now() - p->last_trim < PM_WINDOW_MS)
 			return;
-		p->trim_due = 0;
 		p->last_trim = ev_now();
 		w = TAILQ_LAST(&p->idle, idlehead);
 		log_debug("[pool %s] %d idle workers, more than "
