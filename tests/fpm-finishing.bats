@@ -104,7 +104,8 @@ state_is() {
 	start
 	pid=$(worker_pids)
 	early 30000
-	wait_for 10 grep -qE "WARNING: \[pool www\] child $pid, script '/srv/www/bg.php' \(request: \"GET /index.php\"\) execution timed out \(1\.[0-9]{6} sec\), terminating" "$LOG"
+	wait_for 10 grep -qE "WARNING: \[pool www\] child $pid, script '/srv/www/bg.php' \(request: \"GET /index.php\"\) execution timed out \(1\.[0-9]{6} sec\), terminating" "$LOG" ||
+	    { cat "$LOG"; false; }
 	wait_for 5 pid_gone "$pid"
 	[[ ! -e $W/done ]]
 	# replaced, and the client's 200 was not counted as a 504
@@ -122,7 +123,8 @@ state_is() {
 	start
 	pid=$(worker_pids)
 	early 1500
-	wait_for 10 grep -qE "child $pid, script '/srv/www/bg.php' \(request: \"GET /index.php\"\) executing too slow \(1\.[0-9]{6} sec\), logging" "$LOG"
+	wait_for 10 grep -qE "child $pid, script '/srv/www/bg.php' \(request: \"GET /index.php\"\) executing too slow \(1\.[0-9]{6} sec\), logging" "$LOG" ||
+	    { cat "$LOG"; false; }
 	wait_for 5 test -s "$W/done"
 	wait_for 5 state_is "$pid" Idle
 	status_has "slow requests:        1"
