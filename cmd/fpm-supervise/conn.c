@@ -1288,8 +1288,8 @@ conn_flush(struct conn *c)
 			/* EPIPE: only a worker still on it keeps c alive */
 			fwd = c->state == C_FORWARD && c->w != NULL;
 			conn_client_gone(c);
-			if (!fwd)
-				return;
+			if (!fwd || c->closed)
+				return;		/* closed: a spare after this turn */
 			c->roff = safe;
 			break;
 		}
