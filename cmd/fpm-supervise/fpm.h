@@ -311,7 +311,7 @@ void	worker_lost(struct worker *);
 void	worker_retire(struct worker *, int sig);
 void	pools_stop(int graceful);
 int	pools_alive(void);
-void	pool_close_listener(struct pool *, struct listener *);
+void	listener_close(struct listener *);
 int	worker_connect(struct worker *);
 void	worker_disconnect(struct worker *);
 

@@ -257,8 +257,8 @@ plan_free(struct plan *plan, size_t n)
 	for (i = 0; i < n; i++) {
 		pool_template_free(&plan[i].tmp);
 		/* never in the epoll set: the ev_del in there is a no-op */
-		pool_close_listener(&plan[i].tmp, &plan[i].tmp.lst);
-		pool_close_listener(&plan[i].tmp, &plan[i].tmp.slst);
+		listener_close(&plan[i].tmp.lst);
+		listener_close(&plan[i].tmp.slst);
 	}
 	free(plan);
 }
@@ -299,7 +299,7 @@ plan_apply(struct plan *pl, struct confref *n, size_t *kept,
 	if (pl->donor != p) {
 		if (p->lst.src.fd != -1 && (pl->donor == NULL ||
 		    strcmp(p->lst.key, pl->donor->lst.key) != 0))
-			pool_close_listener(p, &p->lst);
+			listener_close(&p->lst);
 		if (pl->donor != NULL) {
 			ev_del(&pl->donor->lst.src);
 			p->lst.src.fd = pl->donor->lst.src.fd;
@@ -317,7 +317,7 @@ plan_apply(struct plan *pl, struct confref *n, size_t *kept,
 	}
 	/* pm.status_listen: kept, or replaced (it is never lent) */
 	if (!pl->keep_status) {
-		pool_close_listener(p, &p->slst);
+		listener_close(&p->slst);
 		p->slst.src.fd = pl->tmp.slst.src.fd;
 		p->slst.inherited = pl->tmp.slst.inherited;
 		strlcpy(p->slst.key, pl->tmp.slst.key, sizeof(p->slst.key));
@@ -982,8 +982,8 @@ main(int argc, char *argv[])
 		upgrade_exec();		/* returns only when exec failed */
 	}
 	for (i = 0; i < npools; i++) {
-		pool_close_listener(pools[i], &pools[i]->lst);
-		pool_close_listener(pools[i], &pools[i]->slst);
+		listener_close(&pools[i]->lst);
+		listener_close(&pools[i]->slst);
 		if (pools[i]->access_fd != -1)
 			close(pools[i]->access_fd);
 		pool_template_free(pools[i]);

@@ -287,7 +287,7 @@ pool_new(struct conf_pool *c, int allow_root, char *err, size_t errsize)
 		return (NULL);
 	}
 	if (pool_status_listen(p, err, errsize) == -1) {
-		pool_close_listener(p, &p->lst);
+		listener_close(&p->lst);
 		pool_template_free(p);
 		free(p);
 		errno = EADDRINUSE;
@@ -296,8 +296,8 @@ pool_new(struct conf_pool *c, int allow_root, char *err, size_t errsize)
 	if (alog_open(p) == -1) {
 		snprintf(err, errsize, "[pool %s] unable to open access.log "
 		    "%s: %s", c->name, c->access_log, strerror(errno));
-		pool_close_listener(p, &p->lst);
-		pool_close_listener(p, &p->slst);
+		listener_close(&p->lst);
+		listener_close(&p->slst);
 		pool_template_free(p);
 		free(p);
 		return (NULL);
@@ -380,11 +380,10 @@ pool_acl(struct conf_pool *c, const char *path, char *err, size_t errsize)
 	return (0);
 }
 
-/* Close l, one of p's listeners; unlink its socket if we made it. */
+/* Close l, one of a pool's listeners; unlink its socket if we made it. */
 void
-pool_close_listener(struct pool *p, struct listener *l)
+listener_close(struct listener *l)
 {
-	(void)p;
 	if (l->src.fd == -1)
 		return;
 	ev_del(&l->src);
@@ -913,8 +912,8 @@ pool_drain(struct pool *p, int graceful)
 {
 	struct worker	*w, *tw;
 
-	pool_close_listener(p, &p->lst);
-	pool_close_listener(p, &p->slst);
+	listener_close(&p->lst);
+	listener_close(&p->slst);
 	ev_timer_stop(&p->respawn_timer);
 	ev_timer_stop(&p->pm_timer);
 	TAILQ_FOREACH_SAFE(w, &p->workers, entry, tw) {
