@@ -523,6 +523,7 @@ worker_sock_event(struct ev_source *src, uint32_t events)
 	    offsetof(struct worker, sock));
 	uint8_t		 junk[512];
 	ssize_t		 n;
+	int		 closed;
 
 	if (w->conn != NULL) {
 		conn_worker_event(w, events);
@@ -537,8 +538,9 @@ worker_sock_event(struct ev_source *src, uint32_t events)
 				    w->pool->cf->name, (int)w->pid, n,
 				    w->finishing ? "after its END_REQUEST" :
 				    "while idle");
+			closed = n == 0 || (n == -1 && errno == ECONNRESET);
 			worker_disconnect(w);
-			if (w->finishing && (n == 0 || errno == ECONNRESET) &&
+			if (w->finishing && closed &&
 			    w->pool->probe == PROBE_AFTER && !w->pool->hinted) {
 				w->pool->hinted = 1;
 				log_info("[pool %s] child %d closed its "
