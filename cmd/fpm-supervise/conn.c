@@ -710,11 +710,11 @@ conn_forward(struct conn *c, struct worker *w)
 	w->taken++;
 	conn_info(c, &w->cur);
 	w->fwd_mono = ev_now();
-	w->fwd_us = c->fwd_us = conn_now_us();
+	w->fwd_us = conn_now_us();
 	w->slow_logged = 0;
 	if (w->cpu_prev < 0 && stat_wanted(p))
 		stat_sample(w, -1);
-	stat_observe(p->wait_count, &p->wait_sum, c->fwd_us - c->ready_us);
+	stat_observe(p->wait_count, &p->wait_sum, w->fwd_us - c->ready_us);
 	slow_arm(w);
 	c->woff = c->wlen = 0;
 	c->wrote = 0;

@@ -261,7 +261,6 @@ struct conn {
 	int			 status;
 	struct timespec		 start;
 	int64_t			 start_us;	/* conn_now_us() */
-	int64_t			 fwd_us;	/* given to a worker */
 	int64_t			 ready_us;	/* complete, waiting */
 	char			*hdrs;		/* response headers, for %o */
 	size_t			 hdrslen;
@@ -305,6 +304,7 @@ void	pool_brake(struct pool *, const char *);
 int	worker_spawn(struct pool *);
 struct worker *pool_idle_worker(struct pool *);
 void	worker_done(struct worker *);
+int	worker_busy(const struct worker *);
 void	worker_end_request(struct worker *);
 void	worker_back(struct worker *);
 void	worker_lost(struct worker *);

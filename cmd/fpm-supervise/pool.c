@@ -607,6 +607,13 @@ worker_end_request(struct worker *w)
 		w->fresh = 1;	/* the wakeup of that read may still come */
 }
 
+/* Running a request, or still working after its END_REQUEST (fpm.h). */
+int
+worker_busy(const struct worker *w)
+{
+	return (w->conn != NULL || w->finishing);
+}
+
 /*
  * w is back, waiting for a request: the request is over, for status, the
  * access log and the histograms; then w is free (worker_done).
@@ -742,7 +749,7 @@ worker_retire(struct worker *w, int sig)
 	int64_t		 grace;
 
 	worker_leave(w);
-	if (w->conn != NULL || w->finishing) {
+	if (worker_busy(w)) {
 		if (w->kill_timer.slot == 0 &&
 		    fpmconf.global.process_control_timeout_ms > 0)
 			ev_timer_set(&w->kill_timer,
@@ -919,8 +926,7 @@ pool_drain(struct pool *p, int graceful)
 	ev_timer_stop(&p->respawn_timer);
 	ev_timer_stop(&p->pm_timer);
 	TAILQ_FOREACH_SAFE(w, &p->workers, entry, tw) {
-		if (graceful && (w->state == W_BUSY || w->conn != NULL ||
-		    w->finishing))
+		if (graceful && (w->state == W_BUSY || worker_busy(w)))
 			continue;	/* worker_done retires it */
 		if (w->conn != NULL) {
 			/* fast: the request gets a 502 */

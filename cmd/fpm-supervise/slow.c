@@ -90,7 +90,7 @@ slow_timeout(struct ev_timer *t)
 	const struct reqinfo	*ri = &w->cur;
 	int64_t			 us = conn_now_us() - w->fwd_us;
 
-	if (w->conn == NULL && !w->finishing)
+	if (!worker_busy(w))
 		return;
 	if (cf->request_terminate_timeout_ms > 0 &&
 	    ev_now() - w->fwd_mono >= cf->request_terminate_timeout_ms) {

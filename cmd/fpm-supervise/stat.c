@@ -104,7 +104,7 @@ stat_fill(struct pool *p, struct status_pool *sp, struct status_proc *procs,
 		sr->start_since = (unsigned long)(now - w->started_rt.tv_sec);
 		sr->requests = w->requests;
 		ri = &w->last;
-		if (w->conn != NULL || w->finishing) {
+		if (worker_busy(w)) {
 			/* the request in hand, or the work after its answer */
 			w->cur.duration_us = conn_now_us() - w->cur.start_us;
 			ri = &w->cur;
