@@ -132,6 +132,13 @@ write_deep_php() {
 	in_state "$STUCK" R
 	run -0 fpm-slowlog report "$BATS_TEST_TMPDIR/slow.log"
 	[[ "${lines[0]}" == "entries: 2 (complete 2, partial 0, corrupt 0)"* ]]
+	# the same entries dated on fixed days, whatever today is
+	for d in 01-Dec-2026 05-Dec-2026 09-Dec-2026 31-Dec-2026 01-Jan-2027; do
+		sed "s/^\[[^]]*\]  \[pool/[$d 00:00:00]  [pool/" \
+		    "$BATS_TEST_TMPDIR/slow.log"
+	done >"$BATS_TEST_TMPDIR/fixed.log"
+	run -0 fpm-slowlog report "$BATS_TEST_TMPDIR/fixed.log"
+	[[ "${lines[0]}" == "entries: 10 (complete 10, partial 0, corrupt 0), other lines: 0, files: 1" ]]
 }
 
 @test "fpm-slowlog: a blocking read is not interrupted by a trace" {
@@ -294,6 +301,19 @@ write_deep_php() {
 	    "$BATS_TEST_TMPDIR/nonexistent"
 	[[ "${lines[0]}" == "entries: 5 (complete 5, partial 0, corrupt 0), other lines: 0, files: 1" ]]
 	[[ "$stderr" == *"fpm-slowlog: warning: unable to open $BATS_TEST_TMPDIR/nonexistent: No such file or directory"* ]]
+}
+
+@test "fpm-slowlog: report reads entries of every day, across month and year" {
+	run -0 fpm-slowlog report "$FIX/days.log"
+	[[ "${lines[0]}" == "entries: 13 (complete 13, partial 0, corrupt 0), other lines: 0, files: 1" ]]
+	[[ "$output" == *"     13  2026-11-30 23:59:59  2027-01-01 00:00:01  /srv/www/cron.php"* ]]
+	# days 01 to 09 of December, not the month before nor the 10th
+	run -0 fpm-slowlog report --format tsv --since 2026-12-01 \
+	    --until 2026-12-10 "$FIX/days.log"
+	[[ "${lines[1]}" == $'script\t9\t2026-12-01 00:00:00\t2026-12-09 08:00:00\t/srv/www/cron.php\t' ]]
+	run -0 fpm-slowlog report --format tsv --since "2026-12-31 23:00" \
+	    "$FIX/days.log"
+	[[ "${lines[1]}" == $'script\t2\t2026-12-31 23:59:59\t2027-01-01 00:00:01\t/srv/www/cron.php\t' ]]
 }
 
 @test "fpm-slowlog: report reads stdin" {

@@ -362,7 +362,12 @@ parse_line(struct report *r, char *line)
 		entry_end(r);
 		return;
 	}
-	if (line[0] == '[' && line[1] != '0' && strstr(line, "[pool ")) {
+	/*
+	 * A frame starts "[0x"; a header starts with a date, whose day may
+	 * be "01" to "09": tell them apart by the "0x", never by the '0'.
+	 */
+	if (line[0] == '[' && strncmp(line, "[0x", 3) != 0 &&
+	    strstr(line, "[pool ") != NULL) {
 		/* a header we cannot read starts a corrupt entry */
 		entry_end(r);
 		e->open = 1;
