@@ -295,6 +295,37 @@ log_vmsg(enum log_level level, int errnum, const char *fmt, va_list ap)
 	errno = saved;
 }
 
+const char *
+log_vis(char *buf, size_t size, const char *s)
+{
+	const unsigned char	*p;
+	char			 e[5];
+	size_t			 n, len = 0;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '\\' || *p == '"')
+			n = (size_t)snprintf(e, sizeof(e), "\\%c", *p);
+		else if (*p == '\n')
+			n = (size_t)snprintf(e, sizeof(e), "\\n");
+		else if (*p == '\r')
+			n = (size_t)snprintf(e, sizeof(e), "\\r");
+		else if (*p == '\t')
+			n = (size_t)snprintf(e, sizeof(e), "\\t");
+		else if (*p < 0x20 || *p > 0x7e)
+			n = (size_t)snprintf(e, sizeof(e), "\\%03o", *p);
+		else {
+			e[0] = (char)*p;
+			n = 1;
+		}
+		if (n >= size - len)
+			break;
+		memcpy(buf + len, e, n);
+		len += n;
+	}
+	buf[len] = '\0';
+	return (buf);
+}
+
 void
 log_raw(enum log_level level, const char *line, size_t len)
 {

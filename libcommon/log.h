@@ -63,6 +63,14 @@ int	log_facility_parse(const char *name, int *out);
  */
 size_t	log_fmt_time(char *buf, size_t size, time_t t);
 
+/*
+ * Copy the string s into buf (size > 0), made safe for one log line: a
+ * printable ASCII byte stays, '\\' and '"' are escaped, \n \r \t become
+ * C escapes and every other byte \ooo (as strvis(3) VIS_CSTYLE|VIS_OCTAL).
+ * Cut at a whole escape to fit; returns buf.
+ */
+const char *log_vis(char *buf, size_t size, const char *s);
+
 /* Emitters.  All preserve errno.  The _warn/fatal forms append strerror. */
 void	log_msg(enum log_level, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));

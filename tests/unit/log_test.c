@@ -253,6 +253,29 @@ test_words(void)
 	    "unknown facility: EINVAL");
 }
 
+/* log_vis: nothing from outside can end a line or forge a prefix */
+static void
+test_vis(void)
+{
+	char	buf[64], small[8];
+
+	check(strcmp(log_vis(buf, sizeof(buf), "GET /a b"), "GET /a b") == 0,
+	    "vis: printable stays");
+	check(strcmp(log_vis(buf, sizeof(buf),
+	    "/x\n[05-Dec-2026] ALERT: \033[1m"),
+	    "/x\\n[05-Dec-2026] ALERT: \\033[1m") == 0,
+	    "vis: newline and ESC escaped");
+	check(strcmp(log_vis(buf, sizeof(buf), "a\"b\\c\r\t\377"),
+	    "a\\\"b\\\\c\\r\\t\\377") == 0,
+	    "vis: quote, backslash, CR, tab, high byte");
+	/* cut at a whole escape: "abcd" fits in 8, "\\001" no more */
+	check(strcmp(log_vis(small, sizeof(small), "abcd\001"), "abcd") == 0,
+	    "vis: cut at a whole escape");
+	check(strlen(log_vis(small, sizeof(small), "abcdefghij")) == 7,
+	    "vis: bounded by size");
+	check(strcmp(log_vis(buf, 1, "abc"), "") == 0, "vis: size 1");
+}
+
 int
 main(void)
 {
@@ -268,6 +291,7 @@ main(void)
 	test_reopen();
 	test_time();
 	test_words();
+	test_vis();
 	unlink(path);
 	unlink(path2);
 	rmdir(dir);
