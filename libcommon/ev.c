@@ -4,6 +4,7 @@
 #include <sys/epoll.h>
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,10 +17,14 @@ static int		  epfd = -1;
 static int64_t		  now;
 static struct ev_timer	**heap;		/* a binary min-heap on when */
 static size_t		  nheap, heapsize;
+static struct ev_backoff *paused;	/* their source is out of the set */
 
 static void	ev_heap_up(size_t);
 static void	ev_heap_down(size_t);
 static void	ev_heap_place(struct ev_timer *, size_t);
+static void	ev_backoff_link(struct ev_backoff *, struct ev_source *);
+static void	ev_backoff_unlink(struct ev_backoff *);
+static void	ev_backoff_resume(struct ev_timer *);
 
 int
 ev_init(void)
@@ -49,7 +54,114 @@ ev_mod(struct ev_source *src, uint32_t events)
 int
 ev_del(struct ev_source *src)
 {
+	struct ev_backoff	*b;
+
+	for (b = paused; b != NULL; b = b->next) {
+		if (b->src != src)
+			continue;
+		/* out of the set already: only its timer to stop */
+		ev_timer_stop(&b->timer);
+		ev_backoff_unlink(b);
+		b->delay = 0;
+		b->owed = 0;
+		return (0);
+	}
 	return (epoll_ctl(epfd, EPOLL_CTL_DEL, src->fd, NULL));
+}
+
+static void
+ev_backoff_link(struct ev_backoff *b, struct ev_source *src)
+{
+	b->src = src;
+	b->next = paused;
+	paused = b;
+}
+
+static void
+ev_backoff_unlink(struct ev_backoff *b)
+{
+	struct ev_backoff	**bp;
+
+	for (bp = &paused; *bp != NULL; bp = &(*bp)->next)
+		if (*bp == b) {
+			*bp = b->next;
+			break;
+		}
+	b->src = NULL;
+	b->next = NULL;
+}
+
+int
+ev_backoff_fail(struct ev_backoff *b, struct ev_source *src, uint32_t events,
+    unsigned long *nfailed)
+{
+	int64_t	delay;
+	int	saved_errno = errno;	/* the caller logs accept's */
+
+	b->nfailed++;
+	delay = b->delay == 0 ? EV_BACKOFF_MIN_MS : b->delay * 2;
+	if (delay > EV_BACKOFF_MAX_MS)
+		delay = EV_BACKOFF_MAX_MS;
+	b->delay = delay;
+	/*
+	 * Arm the timer before leaving the set: a source taken out with no
+	 * timer to bring it back would never accept again.
+	 */
+	if (b->src == NULL) {
+		b->timer.cb = ev_backoff_resume;
+		b->events = events;
+		if (ev_timer_set(&b->timer, delay) == 0) {
+			if (epoll_ctl(epfd, EPOLL_CTL_DEL, src->fd, NULL) ==
+			    0)
+				ev_backoff_link(b, src);
+			else
+				ev_timer_stop(&b->timer);
+		}
+	}
+	errno = saved_errno;
+	/* 0 is never: a clock at 0 ms is taken for 1 */
+	if (b->reported != 0 && now - b->reported < EV_BACKOFF_REPORT_MS)
+		return (0);
+	*nfailed = b->nfailed;
+	b->nfailed = 0;
+	b->reported = now != 0 ? now : 1;
+	b->owed = 1;
+	return (1);
+}
+
+int
+ev_backoff_ok(struct ev_backoff *b, unsigned long *nfailed)
+{
+	if (b->delay == 0)
+		return (0);
+	b->delay = 0;
+	if (!b->owed)
+		return (0);
+	b->owed = 0;
+	*nfailed = b->nfailed;
+	b->nfailed = 0;
+	b->reported = now != 0 ? now : 1;
+	return (1);
+}
+
+/* The pause is over: watch the source again, and let accept(2) tell. */
+static void
+ev_backoff_resume(struct ev_timer *t)
+{
+	struct ev_backoff	*b = (struct ev_backoff *)((char *)t -
+				    offsetof(struct ev_backoff, timer));
+	struct ev_source	*src = b->src;
+	struct epoll_event	 ev = { .events = b->events, .data.ptr = src };
+
+	if (src == NULL)
+		return;
+	ev_backoff_unlink(b);
+	if (src->fd == -1)
+		return;
+	/* EEXIST: its owner put it back itself */
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, src->fd, &ev) == -1 &&
+	    errno != EEXIST && ev_timer_set(&b->timer, b->delay) == 0)
+		ev_backoff_link(b, src);	/* out of kernel memory: later */
 }
 
 int64_t

@@ -23,12 +23,51 @@ struct ev_timer {
 	void	(*cb)(struct ev_timer *t);
 };
 
+/*
+ * Back-off for a listening source whose accept(2) fails for want of a
+ * descriptor or of memory (EMFILE, ENFILE, ENOBUFS, ENOMEM): the connection
+ * stays queued, so a level-triggered epoll reports it again at once and the
+ * loop would spin.  Embedded in the source's owner; all zero is idle.
+ */
+#define EV_BACKOFF_MIN_MS	10	/* the first pause */
+#define EV_BACKOFF_MAX_MS	1000	/* doubled up to this */
+#define EV_BACKOFF_REPORT_MS	10000	/* at most one line per this */
+
+struct ev_backoff {
+	struct ev_timer		 timer;
+	struct ev_source	*src;		/* paused, or NULL */
+	uint32_t		 events;	/* to watch again */
+	int64_t			 delay;		/* ms; 0: accepting */
+	int64_t			 reported;	/* ev_now() of the last line */
+	int			 owed;		/* "accepting again" */
+	unsigned long		 nfailed;	/* since the last line */
+	struct ev_backoff	*next;		/* among the paused */
+};
+
 /* Create the epoll set; 0, or -1 with errno set. */
 int	ev_init(void);
 /* Register, change or remove src->fd; 0, or -1 with errno set. */
 int	ev_add(struct ev_source *src, uint32_t events);
 int	ev_mod(struct ev_source *src, uint32_t events);
+/* ev_del also ends a back-off pausing src: an owner that goes needs no more. */
 int	ev_del(struct ev_source *src);
+
+/*
+ * An accept on src failed for want of a resource: stop watching src, and
+ * watch it for events again after b->delay ms (EV_BACKOFF_MIN_MS, doubled at
+ * each failure in a row up to EV_BACKOFF_MAX_MS).  Returns 1 when one line
+ * should be logged now, with *nfailed failures since the last line (the
+ * first failure, then at most one line per EV_BACKOFF_REPORT_MS), else 0.
+ * If the timer cannot be armed, src stays watched.  errno is preserved.
+ */
+int	ev_backoff_fail(struct ev_backoff *b, struct ev_source *src,
+	    uint32_t events, unsigned long *nfailed);
+/*
+ * An accept succeeded: the next failure pauses for EV_BACKOFF_MIN_MS again.
+ * Returns 1 when one "accepting again" line should be logged (a failure line
+ * was), with *nfailed failures since that line; else 0.
+ */
+int	ev_backoff_ok(struct ev_backoff *b, unsigned long *nfailed);
 
 /* Arm t to fire after ms (re-arming moves it); stop is a no-op if idle. */
 int	ev_timer_set(struct ev_timer *t, int64_t ms);
