@@ -128,6 +128,7 @@ EOF
 	run -0 --separate-stderr fpm-spawn --help
 	[[ ${lines[0]} == "Usage: fpm-spawn [OPTION...] -- PROGRAM [ARG...]" ]]
 	[[ $output == *"--listen-fds"* && $output == *"--socket=PATH"* ]]
+	[[ $output == *"-O, --keep-output"* ]]
 	[[ -z $stderr ]]
 	run -0 --separate-stderr fpm-spawn --version
 	[[ $output =~ ^fpm-spawn\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
@@ -185,6 +186,33 @@ EOF
 	    'echo out; echo err >&2; cut -d" " -f6 /proc/$$/stat; echo $$'
 	[[ ${lines[0]} == out && $stderr == err ]]
 	[[ ${lines[1]} != "${lines[2]}" ]]
+}
+
+@test "fpm-spawn: fork mode: out=\$(fpm-spawn ... 2>&1) returns at once" {
+	# spawn-fcgi's idiom: the children must not hold the caller's pipe
+	run timeout 5 bash -c 'out=$(fpm-spawn -s "$1" -P "$2" -- "$3" 2>&1) &&
+	    echo "$out"' _ "$SOCK" "$D/pid" "$WORKER"
+	track_pid $(cat "$D/pid")
+	[[ $status == 0 && $output == "$(cat "$D/pid")" ]]
+	# like spawn-fcgi: stdout and stderr on /dev/null, fd 0 the socket
+	p=$(cat "$D/pid")
+	[[ $(readlink "/proc/$p/fd/1") == /dev/null ]]
+	[[ $(readlink "/proc/$p/fd/2") == /dev/null ]]
+	run -0 fcgi "$SOCK" pid=1
+	[[ $output == *"pid=$p"* ]]
+}
+
+@test "fpm-spawn: fork mode with -O (--keep-output) keeps stdout and stderr" {
+	fpm-spawn -O -s "$SOCK" -P "$D/pid" -- sh -c 'echo out; echo err >&2' \
+	    >"$D/out" 2>"$D/err"
+	track_pid $(cat "$D/pid")
+	wait_for 5 grep -qx err "$D/err"
+	wait_for 5 grep -qx out "$D/out"
+	rm "$SOCK"
+	fpm-spawn --keep-output -s "$SOCK" -P "$D/pid" -- sh -c 'echo err2 >&2' \
+	    >/dev/null 2>"$D/err"
+	track_pid $(cat "$D/pid")
+	wait_for 5 grep -qx err2 "$D/err"
 }
 
 @test "fpm-spawn: the program gets only fds 0, 1 and 2" {

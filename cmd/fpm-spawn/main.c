@@ -34,7 +34,7 @@ static char	*opt_user, *opt_group, *opt_chroot, *opt_chdir, *opt_pidfile;
 static char	*opt_nofile, *opt_core, *opt_php_children;
 static int	 opt_backlog = 1024, opt_nofork, opt_children = 1;
 static int	 opt_clearenv, opt_listenfds, opt_allowroot, opt_nice = INT_MIN;
-static int	 opt_sockfirst;
+static int	 opt_sockfirst, opt_keepout;
 static char	**envset;
 static size_t	 nenvset;
 
@@ -74,6 +74,9 @@ static struct poptOption options[] = {
 	    "write the children's pids to FILE", "FILE" },
 	{ "no-fork", 'n', POPT_ARG_NONE, &opt_nofork, 0,
 	    "exec the program in place instead of forking", NULL },
+	{ "keep-output", 'O', POPT_ARG_NONE, &opt_keepout, 0,
+	    "forked children keep our stdout and stderr (default: "
+	    "/dev/null)", NULL },
 	{ "children", 'F', POPT_ARG_INT | POPT_ARGFLAG_SHOW_DEFAULT,
 	    &opt_children, 0, "fork N copies of the program", "N" },
 	{ "php-children", 'C', POPT_ARG_STRING, &opt_php_children, 0,
@@ -300,10 +303,15 @@ main(int argc, char *argv[])
 		/* NOTREACHED */
 	}
 
-	/* Like spawn-fcgi: the children get their own session, no stdout. */
+	/*
+	 * Like spawn-fcgi: the children get their own session, and stdout
+	 * and stderr on /dev/null, else they would hold our caller's pipe
+	 * and out=$(fpm-spawn ...) would wait for them to exit.
+	 */
 	if ((devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
 		fatal("unable to open /dev/null");
-	s.stdout_fd = devnull;
+	if (!opt_keepout)
+		s.stdout_fd = s.stderr_fd = devnull;
 	s.setsid = 1;
 	for (i = 0; i < opt_children; i++) {
 		if ((pids[i] = spawn_start(&s, NULL, err, sizeof(err))) == -1) {
