@@ -354,10 +354,18 @@ spawn_start(const struct spawn *s, int *pidfd, char *err, size_t errsize)
 	close(p[1]);
 	if (pidfd != NULL &&
 	    (*pidfd = (int)syscall(SYS_pidfd_open, pid, 0)) == -1) {
+		/*
+		 * Our caller would never learn the pid: the child must not
+		 * run on unsupervised, nor stay a zombie.  Unreaped, its pid
+		 * cannot have been reused, so the kill is safe.
+		 */
 		saved = errno;
+		(void)kill(pid, SIGKILL);
+		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+			;
 		close(p[0]);
+		snprintf(err, errsize, "pidfd_open: %s", strerror(saved));
 		errno = saved;
-		snprintf(err, errsize, "pidfd_open: %s", strerror(errno));
 		return (-1);
 	}
 	/* EOF without a word: exec succeeded and closed the pipe */

@@ -82,8 +82,10 @@ __attribute__((noreturn)) void spawn_exec(const struct spawn *s, int errfd);
  * fork, spawn_exec in the child, and wait until it has exec'd or failed.
  * Returns the child's pid, or -1 with errno set and the child's reason in err
  * (the failed child has been reaped then): ENOENT, the program was not found;
- * ENOEXEC, exec failed otherwise; ECHILD, a step before exec failed.  If pidfd is not NULL, a pidfd of
- * the child is stored there.
+ * ENOEXEC, exec failed otherwise; ECHILD, a step before exec failed.  If
+ * pidfd is not NULL, a pidfd of the child is stored there; when pidfd_open
+ * fails, the child is killed and reaped and its errno returned ("pidfd_open:
+ * strerror" in err).
  */
 pid_t	spawn_start(const struct spawn *s, int *pidfd, char *err,
 	    size_t errsize);

@@ -2,14 +2,20 @@
 /* Unit tests for libcommon/spawn: environments, what the child gets, ids. */
 
 #include <sys/types.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +37,7 @@ static void	skip(const char *);
 static char	*slurp(const char *);
 static int	envcount(char **, const char *);
 static int	run_sh(struct spawn *, const char *, int *);
+static void	test_pidfd_fail(void);
 
 
 static void
@@ -309,6 +316,51 @@ test_failures(void)
 		close(pidfd);
 }
 
+/*
+ * pidfd_open fails (a seccomp policy denies it, as Docker's default profile
+ * did before 20.10): the child must not be left running and unreaped,
+ * since nobody else has its pid.  The filter stays, so this test runs last.
+ */
+static void
+test_pidfd_fail(void)
+{
+	struct sock_filter	 insns[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		    offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pidfd_open, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog	 prog = { NELEM(insns), insns };
+	struct spawn		 s;
+	char			*argv[] = { "/bin/sleep", "1", NULL };
+	char			 err[256] = "";
+	pid_t			 pid;
+	int			 pidfd = -1, status, saved;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == -1) {
+		skip("no seccomp filter");
+		skip("no seccomp filter");
+		return;
+	}
+	spawn_init(&s);
+	s.argv = argv;
+	s.envp = environ;
+	errno = 0;
+	pid = spawn_start(&s, &pidfd, err, sizeof(err));
+	saved = errno;
+	check(pid == -1 && saved == EPERM &&
+	    strcmp(err, "pidfd_open: Operation not permitted") == 0,
+	    "pidfd_open fails: -1, EPERM, \"%s\"", err);
+	errno = 0;
+	check(waitpid(-1, &status, WNOHANG) == -1 && errno == ECHILD,
+	    "pidfd_open fails: the child was killed and reaped");
+	/* when it was not, do not leave the stray behind */
+	while (wait(&status) > 0)
+		;
+}
+
 static void
 test_ids(void)
 {
@@ -394,6 +446,7 @@ main(void)
 	test_ids();
 	unlink(out);
 	rmdir(dir);
+	test_pidfd_fail();		/* last: its seccomp filter stays */
 	printf("1..%d\n", ntest);
 	return (nfail != 0);
 }
