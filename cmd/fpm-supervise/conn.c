@@ -98,6 +98,7 @@ conn_accept(struct ev_source *src, uint32_t events)
 	struct sockaddr_storage	 ss;
 	socklen_t		 len;
 	struct conn		*c;
+	unsigned long		 n;
 	int			 fd, i;
 
 	(void)events;
@@ -109,9 +110,27 @@ conn_accept(struct ev_source *src, uint32_t events)
 			if (errno == EAGAIN || errno == EINTR ||
 			    errno == ECONNABORTED)
 				return;
-			log_warn("[pool %s] accept", l->pool->cf->name);
+			if (errno != EMFILE && errno != ENFILE &&
+			    errno != ENOBUFS && errno != ENOMEM) {
+				log_warn("[pool %s] unable to accept",
+				    l->pool->cf->name);
+				return;
+			}
+			/*
+			 * Out of fds or memory, the connection stays queued
+			 * and epoll reports it again at once: pause this
+			 * listener instead of spinning (libcommon/ev.h).
+			 */
+			if (ev_backoff_fail(&l->backoff, src, EPOLLIN, &n))
+				log_warn("[pool %s] unable to accept "
+				    "(failures: %lu, paused for %lld ms)",
+				    l->pool->cf->name, n,
+				    (long long)l->backoff.delay);
 			return;
 		}
+		if (ev_backoff_ok(&l->backoff, &n))
+			log_warnx("[pool %s] accepting again (failures since "
+			    "the last report: %lu)", l->pool->cf->name, n);
 		if (!conn_allowed(l->pool, &ss)) {
 			close(fd);
 			continue;

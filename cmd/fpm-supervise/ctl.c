@@ -48,6 +48,7 @@ static struct ev_source		 lsrc = { -1, NULL };
 static char			 lpath[108];
 static gid_t			 readgid = (gid_t)-1;
 static int			 nctl;
+static struct ev_backoff	 lbackoff;	/* accept out of fds */
 static LIST_HEAD(, ctlconn)	 ctlconns = LIST_HEAD_INITIALIZER(ctlconns);
 
 static void	ctl_accept(struct ev_source *, uint32_t);
@@ -134,11 +135,30 @@ ctl_accept(struct ev_source *src, uint32_t events)
 	struct ucred	 cred;
 	socklen_t	 len = sizeof(cred);
 	struct ctlconn	*c;
+	unsigned long	 n;
 	int		 fd;
 
 	(void)events;
-	while ((fd = accept4(src->fd, NULL, NULL, SOCK_NONBLOCK |
-	    SOCK_CLOEXEC)) != -1) {
+	for (;;) {
+		fd = accept4(src->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			/* out of fds or memory: pause, as conn_accept does */
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				if (ev_backoff_fail(&lbackoff, src, EPOLLIN,
+				    &n))
+					log_warn("control socket: unable to "
+					    "accept (failures: %lu, paused for "
+					    "%lld ms)", n,
+					    (long long)lbackoff.delay);
+			} else if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED)
+				log_warn("control socket: unable to accept");
+			return;
+		}
+		if (ev_backoff_ok(&lbackoff, &n))
+			log_warnx("control socket: accepting again (failures "
+			    "since the last report: %lu)", n);
 		if (nctl >= CTL_MAXCONNS || getsockopt(fd, SOL_SOCKET,
 		    SO_PEERCRED, &cred, &len) == -1 ||
 		    (c = calloc(1, sizeof(*c))) == NULL) {

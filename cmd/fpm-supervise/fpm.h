@@ -133,6 +133,7 @@ struct worker {
 struct listener {
 	struct ev_source	 src;
 	struct pool		*pool;
+	struct ev_backoff	 backoff;	/* accept out of fds */
 	int			 inherited;	/* not ours to unlink */
 	char			 key[128];
 };
