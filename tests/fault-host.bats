@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: ISC
-# fpm-supervise against a starved host: accept backs off when
-# descriptors run out.
+# fpm-supervise against a starved host and a hostile local user: accept
+# backs off when descriptors run out, and the control socket keeps room
+# for root however many idle connections another user holds.
 
 bats_require_minimum_version 1.5.0
 load helpers/common
@@ -56,3 +57,34 @@ cpu_ticks() {
 	kill -0 "$SUP"
 }
 
+@test "fault-host: another user's idle control connections leave root room" {
+	[[ $(id -u) == 0 ]] || skip "needs root to act as nobody"
+	CTL=$D/fpm.sock
+	GLOBAL="pid = $D/fpm.pid
+control.mode = 0666"
+	conf
+	start
+	# more idle connections than the socket ever took, from a user
+	# whose every command would be refused
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+	    conn-hold -s "$CTL" -n 80 -w 9000 >"$D/hold" 3>&- &
+	HOLD=$!
+	track_pid "$HOLD"
+	wait_for 10 grep -qx 'open 80' "$D/hold"
+	run -0 fpm-ctl -s "$CTL" pid
+	[[ $output == "$SUP" ]]
+	# those kept are closed 5 s after they connected, having sent nothing
+	wait_for 12 pid_gone "$HOLD"
+	rc=0
+	wait "$HOLD" || rc=$?
+	sed -n 2p "$D/hold" >&3
+	read -r _ closed _ n _ first _ _ last _ < <(sed -n 2p "$D/hold")
+	((rc == 0))
+	((closed == 80 && n == 80))
+	# those over the user's share were told why, and closed at once
+	said=$(sed -n 3p "$D/hold")
+	[[ $said == "said: error 111 too many connections from uid 65534" ]]
+	((first < 1000))
+	((last >= 4500 && last <= 7500))
+	run -0 fpm-ctl -s "$CTL" pid
+}

@@ -25,8 +25,17 @@
 #include "libcommon/status.h"
 #include "fpm.h"
 
-#define CTL_TIMEOUT_MS	10000	/* to send a request line */
+/*
+ * A local user may be refused every command, yet connect: it must not be
+ * able to fill the table.  Each uid but root's and ours gets CTL_MAXPERUID
+ * connections, all of them together CTL_MAXCONNS - CTL_RESERVED, and each
+ * connection CTL_TIMEOUT_MS from accept to the reply sent.
+ */
+#define CTL_TIMEOUT_MS	5000	/* to send a request line, read the reply */
 #define CTL_MAXCONNS	64
+#define CTL_MAXPERUID	8	/* each uid but root's and ours */
+#define CTL_RESERVED	16	/* only root and our uid may use these */
+#define CTL_ACCEPT_BATCH 16	/* then the loop's other events */
 
 struct ctlconn {
 	struct ev_source	 src;
@@ -52,6 +61,8 @@ static struct ev_backoff	 lbackoff;	/* accept out of fds */
 static LIST_HEAD(, ctlconn)	 ctlconns = LIST_HEAD_INITIALIZER(ctlconns);
 
 static void	ctl_accept(struct ev_source *, uint32_t);
+static int	ctl_room(uid_t);
+static void	ctl_refuse(int, uid_t);
 static void	ctl_event(struct ev_source *, uint32_t);
 static void	ctl_timeout(struct ev_timer *);
 static void	ctl_close(struct ctlconn *);
@@ -133,13 +144,13 @@ static void
 ctl_accept(struct ev_source *src, uint32_t events)
 {
 	struct ucred	 cred;
-	socklen_t	 len = sizeof(cred);
+	socklen_t	 len;
 	struct ctlconn	*c;
 	unsigned long	 n;
-	int		 fd;
+	int		 fd, i;
 
 	(void)events;
-	for (;;) {
+	for (i = 0; i < CTL_ACCEPT_BATCH; i++) {
 		fd = accept4(src->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
 			/* out of fds or memory: pause, as conn_accept does */
@@ -159,9 +170,21 @@ ctl_accept(struct ev_source *src, uint32_t events)
 		if (ev_backoff_ok(&lbackoff, &n))
 			log_warnx("control socket: accepting again (failures "
 			    "since the last report: %lu)", n);
-		if (nctl >= CTL_MAXCONNS || getsockopt(fd, SOL_SOCKET,
-		    SO_PEERCRED, &cred, &len) == -1 ||
-		    (c = calloc(1, sizeof(*c))) == NULL) {
+		/* who it is decides whether it may take a slot */
+		len = sizeof(cred);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) ==
+		    -1) {
+			log_warn("control socket: unable to read the peer's "
+			    "credentials");
+			close(fd);
+			continue;
+		}
+		if (!ctl_room(cred.uid)) {
+			ctl_refuse(fd, cred.uid);
+			continue;
+		}
+		if ((c = calloc(1, sizeof(*c))) == NULL) {
+			log_warn("control socket: dropping a connection");
 			close(fd);
 			continue;
 		}
@@ -171,15 +194,65 @@ ctl_accept(struct ev_source *src, uint32_t events)
 		c->gid = cred.gid;
 		c->pid = cred.pid;
 		c->timer.cb = ctl_timeout;
-		if (ev_add(&c->src, EPOLLIN) == -1) {
+		/* without its timer, an idle client would keep its slot */
+		if (ev_timer_set(&c->timer, CTL_TIMEOUT_MS) == -1 ||
+		    ev_add(&c->src, EPOLLIN) == -1) {
+			log_warn("control socket: dropping a connection");
+			ev_timer_stop(&c->timer);
 			close(fd);
 			free(c);
 			continue;
 		}
-		ev_timer_set(&c->timer, CTL_TIMEOUT_MS);
 		LIST_INSERT_HEAD(&ctlconns, c, entry);
 		nctl++;
 	}
+}
+
+/*
+ * Is there room for one more connection from uid?  Root and our own uid
+ * may take any slot; the others are counted before they cost anything
+ * more than an accept, so that no number of idle connections from other
+ * users keeps root out.
+ */
+static int
+ctl_room(uid_t uid)
+{
+	struct ctlconn	*c;
+	uid_t		 self = geteuid();
+	int		 same = 0, others = 0;
+
+	if (nctl >= CTL_MAXCONNS)
+		return (0);
+	if (uid == 0 || uid == self)
+		return (1);
+	LIST_FOREACH(c, &ctlconns, entry) {
+		if (c->uid == uid)
+			same++;
+		if (c->uid != 0 && c->uid != self)
+			others++;
+	}
+	return (same < CTL_MAXPERUID &&
+	    others < CTL_MAXCONNS - CTL_RESERVED);
+}
+
+/*
+ * Say why, then close: the new socket's send buffer is empty, so the
+ * line fits without waiting, and a client that never reads costs nothing.
+ */
+static void
+ctl_refuse(int fd, uid_t uid)
+{
+	char	line[128];
+	int	n;
+
+	n = snprintf(line, sizeof(line), "error %d too many connections "
+	    "from uid %u\n", FPM_EXIT_TEMP, (unsigned int)uid);
+	/* a failed write: the client is gone, nothing to tell */
+	if (n > 0 && (size_t)n < sizeof(line) &&
+	    write(fd, line, (size_t)n) == -1)
+		log_debug("control socket: uid %u: %s", (unsigned int)uid,
+		    strerror(errno));
+	close(fd);
 }
 
 static void
