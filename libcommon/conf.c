@@ -103,6 +103,9 @@ static void	conf_verrat(struct conf_parser *, const char *, int,
 		    const char *, va_list) __attribute__((format(printf, 4, 0)));
 static int	conf_errat(struct conf_parser *, const char *, int,
 		    const char *, ...) __attribute__((format(printf, 4, 5)));
+static int	conf_errdir(struct conf_parser *, const struct conf_pool *,
+		    const char *, const char *, ...)
+		    __attribute__((format(printf, 4, 5)));
 static int	conf_oom(struct conf_parser *);
 static int	conf_warn(struct conf_parser *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
@@ -128,6 +131,8 @@ static int	conf_set(struct conf_parser *, const struct conf_opt *, void *,
 		    const char *);
 static int	conf_bad(struct conf_parser *, const struct conf_opt *,
 		    const char *, const char *);
+static int	conf_range(struct conf_parser *, const struct conf_opt *,
+		    const char *, const char *);
 static int	conf_bool(const char *, int *);
 static int	conf_split(const char *, char ***, const char **);
 static int	conf_split_ws(const char *, char ***);
@@ -144,7 +149,7 @@ static int	conf_resolve(char **, const char *);
 static int	conf_finish(struct conf_parser *);
 static int	conf_finish_pool(struct conf_parser *, struct conf_pool *);
 static int	conf_check_uri(struct conf_parser *, struct conf_pool *,
-		    const char *, const char *, const char *);
+		    const char *, const char *, const char *, const char *);
 static int	conf_is_unix(const char *);
 static int	conf_check_clients(struct conf_parser *, struct conf_pool *);
 static void	conf_dump_opts(const struct conf_opt *, const void *, FILE *);
@@ -332,6 +337,25 @@ conf_errat(struct conf_parser *p, const char *file, int line,
 {
 	va_list	 ap;
 
+	va_start(ap, fmt);
+	conf_verrat(p, file, line, fmt, ap);
+	va_end(ap);
+	return (-1);
+}
+
+/*
+ * An error about directive name of pool pl, found after parsing: it names
+ * the line that set the directive, or the section when none did.
+ */
+static int
+conf_errdir(struct conf_parser *p, const struct conf_pool *pl,
+    const char *name, const char *fmt, ...)
+{
+	va_list		 ap;
+	const char	*file;
+	int		 line;
+
+	conf_pool_where(pl, name, &file, &line);
 	va_start(ap, fmt);
 	conf_verrat(p, file, line, fmt, ap);
 	va_end(ap);
@@ -643,8 +667,13 @@ conf_parse_file(struct conf_parser *p, const char *path)
 		errno = saved;
 		return (-1);
 	}
+	/* error messages and pools' where[] outlive the include's glob */
+	if (conf_strv_push(&p->conf->files, &p->conf->nfiles, path) == -1) {
+		fclose(fp);
+		return (conf_oom(p));
+	}
 	p->depth++;
-	p->file = path;
+	p->file = p->conf->files[p->conf->nfiles - 1];
 	p->line = 0;
 	while ((n = getline(&line, &cap, fp)) != -1) {
 		p->line++;
@@ -778,6 +807,7 @@ conf_entry(struct conf_parser *p, const char *name, const char *akey,
     const char *v)
 {
 	const struct conf_opt	*o, *other;
+	struct conf_where	*where;
 	void			*base;
 
 	if (akey == NULL && strcasecmp(name, "include") == 0)
@@ -805,7 +835,14 @@ conf_entry(struct conf_parser *p, const char *name, const char *akey,
 			    p->cur < 0 ? "[global]" : "a pool"));
 		return (conf_err(p, "unknown entry '%s'", name));
 	}
-	return (conf_set(p, o, base, v));
+	if (conf_set(p, o, base, v) == -1)
+		return (-1);
+	if (p->cur >= 0) {
+		where = &p->conf->pools[p->cur].where[o - conf_pool_opts];
+		where->file = p->file;
+		where->line = p->line;
+	}
+	return (0);
 }
 
 static int
@@ -903,6 +940,8 @@ conf_array(struct conf_parser *p, const char *name, const char *akey,
 	}
 	ph = &pool->php[i];
 	ph->kind = kind;
+	ph->file = p->file;
+	ph->line = p->line;
 	free(ph->value);
 	if ((ph->value = strdup(val)) == NULL)
 		return (conf_oom(p));
@@ -1026,28 +1065,32 @@ conf_set(struct conf_parser *p, const struct conf_opt *o, void *base,
 		if (parse_int(v, o->min, o->max, &ll) == -1) {
 			if (errno == EINVAL)
 				return (conf_bad(p, o, v, "not a number"));
-			if (o->max == INT_MAX)
-				snprintf(why, sizeof(why), "must not be less "
-				    "than %lld", o->min);
-			else
+			if (o->max != INT_MAX) {
 				snprintf(why, sizeof(why), "must be between "
 				    "%lld and %lld", o->min, o->max);
-			return (conf_bad(p, o, v, why));
+				return (conf_bad(p, o, v, why));
+			}
+			snprintf(why, sizeof(why), "%d", INT_MAX);
+			return (conf_range(p, o, v, why));
 		}
 		*(int *)(void *)field = (int)ll;
 		break;
 	case CT_TIME:
-		if (parse_duration_ms(v, 0, CONF_TIME_MAX, &ms) == -1)
-			return (conf_bad(p, o, v, errno == ERANGE ?
-			    "out of range" : "not a time value (a number with "
-			    "an optional ms, s, m, h or d suffix)"));
+		if (parse_duration_ms(v, 0, CONF_TIME_MAX, &ms) == -1) {
+			if (errno == ERANGE)
+				return (conf_range(p, o, v, "36500d"));
+			return (conf_bad(p, o, v, "not a time value (a number "
+			    "with an optional ms, s, m, h or d suffix)"));
+		}
 		*(int64_t *)(void *)field = ms;
 		break;
 	case CT_SIZE:
-		if (parse_size(v, UINT64_MAX, &u) == -1)
-			return (conf_bad(p, o, v, errno == ERANGE ?
-			    "out of range" : "not a size (a number with an "
-			    "optional k, m or g suffix)"));
+		if (parse_size(v, UINT64_MAX, &u) == -1) {
+			if (errno == ERANGE)
+				return (conf_range(p, o, v, NULL));
+			return (conf_bad(p, o, v, "not a size (a number with "
+			    "an optional k, m or g suffix)"));
+		}
 		*(uint64_t *)(void *)field = u;
 		break;
 	case CT_BOOL:
@@ -1057,14 +1100,20 @@ conf_set(struct conf_parser *p, const struct conf_opt *o, void *base,
 		*(int *)(void *)field = b;
 		break;
 	case CT_MODE:
-		if (parse_mode(v, &mode) == -1)
+		if (parse_mode(v, &mode) == -1) {
+			if (errno == ERANGE)
+				return (conf_range(p, o, v, "07777"));
 			return (conf_bad(p, o, v, "not an octal mode"));
+		}
 		*(unsigned int *)(void *)field = mode;
 		break;
 	case CT_RLIMIT:
-		if (parse_rlimit(v, &u) == -1)
+		if (parse_rlimit(v, &u) == -1) {
+			if (errno == ERANGE)
+				return (conf_range(p, o, v, NULL));
 			return (conf_bad(p, o, v,
 			    "must be a number or 'unlimited'"));
+		}
 		*(uint64_t *)(void *)field = u;
 		break;
 	case CT_PM:
@@ -1109,6 +1158,29 @@ conf_bad(struct conf_parser *p, const struct conf_opt *o, const char *v,
     const char *why)
 {
 	return (conf_err(p, "invalid value '%s' for %s: %s", v, o->name, why));
+}
+
+/*
+ * v, a number of o's type, is out of range: below o->min, or too large
+ * (beyond max when given, maybe beyond what a long long holds, which
+ * strtoll(3) reports as ERANGE just the same).
+ */
+static int
+conf_range(struct conf_parser *p, const struct conf_opt *o, const char *v,
+    const char *max)
+{
+	char		why[64];
+	long long	ll;
+
+	if (*v == '-' || (parse_int(v, LLONG_MIN, LLONG_MAX, &ll) == 0 &&
+	    ll < o->min)) {
+		snprintf(why, sizeof(why), "must not be less than %lld", o->min);
+		return (conf_bad(p, o, v, why));
+	}
+	if (max == NULL)
+		return (conf_bad(p, o, v, "too large"));
+	snprintf(why, sizeof(why), "too large (at most %s)", max);
+	return (conf_bad(p, o, v, why));
 }
 
 /* parse_bool() plus PHP's "none" (false). */
@@ -1279,8 +1351,10 @@ conf_pool_init(struct conf_pool *pool, const char *name, const char *file,
 	pool->request_buffering = 1;
 	pool->request_finish_probe = 1;
 	pool->request_max_params_size = 64 * 1024;
+	pool->where = calloc(sizeof(conf_pool_opts) / sizeof(conf_pool_opts[0]),
+	    sizeof(*pool->where));
 	if (pool->name == NULL || pool->file == NULL ||
-	    pool->security_limit_extensions == NULL) {
+	    pool->security_limit_extensions == NULL || pool->where == NULL) {
 		conf_pool_free(pool);
 		return (-1);
 	}
@@ -1308,6 +1382,7 @@ conf_pool_free(struct conf_pool *pool)
 	}
 	free(pool->name);
 	free(pool->file);
+	free(pool->where);
 	conf_strv_free(pool->access_suppress_path);
 	conf_strv_free(pool->limit_extensions);
 	conf_strv_free(pool->argv);
@@ -1409,9 +1484,9 @@ conf_finish(struct conf_parser *p)
 		if (a == NULL)
 			continue;
 		if (sock_parse(a, &addrs[i]) == -1) {
-			r = conf_errat(p, c->pools[i / 2].file,
-			    c->pools[i / 2].line, "[pool %s] invalid %s "
-			    "address '%s'%s", c->pools[i / 2].name,
+			r = conf_errdir(p, &c->pools[i / 2], i % 2 == 0 ?
+			    "listen" : "pm.status_listen", "[pool %s] invalid "
+			    "%s address '%s'%s", c->pools[i / 2].name,
 			    i % 2 == 0 ? "listen" : "pm.status_listen", a,
 			    errno == ENAMETOOLONG ? ": path too long" : "");
 			break;
@@ -1422,9 +1497,9 @@ conf_finish(struct conf_parser *p)
 			if (b == NULL ||
 			    strcmp(addrs[i].key, addrs[j].key) != 0)
 				continue;
-			r = conf_errat(p, c->pools[i / 2].file,
-			    c->pools[i / 2].line, "[pool %s] unable to set "
-			    "listen address as it's already used in another "
+			r = conf_errdir(p, &c->pools[i / 2], i % 2 == 0 ?
+			    "listen" : "pm.status_listen", "[pool %s] unable "
+			    "to set listen address as it's already used in another "
 			    "pool '%s'", c->pools[i / 2].name,
 			    c->pools[j / 2].name);
 			break;
@@ -1451,8 +1526,8 @@ conf_finish_pool(struct conf_parser *p, struct conf_pool *pl)
 	if (pl->chroot != NULL && (np = strstr(pl->chroot, "$prefix")) !=
 	    NULL) {
 		if (np != pl->chroot)
-			return (conf_errat(p, f, l, "[pool %s] '$prefix' "
-			    "must be use at the beginning of the value", nm));
+			return (conf_errdir(p, pl, "chroot", "[pool %s] "
+			    "'$prefix' must be use at the beginning of the value", nm));
 		if (asprintf(&np, "%s%s", base, pl->chroot + 7) == -1)
 			return (conf_oom(p));
 		free(pl->chroot);
@@ -1493,7 +1568,8 @@ conf_finish_pool(struct conf_parser *p, struct conf_pool *pl)
 		    "the worker program is required (e.g. command = "
 		    "/usr/bin/php-cgi)", nm));
 	if (pl->nphp > 0 && !conf_is_phpcgi(pl->argv[0]))
-		return (conf_errat(p, f, l, "[pool %s] %s[%s] is only for "
+		return (conf_errat(p, pl->php[0].file, pl->php[0].line,
+		    "[pool %s] %s[%s] is only for "
 		    "php-cgi workers (command is '%s')", nm,
 		    conf_php_name(pl->php[0].kind), pl->php[0].key,
 		    pl->argv[0]));
@@ -1501,31 +1577,38 @@ conf_finish_pool(struct conf_parser *p, struct conf_pool *pl)
 		return (conf_errat(p, f, l, "[pool %s] the process manager is "
 		    "missing (static, dynamic or ondemand)", nm));
 	if (pl->max_children < 1)
-		return (conf_errat(p, f, l, "[pool %s] pm.max_children must be "
-		    "a positive value", nm));
+		return (conf_errdir(p, pl, "pm.max_children", "[pool %s] "
+		    "pm.max_children must be a positive value", nm));
 	if (pl->pm == CONF_PM_DYNAMIC) {
 		if (pl->min_spare_servers <= 0)
-			return (conf_errat(p, f, l, "[pool %s] "
+			return (conf_errdir(p, pl, "pm.min_spare_servers",
+			    "[pool %s] "
 			    "pm.min_spare_servers(%d) must be a positive value",
 			    nm, pl->min_spare_servers));
 		if (pl->max_spare_servers <= 0)
-			return (conf_errat(p, f, l, "[pool %s] "
+			return (conf_errdir(p, pl, "pm.max_spare_servers",
+			    "[pool %s] "
 			    "pm.max_spare_servers(%d) must be a positive value",
 			    nm, pl->max_spare_servers));
 		if (pl->min_spare_servers > pl->max_children ||
 		    pl->max_spare_servers > pl->max_children)
-			return (conf_errat(p, f, l, "[pool %s] "
+			return (conf_errdir(p, pl,
+			    pl->min_spare_servers > pl->max_children ?
+			    "pm.min_spare_servers" : "pm.max_spare_servers",
+			    "[pool %s] "
 			    "pm.min_spare_servers(%d) and "
 			    "pm.max_spare_servers(%d) cannot be greater than "
 			    "pm.max_children(%d)", nm, pl->min_spare_servers,
 			    pl->max_spare_servers, pl->max_children));
 		if (pl->min_spare_servers > pl->max_spare_servers)
-			return (conf_errat(p, f, l, "[pool %s] "
+			return (conf_errdir(p, pl, "pm.min_spare_servers",
+			    "[pool %s] "
 			    "pm.min_spare_servers(%d) must not be greater than "
 			    "pm.max_spare_servers(%d)", nm,
 			    pl->min_spare_servers, pl->max_spare_servers));
 		if (pl->max_spawn_rate < 1)
-			return (conf_errat(p, f, l, "[pool %s] "
+			return (conf_errdir(p, pl, "pm.max_spawn_rate",
+			    "[pool %s] "
 			    "pm.max_spawn_rate must be a positive value", nm));
 		if (pl->start_servers <= 0) {
 			pl->start_servers = pl->min_spare_servers +
@@ -1536,46 +1619,51 @@ conf_finish_pool(struct conf_parser *p, struct conf_pool *pl)
 				return (-1);
 		} else if (pl->start_servers < pl->min_spare_servers ||
 		    pl->start_servers > pl->max_spare_servers)
-			return (conf_errat(p, f, l, "[pool %s] "
+			return (conf_errdir(p, pl, "pm.start_servers",
+			    "[pool %s] "
 			    "pm.start_servers(%d) must not be less than "
 			    "pm.min_spare_servers(%d) and not greater than "
 			    "pm.max_spare_servers(%d)", nm, pl->start_servers,
 			    pl->min_spare_servers, pl->max_spare_servers));
 	} else if (pl->pm == CONF_PM_ONDEMAND) {
 		if (pl->process_idle_timeout_ms <= 0)
-			return (conf_errat(p, f, l, "[pool %s] "
+			return (conf_errdir(p, pl, "pm.process_idle_timeout",
+			    "[pool %s] "
 			    "pm.process_idle_timeout(0s) must be greater than "
 			    "0s", nm));
 	}
-	if (conf_check_uri(p, pl, "status", pl->status_path,
+	if (conf_check_uri(p, pl, "status", "pm.status_path", pl->status_path,
 	    "[alphanum]/_-.~") == -1 ||
-	    conf_check_uri(p, pl, "ping", pl->ping_path,
+	    conf_check_uri(p, pl, "ping", "ping.path", pl->ping_path,
 	    "[alphanum]/_-.") == -1)
 		return (-1);
 	if (pl->request_slowlog_timeout_ms > 0 && pl->slowlog == NULL)
-		return (conf_errat(p, f, l, "[pool %s] 'slowlog' must be "
-		    "specified for use with 'request_slowlog_timeout'", nm));
+		return (conf_errdir(p, pl, "request_slowlog_timeout",
+		    "[pool %s] 'slowlog' must be specified for use with "
+		    "'request_slowlog_timeout'", nm));
 	if (pl->request_slowlog_timeout_ms > 0 &&
 	    pl->request_terminate_timeout_ms > 0 &&
 	    pl->request_slowlog_timeout_ms >
 	    pl->request_terminate_timeout_ms) {
 		conf_fmt_time(pl->request_slowlog_timeout_ms, a, sizeof(a));
 		conf_fmt_time(pl->request_terminate_timeout_ms, b, sizeof(b));
-		return (conf_errat(p, f, l, "[pool %s] "
-		    "request_slowlog_timeout(%s) must not be greater than "
+		return (conf_errdir(p, pl, "request_slowlog_timeout",
+		    "[pool %s] request_slowlog_timeout(%s) must not be "
+		    "greater than "
 		    "request_terminate_timeout(%s)", nm, a, b));
 	}
 	if (conf_check_clients(p, pl) == -1)
 		return (-1);
 	if (pl->request_max_params_size == 0)
-		return (conf_errat(p, f, l, "[pool %s] request.max_params_size "
-		    "must be a positive value", nm));
+		return (conf_errdir(p, pl, "request.max_params_size",
+		    "[pool %s] request.max_params_size must be a positive "
+		    "value", nm));
 	return (0);
 }
 
 static int
 conf_check_uri(struct conf_parser *p, struct conf_pool *pl, const char *what,
-    const char *path, const char *allowed)
+    const char *directive, const char *path, const char *allowed)
 {
 	const char	*s;
 	int		 tilde = strchr(allowed, '~') != NULL;
@@ -1583,16 +1671,16 @@ conf_check_uri(struct conf_parser *p, struct conf_pool *pl, const char *what,
 	if (path == NULL)
 		return (0);
 	if (*path != '/')
-		return (conf_errat(p, pl->file, pl->line, "[pool %s] the %s "
+		return (conf_errdir(p, pl, directive, "[pool %s] the %s "
 		    "path '%s' must start with a '/'", pl->name, what, path));
 	if (strlen(path) < 2 && (tilde == 0 || pl->status_listen == NULL))
-		return (conf_errat(p, pl->file, pl->line, "[pool %s] the %s "
+		return (conf_errdir(p, pl, directive, "[pool %s] the %s "
 		    "path '%s' is not long enough", pl->name, what, path));
 	for (s = path; *s != '\0'; s++) {
 		if (isalnum((unsigned char)*s) || strchr("/_-.", *s) != NULL ||
 		    (tilde && *s == '~'))
 			continue;
-		return (conf_errat(p, pl->file, pl->line, "[pool %s] the %s "
+		return (conf_errdir(p, pl, directive, "[pool %s] the %s "
 		    "path '%s' must contain only the following characters "
 		    "'%s'", pl->name, what, path, allowed));
 	}
@@ -1621,8 +1709,8 @@ conf_check_clients(struct conf_parser *p, struct conf_pool *pl)
 		snprintf(ip, sizeof(ip), "%.*s", (int)len, s);
 		if (len >= sizeof(ip) || (inet_pton(AF_INET, ip, &a6) != 1 &&
 		    inet_pton(AF_INET6, ip, &a6) != 1))
-			return (conf_errat(p, pl->file, pl->line, "[pool %s] "
-			    "Wrong IP address '%.*s' in listen.allowed_clients",
+			return (conf_errdir(p, pl, "listen.allowed_clients",
+			    "[pool %s] Wrong IP address '%.*s' in listen.allowed_clients",
 			    pl->name, (int)len, s));
 	}
 	return (0);
@@ -1743,6 +1831,7 @@ conf_free(struct conf *conf)
 		conf_pool_free(&conf->pools[i]);
 	free(conf->pools);
 	conf_strv_free(conf->warnings);
+	conf_strv_free(conf->files);
 	memset(conf, 0, sizeof(*conf));
 }
 
@@ -1873,6 +1962,21 @@ conf_dump(const struct conf *conf, FILE *fp)
 			    conf_php_name(pl->php[j].kind), pl->php[j].key,
 			    pl->php[j].value);
 	}
+}
+
+void
+conf_pool_where(const struct conf_pool *pool, const char *name,
+    const char **file, int *line)
+{
+	const struct conf_opt	*o;
+
+	*file = pool->file;
+	*line = pool->line;
+	if ((o = conf_opt_find(conf_pool_opts, name)) == NULL ||
+	    pool->where == NULL || pool->where[o - conf_pool_opts].file == NULL)
+		return;
+	*file = pool->where[o - conf_pool_opts].file;
+	*line = pool->where[o - conf_pool_opts].line;
 }
 
 struct conf_pool *

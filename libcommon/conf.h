@@ -92,6 +92,14 @@ struct conf_php {
 	enum conf_php_kind	 kind;
 	char			*key;
 	char			*value;
+	const char		*file;	/* where it was set (struct conf's) */
+	int			 line;
+};
+
+/* Where a pool directive was last set; file NULL when it was not. */
+struct conf_where {
+	const char		*file;	/* one of struct conf's files */
+	int			 line;
 };
 
 struct conf_global {
@@ -127,6 +135,7 @@ struct conf_pool {
 	char		*name;
 	char		*file;		/* where its section was first opened */
 	int		 line;
+	struct conf_where *where;	/* per directive: conf_pool_where() */
 	char		*prefix;
 	char		*user;
 	char		*group;
@@ -197,6 +206,8 @@ struct conf {
 	size_t			 npools;
 	char			**warnings;	/* for the caller to log */
 	size_t			 nwarnings;
+	char			**files;	/* every file read, NULL-ended */
+	size_t			 nfiles;
 };
 
 /*
@@ -214,6 +225,14 @@ void	conf_free(struct conf *conf);
 
 /* Print every effective setting as "\tname = value" lines under "[section]". */
 void	conf_dump(const struct conf *conf, FILE *fp);
+
+/*
+ * Where directive name (e.g. "user") of pool was last set: its file and
+ * line, or the pool's section when it was not set (or is not a directive).
+ * *file lives as long as the configuration.
+ */
+void	conf_pool_where(const struct conf_pool *pool, const char *name,
+	    const char **file, int *line);
 
 /* The pool named name (case-insensitive), or NULL. */
 struct conf_pool *conf_pool_find(const struct conf *conf, const char *name);

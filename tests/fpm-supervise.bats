@@ -20,7 +20,7 @@ load helpers/supervise
 
 	conf "pm.max_children = 0"
 	run -100 fpm-supervise -y "$CONF"
-	[[ $output == *"ERROR: $CONF:$(grep -n '^\[www\]' "$CONF" | cut -d: -f1): [pool www] pm.max_children must be a positive value"* ]]
+	[[ $output == *"ERROR: $CONF:$(grep -n '^pm.max_children = 0' "$CONF" | cut -d: -f1): [pool www] pm.max_children must be a positive value"* ]]
 	[[ ! -e $SOCK ]]
 
 	run -100 fpm-supervise -y "$D/none.conf"

@@ -440,6 +440,53 @@ test_include(void)
 	    tmp);
 	r = load(&c, "e/main.conf", "include = bad.conf\n");
 	ok(r == -1 && streq(err, want), "error location in an included file");
+
+	/*
+	 * A check made after parsing names the directive's own line, in
+	 * the file that set it, not the line of the pool's section.
+	 */
+	put("w/more.conf", "; more\n[www]\npm.max_children = 0\n");
+	snprintf(want, sizeof(want), "%s/w/more.conf:3: [pool www] "
+	    "pm.max_children must be a positive value", tmp);
+	r = load(&c, "w/main.conf", MINPOOL "include = more.conf\n");
+	ok(r == -1 && streq(err, want), "a pool check names its directive's "
+	    "file and line");
+	if (r == -1 && !streq(err, want))
+		printf("#  got: %s\n# want: %s\n", err, want);
+}
+
+static void
+test_where(void)
+{
+	struct conf	 c;
+	const char	*file;
+	char		 path[PATH_MAX * 2];
+	int		 line, r;
+
+	put("wh/p.conf", "\n[www]\nuser = nobody\n");
+	r = load(&c, "wh/main.conf", MINPOOL "include = p.conf\n"
+	    "[www]\nuser = daemon\n");
+	ok(r == 0, "where: loads");
+	if (r != 0)
+		return;
+	snprintf(path, sizeof(path), "%s/wh/main.conf", tmp);
+	conf_pool_where(&c.pools[0], "user", &file, &line);
+	ok(streq(file, path) && line == 8, "where: the last setting wins");
+	conf_pool_where(&c.pools[0], "pm.max_children", &file, &line);
+	ok(streq(file, path) && line == 4, "where: a directive's line");
+	conf_pool_where(&c.pools[0], "group", &file, &line);
+	ok(streq(file, path) && line == 1, "where: unset is the section");
+	conf_pool_where(&c.pools[0], "bogus", &file, &line);
+	ok(streq(file, path) && line == 1, "where: unknown is the section");
+	conf_free(&c);
+
+	r = load(&c, "wh/main.conf", MINPOOL "include = p.conf\n");
+	snprintf(path, sizeof(path), "%s/wh/p.conf", tmp);
+	conf_pool_where(&c.pools[0], "user", &file, &line);
+	ok(r == 0 && streq(file, path) && line == 3,
+	    "where: the included file's name outlives its glob");
+	if (r == 0)
+		conf_free(&c);
 }
 
 static void
@@ -516,6 +563,38 @@ test_errors(void)
 	    "invalid value '100' for log_limit: must not be less than 512");
 	expect_err("process.max >= 0", "process.max = -1\n", 1,
 	    "invalid value '-1' for process.max: must not be less than 0");
+	/* beyond a long long, strtoll's ERANGE: still "too large" */
+	expect_err("overflow", MINPOOL
+	    "pm.max_requests = 99999999999999999999\n", 6,
+	    "invalid value '99999999999999999999' for pm.max_requests: too "
+	    "large (at most 2147483647)");
+	expect_err("beyond int", MINPOOL "pm.max_requests = 4294967296\n", 6,
+	    "invalid value '4294967296' for pm.max_requests: too large (at "
+	    "most 2147483647)");
+	expect_err("negative overflow", MINPOOL
+	    "pm.max_requests = -99999999999999999999\n", 6,
+	    "invalid value '-99999999999999999999' for pm.max_requests: must "
+	    "not be less than 0");
+	expect_err("time overflow", MINPOOL
+	    "request_terminate_timeout = 99999999999999999999s\n", 6,
+	    "invalid value '99999999999999999999s' for "
+	    "request_terminate_timeout: too large (at most 36500d)");
+	expect_err("time beyond 100 years", MINPOOL
+	    "request_terminate_timeout = 36501d\n", 6,
+	    "invalid value '36501d' for request_terminate_timeout: too large "
+	    "(at most 36500d)");
+	expect_err("negative time", MINPOOL "queue.timeout = -1s\n", 6,
+	    "invalid value '-1s' for queue.timeout: must not be less than 0");
+	expect_err("size overflow", MINPOOL
+	    "pm.max_memory = 99999999999999999999k\n", 6,
+	    "invalid value '99999999999999999999k' for pm.max_memory: too "
+	    "large");
+	expect_err("rlimit overflow", MINPOOL
+	    "rlimit_files = 99999999999999999999\n", 6,
+	    "invalid value '99999999999999999999' for rlimit_files: too large");
+	expect_err("mode overflow", MINPOOL "listen.mode = 017777\n", 6,
+	    "invalid value '017777' for listen.mode: too large (at most "
+	    "07777)");
 	expect_err("priority range", MINPOOL "process.priority = 30\n", 6,
 	    "invalid value '30' for process.priority: must be between -19 "
 	    "and 20");
@@ -592,12 +671,12 @@ test_validation(void)
 	    "[pool www] pm.max_children must be a positive value");
 	expect_err("min_spare > max_spare", "[www]\nlisten = 9000\n"
 	    "pm = dynamic\npm.max_children = 10\npm.min_spare_servers = 5\n"
-	    "pm.max_spare_servers = 3\ncommand = /bin/x\n", 1,
+	    "pm.max_spare_servers = 3\ncommand = /bin/x\n", 5,
 	    "[pool www] pm.min_spare_servers(5) must not be greater than "
 	    "pm.max_spare_servers(3)");
 	expect_err("spare > max_children", "[www]\nlisten = 9000\n"
 	    "pm = dynamic\npm.max_children = 2\npm.min_spare_servers = 1\n"
-	    "pm.max_spare_servers = 3\ncommand = /bin/x\n", 1,
+	    "pm.max_spare_servers = 3\ncommand = /bin/x\n", 6,
 	    "[pool www] pm.min_spare_servers(1) and pm.max_spare_servers(3) "
 	    "cannot be greater than pm.max_children(2)");
 	expect_err("min_spare required", "[www]\nlisten = 9000\n"
@@ -606,47 +685,47 @@ test_validation(void)
 	expect_err("start_servers range", "[www]\nlisten = 9000\n"
 	    "pm = dynamic\npm.max_children = 9\npm.min_spare_servers = 2\n"
 	    "pm.max_spare_servers = 4\npm.start_servers = 5\n"
-	    "command = /bin/x\n", 1, "[pool www] pm.start_servers(5) must "
+	    "command = /bin/x\n", 7, "[pool www] pm.start_servers(5) must "
 	    "not be less than pm.min_spare_servers(2) and not greater than "
 	    "pm.max_spare_servers(4)");
 	expect_err("ondemand idle timeout", "[www]\nlisten = 9000\n"
 	    "pm = ondemand\npm.max_children = 2\npm.process_idle_timeout = 0\n"
-	    "command = /bin/x\n", 1, "[pool www] pm.process_idle_timeout(0s) "
+	    "command = /bin/x\n", 5, "[pool www] pm.process_idle_timeout(0s) "
 	    "must be greater than 0s");
-	expect_err("status path /", MINPOOL "pm.status_path = status\n", 1,
+	expect_err("status path /", MINPOOL "pm.status_path = status\n", 6,
 	    "[pool www] the status path 'status' must start with a '/'");
-	expect_err("status path chars", MINPOOL "pm.status_path = /st@t\n", 1,
+	expect_err("status path chars", MINPOOL "pm.status_path = /st@t\n", 6,
 	    "[pool www] the status path '/st@t' must contain only the "
 	    "following characters '[alphanum]/_-.~'");
-	expect_err("ping path short", MINPOOL "ping.path = /\n", 1,
+	expect_err("ping path short", MINPOOL "ping.path = /\n", 6,
 	    "[pool www] the ping path '/' is not long enough");
 	expect_err("slowlog required", MINPOOL
-	    "request_slowlog_timeout = 5s\n", 1, "[pool www] 'slowlog' must "
+	    "request_slowlog_timeout = 5s\n", 6, "[pool www] 'slowlog' must "
 	    "be specified for use with 'request_slowlog_timeout'");
 	expect_err("slowlog <= terminate", MINPOOL "slowlog = /tmp/s\n"
 	    "request_slowlog_timeout = 5s\nrequest_terminate_timeout = 2s\n",
-	    1, "[pool www] request_slowlog_timeout(5s) must not be greater "
+	    7, "[pool www] request_slowlog_timeout(5s) must not be greater "
 	    "than request_terminate_timeout(2s)");
 	expect_err("php_value for fcgiwrap", "[www]\nlisten = 9000\n"
 	    "pm = static\npm.max_children = 1\n"
 	    "command = /usr/sbin/fcgiwrap -f\nphp_value[memory_limit] = 1G\n",
-	    1, "[pool www] php_value[memory_limit] is only for php-cgi workers "
+	    6, "[pool www] php_value[memory_limit] is only for php-cgi workers "
 	    "(command is '/usr/sbin/fcgiwrap')");
 	expect_err("shared listen", MINPOOL "[b]\nlisten = 127.0.0.1:9000\n"
-	    "pm = static\npm.max_children = 1\ncommand = /bin/x\n", 6,
+	    "pm = static\npm.max_children = 1\ncommand = /bin/x\n", 7,
 	    "[pool b] unable to set listen address as it's already used in "
 	    "another pool 'www'");
 	expect_err("status_listen on a pool's listen", MINPOOL
 	    "[b]\nlisten = 9001\npm.status_listen = 127.0.0.1:9000\n"
-	    "pm = static\npm.max_children = 1\ncommand = /bin/x\n", 6,
+	    "pm = static\npm.max_children = 1\ncommand = /bin/x\n", 8,
 	    "[pool b] unable to set listen address as it's already used in "
 	    "another pool 'www'");
 	expect_err("allowed_clients", MINPOOL
-	    "listen.allowed_clients = 127.0.0.1, ::1,10.0.0.300\n", 1,
+	    "listen.allowed_clients = 127.0.0.1, ::1,10.0.0.300\n", 6,
 	    "[pool www] Wrong IP address '10.0.0.300' in "
 	    "listen.allowed_clients");
 	expect_err("bad listen port", "[www]\nlisten = 127.0.0.1:99999\n"
-	    "pm = static\npm.max_children = 1\ncommand = /bin/x\n", 1,
+	    "pm = static\npm.max_children = 1\ncommand = /bin/x\n", 2,
 	    "[pool www] invalid listen address '127.0.0.1:99999'");
 
 	r = load(&c, "t.conf", "[www]\nlisten = 9000\npm = dynamic\n"
@@ -881,6 +960,7 @@ main(void)
 	test_reopen();
 	test_errors();
 	test_validation();
+	test_where();
 	test_bool();
 	test_argv();
 	test_dump();
