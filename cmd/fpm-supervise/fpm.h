@@ -295,6 +295,7 @@ struct pool *pool_alloc(void);
 void	pool_listen_start(struct pool *, struct listener *);
 int	pool_template(struct pool *, struct conf_pool *, int allow_root,
 	    char *, size_t);
+int	pool_check(struct conf_pool *, int allow_root, char *, size_t);
 void	pool_template_free(struct pool *);
 int	pool_listen(struct pool *, char *, size_t);
 int	pool_status_listen(struct pool *, char *, size_t);

@@ -53,7 +53,8 @@ static struct poptOption options[] = {
 	    "read the configuration from FILE (default: "
 	    FPM_SYSCONFDIR "/fpm/fpm.conf, else the built-in one)", "FILE" },
 	{ "test", 't', POPT_ARG_NONE, NULL, 't',
-	    "test the configuration and exit (twice: also dump it)", NULL },
+	    "test the configuration as a start would (users, command...) "
+	    "and exit (twice: also dump it)", NULL },
 	{ "nodaemonize", 'F', POPT_ARG_NONE, &opt_foreground, 0,
 	    "stay in the foreground, whatever the config says", NULL },
 	{ "daemonize", 'D', POPT_ARG_NONE, &opt_daemonize, 0,
@@ -839,6 +840,14 @@ main(int argc, char *argv[])
 	}
 	fpmconf = current->c;
 	if (opt_test) {
+		/* what a start checks beyond the file: ids, the command */
+		for (i = 0; i < fpmconf.npools; i++)
+			if (pool_check(&fpmconf.pools[i], opt_root, err,
+			    sizeof(err)) == -1) {
+				log_errorx("%s", err);
+				fatalx_code(FPM_EXIT_USAGE,
+				    "FPM initialization failed");
+			}
 		if (opt_test > 1)
 			conf_dump(&fpmconf, stderr);
 		log_info("configuration file %s test is successful",

@@ -14,8 +14,10 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <libgen.h>
+#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +45,10 @@ static void	pool_respawn_timeout(struct ev_timer *);
 static int	pool_env(struct pool *);
 static void	pool_exit_reason(char *, size_t, const siginfo_t *);
 static int	pool_acl(struct conf_pool *, const char *, char *, size_t);
+static int	pool_err(struct conf_pool *, const char *, char *, size_t,
+		    const char *, ...) __attribute__((format(printf, 5, 6)));
+static int	pool_check_exec(struct pool *, char *, size_t);
+static int	pool_exec_ok(const char *);
 
 /*
  * The worker environment: PHP-FPM's clear_env and env[], plus what php-cgi
@@ -90,34 +96,65 @@ pool_env(struct pool *p)
 }
 
 /*
+ * "FILE:LINE: [pool NAME] message" into err, FILE:LINE being where
+ * directive name was set (the section when it was not).  Returns -1.
+ */
+static int
+pool_err(struct conf_pool *c, const char *name, char *err, size_t errsize,
+    const char *fmt, ...)
+{
+	va_list		 ap;
+	const char	*file;
+	int		 line, n;
+
+	conf_pool_where(c, name, &file, &line);
+	n = snprintf(err, errsize, "%s:%d: [pool %s] ", file, line, c->name);
+	/* the message goes after what snprintf wrote, never past err */
+	if (n < 0)
+		n = 0;
+	if ((size_t)n >= errsize)
+		return (-1);
+	va_start(ap, fmt);
+	vsnprintf(err + n, errsize - (size_t)n, fmt, ap);
+	va_end(ap);
+	return (-1);
+}
+
+/*
  * What every worker of the pool is started with, from its config: ids,
- * chroot, limits, argv, environment.  Returns 0, or -1 with err filled (the
- * pool is then unchanged).
+ * chroot, limits, argv, environment, and a program they can run.  This is
+ * the one check of a pool beyond its file, made alike by -t, a start and a
+ * reload.  Returns 0, or -1 with err filled (the pool is then unchanged).
  */
 int
 pool_template(struct pool *p, struct conf_pool *c, int allow_root, char *err,
     size_t errsize)
 {
 	struct pool	t;
+	char		why[512];
 
 	memset(&t, 0, sizeof(t));
 	t.cf = c;
 	spawn_init(&t.spawn);
 	if (geteuid() == 0) {
-		if (c->user == NULL && !allow_root) {
-			snprintf(err, errsize, "[pool %s] user has not been "
-			    "defined", c->name);
-			return (-1);
-		}
+		if (c->user == NULL && !allow_root)
+			return (pool_err(c, "user", err, errsize, "user has "
+			    "not been defined"));
 		if (c->user != NULL && spawn_resolve_ids(&t.spawn, c->user,
-		    c->group, allow_root, err + snprintf(err, errsize,
-		    "[pool %s] ", c->name), errsize - strlen(err)) == -1)
-			return (-1);
+		    c->group, allow_root, why, sizeof(why)) == -1) {
+			/* the uid is known when only the group is wrong */
+			if (errno == ENOMEM)
+				return (pool_err(c, "user", err, errsize,
+				    "%s", strerror(errno)));
+			return (pool_err(c, c->group != NULL &&
+			    (strncmp(why, "unknown group", 13) == 0 ||
+			    (errno == EPERM && t.spawn.uid != 0)) ?
+			    "group" : "user", err, errsize, "%s", why));
+		}
 		t.spawn.chroot = c->chroot;
-	} else if (c->chroot != NULL) {
-		snprintf(err, errsize, "[pool %s] chroot needs root", c->name);
-		return (-1);
-	}
+	} else if (c->chroot != NULL)
+		return (pool_err(c, "chroot", err, errsize, "chroot needs "
+		    "root"));
 	t.spawn.chdir = c->chdir;
 	if (c->rlimit_files_set)
 		t.spawn.rlimit_nofile = c->rlimit_files;
@@ -132,14 +169,18 @@ pool_template(struct pool *p, struct conf_pool *c, int allow_root, char *err,
 	t.spawn.setsid = 1;
 	t.spawn.pdeathsig = SIGTERM;
 	if ((t.argv = conf_pool_argv(c)) == NULL || pool_env(&t) == -1) {
-		snprintf(err, errsize, "[pool %s] unable to build the worker's "
-		    "argv and environment: %s", c->name, strerror(errno));
+		pool_err(c, "command", err, errsize, "unable to build the "
+		    "worker's argv and environment: %s", strerror(errno));
 		conf_argv_free(t.argv);
 		spawn_free(&t.spawn);
 		return (-1);
 	}
 	t.spawn.argv = t.argv;
 	t.spawn.envp = t.envp;
+	if (pool_check_exec(&t, err, errsize) == -1) {
+		pool_template_free(&t);
+		return (-1);
+	}
 	pool_template_free(p);
 	p->cf = c;
 	p->spawn = t.spawn;
@@ -149,6 +190,143 @@ pool_template(struct pool *p, struct conf_pool *c, int allow_root, char *err,
 	p->probe = !c->request_finish_probe ? PROBE_NONE :
 	    p->php ? PROBE_APPEND : PROBE_AFTER;
 	return (0);
+}
+
+/* The checks of pool_template() alone, for -t: 0, or -1 with err. */
+int
+pool_check(struct conf_pool *c, int allow_root, char *err, size_t errsize)
+{
+	struct pool	t;
+
+	memset(&t, 0, sizeof(t));
+	if (pool_template(&t, c, allow_root, err, errsize) == -1)
+		return (-1);
+	pool_template_free(&t);
+	return (0);
+}
+
+/*
+ * Can t's workers run their program?  A child takes their groups, gid,
+ * chroot, directory and uid as spawn_exec() will, and asks the kernel,
+ * so that search permission on each directory, ACLs and noexec mounts all
+ * count.  Returns 0, or -1 with err filled: which step failed, and why.
+ */
+static int
+pool_check_exec(struct pool *t, char *err, size_t errsize)
+{
+	const struct spawn	*s = &t->spawn;
+	struct {
+		int	step;		/* 0: exec, 1: chroot, 2: chdir, 3: ids */
+		int	error;
+	} r;
+	ssize_t			 n;
+	pid_t			 pid;
+	int			 fd[2], status;
+
+	if (pipe2(fd, O_CLOEXEC) == -1)
+		return (pool_err(t->cf, "command", err, errsize, "unable to "
+		    "check the command: pipe: %s", strerror(errno)));
+	if ((pid = fork()) == -1) {
+		r.error = errno;
+		close(fd[0]);
+		close(fd[1]);
+		return (pool_err(t->cf, "command", err, errsize, "unable to "
+		    "check the command: fork: %s", strerror(r.error)));
+	}
+	if (pid == 0) {
+		close(fd[0]);
+		r.step = 3;
+		r.error = 0;
+		if (s->setids && (setgroups(s->ngroups, s->groups) == -1 ||
+		    setresgid(s->gid, s->gid, s->gid) == -1))
+			r.error = errno;
+		if (r.error == 0 && s->chroot != NULL && (r.step = 1,
+		    chroot(s->chroot) == -1 || (s->chdir == NULL &&
+		    chdir("/") == -1)))
+			r.error = errno;
+		if (r.error == 0 && s->chdir != NULL && (r.step = 2,
+		    chdir(s->chdir) == -1))
+			r.error = errno;
+		if (r.error == 0 && s->setids && (r.step = 3,
+		    setresuid(s->uid, s->uid, s->uid) == -1))
+			r.error = errno;
+		if (r.error == 0) {
+			r.step = 0;
+			r.error = pool_exec_ok(s->argv[0]);
+		}
+		(void)write(fd[1], &r, sizeof(r));
+		_exit(0);
+	}
+	close(fd[1]);
+	while ((n = read(fd[0], &r, sizeof(r))) == -1 && errno == EINTR)
+		;
+	close(fd[0]);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	if (n != (ssize_t)sizeof(r))
+		return (pool_err(t->cf, "command", err, errsize, "unable to "
+		    "check the command: the checking process failed"));
+	if (r.error == 0)
+		return (0);
+	switch (r.step) {
+	case 0:
+		return (pool_err(t->cf, "command", err, errsize, "unable to "
+		    "execute %s: %s", s->argv[0], strerror(r.error)));
+	case 1:
+		return (pool_err(t->cf, "chroot", err, errsize, "unable to "
+		    "chroot to %s: %s", s->chroot, strerror(r.error)));
+	case 2:
+		return (pool_err(t->cf, "chdir", err, errsize, "unable to "
+		    "chdir to %s: %s", s->chdir, strerror(r.error)));
+	default:
+		return (pool_err(t->cf, "user", err, errsize, "unable to "
+		    "take the workers' user and groups: %s",
+		    strerror(r.error)));
+	}
+}
+
+/*
+ * In the checking child: 0 when prog can be exec'd, else the errno exec
+ * would give.  A name without '/' is looked up in PATH (our own, the
+ * default of glibc when unset), as execvpe(3) does.
+ */
+static int
+pool_exec_ok(const char *prog)
+{
+	struct stat	 st;
+	const char	*path, *e;
+	char		 buf[PATH_MAX];
+	int		 n, denied = 0;
+
+	if (strchr(prog, '/') != NULL) {
+		if (faccessat(AT_FDCWD, prog, X_OK, AT_EACCESS) == -1 ||
+		    stat(prog, &st) == -1)
+			return (errno);
+		return (S_ISREG(st.st_mode) ? 0 : EACCES);
+	}
+	if (*prog == '\0')
+		return (ENOENT);
+	if ((path = getenv("PATH")) == NULL)
+		path = "/bin:/usr/bin";
+	for (;; path = e + 1) {
+		e = strchrnul(path, ':');
+		/* an empty entry is the current directory */
+		n = snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(e - path),
+		    path, e == path ? "" : "/", prog);
+		if (n > 0 && (size_t)n < sizeof(buf)) {
+			if (faccessat(AT_FDCWD, buf, X_OK, AT_EACCESS) == -1)
+				denied |= errno == EACCES;
+			else if (stat(buf, &st) == 0) {
+				if (S_ISREG(st.st_mode))
+					return (0);
+				denied = 1;	/* a directory */
+			}
+		}
+		if (*e == '\0')
+			break;
+	}
+	/* execvpe's answer: EACCES if any entry said so */
+	return (denied ? EACCES : ENOENT);
 }
 
 void
