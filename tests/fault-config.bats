@@ -108,3 +108,26 @@ refused() {
 	# the message is cut at its buffer, not beyond
 	((${#stderr_lines[0]} < 1100))
 }
+
+# A pool whose workers exit at once: the queue is answered at once, and the
+# reason is logged once per back-off, not once per request.
+@test "fault-config: no worker can start: queued requests get 503 at once" {
+	local t0 ms n
+	conf "command = $WORKER -e 1" "pm.max_children = 1" "queue.timeout = 30s"
+	start
+	wait_for 10 grep -qF "next start in 2.000s" "$LOG"
+	t0=$(date +%s%N)
+	run -0 timeout 5 fcgi-client -s "$SOCK" -t 20000 -p QUERY_STRING=pid=1
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	[[ $output == *"Status: 503 Service Unavailable"* ]]
+	[[ $output == *"503 Service Unavailable: no worker can start"* ]]
+	((ms < 5000))
+	for n in 1 2 3 4 5; do
+		run -0 timeout 5 fcgi-client -s "$SOCK" -t 20000 -p QUERY_STRING=pid=1
+		[[ $output == *"503 Service Unavailable: no worker can start"* ]]
+	done
+	# one line per back-off: fewer than the 6 requests
+	n=$(grep -cF "[pool www] no worker can start (workers keep dying at start): answering 503" "$LOG")
+	((n >= 1 && n < 6))
+	status_has "listen queue:         0"
+}

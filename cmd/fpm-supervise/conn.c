@@ -674,7 +674,10 @@ conn_request_ready(struct conn *c)
 	pm_maintain(p);
 }
 
-/* A fast stop: whatever waits in the queue gets its 503 now. */
+/*
+ * Whatever waits in the queue gets its 503 now: on a fast stop, or when
+ * no worker of the pool can start (pm.c).
+ */
 void
 conn_queue_refuse(struct pool *p)
 {
@@ -683,10 +686,13 @@ conn_queue_refuse(struct pool *p)
 	while ((c = TAILQ_FIRST(&p->queue)) != NULL) {
 		TAILQ_REMOVE(&p->queue, c, qentry);
 		p->nqueue--;
+		p->queue_full++;
 		ev_timer_stop(&c->timer);
 		c->state = C_READ;
 		conn_respond(c, 503, "Service Unavailable", "text/plain",
-		    "503 Service Unavailable: the server is stopping\n");
+		    stopping ? "503 Service Unavailable: the server is "
+		    "stopping\n" : "503 Service Unavailable: no worker can "
+		    "start\n");
 	}
 }
 

@@ -98,11 +98,6 @@ struct worker {
 	struct ev_source	 sock;		/* connection; fd -1: none */
 	char			 path[108];	/* its private socket */
 	struct outpipe		 out, err;
-	/* workers_output_rate_limit, both pipes together (output.c) */
-	struct ev_timer		 out_timer;	/* the note at window end */
-	int64_t			 out_window;	/* ev_now() it ends */
-	unsigned long		 out_lines;	/* logged in it */
-	unsigned long		 out_dropped;	/* suppressed in it */
 	struct conn		*conn;		/* the request it serves */
 	struct reqinfo		 cur;		/* that request, or finishing */
 	int			 finishing;	/* END_REQUEST sent, not back */
@@ -164,6 +159,8 @@ struct pool {
 	/* crash-loop brake */
 	int			 fails;		/* quick deaths in a row */
 	struct ev_timer		 respawn_timer;
+	const char		*brake_why;	/* why it last braked */
+	int			 brake_said;	/* its 503s were logged */
 	/* process manager (pm.c) */
 	struct ev_timer		 pm_timer;	/* rate window, trim, idle */
 	int			 started;	/* initial spawn done */

@@ -24,6 +24,7 @@ static int	pm_target(struct pool *);
 static int	pm_budget(struct pool *);
 static void	pm_trim(struct pool *);
 static int64_t	pm_idle_deadline(struct pool *);
+static void	pm_refuse(struct pool *);
 
 static int64_t	last_process_max_warning = -PM_WARN_MS;
 static int64_t	crashes[1024];	/* ring of SIGSEGV/SIGBUS deaths */
@@ -138,6 +139,13 @@ pm_maintain(struct pool *p)
 		p->spawned++;
 	}
 	p->started = 1;
+	/*
+	 * The brake holds and no worker is left to take the queue: a wait
+	 * could only end in queue.timeout's 503, so it comes now.
+	 */
+	if (p->respawn_timer.slot != 0 && p->nworkers - p->nretiring == 0 &&
+	    p->nqueue > 0)
+		pm_refuse(p);
 	pm_trim(p);
 	if (p->cf->pm == CONF_PM_DYNAMIC &&
 	    p->nidle > p->cf->max_spare_servers) {
@@ -165,6 +173,28 @@ pm_timeout(struct ev_timer *t)
 	    offsetof(struct pool, pm_timer));
 
 	pm_maintain(p);
+}
+
+/*
+ * No worker of p can start for now: its queued requests get a 503, and
+ * the reason is logged once per back-off, not once per request.
+ */
+static void
+pm_refuse(struct pool *p)
+{
+	int64_t	ms = p->respawn_timer.when - ev_now();
+
+	if (!p->brake_said) {
+		p->brake_said = 1;
+		if (ms < 0)
+			ms = 0;
+		log_warnx("[pool %s] no worker can start (%s): answering 503 "
+		    "to queued requests until the next start in %lld.%03llds",
+		    p->cf->name, p->brake_why != NULL ? p->brake_why :
+		    "workers fail to start", (long long)ms / 1000,
+		    (long long)ms % 1000);
+	}
+	conn_queue_refuse(p);
 }
 
 /* When the least recently used idle worker of an ondemand pool expires. */

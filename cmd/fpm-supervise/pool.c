@@ -590,6 +590,8 @@ pool_brake(struct pool *p, const char *why)
 {
 	int64_t	ms;
 
+	p->brake_why = why;
+	p->brake_said = 0;	/* a new back-off: its 503s get a line */
 	p->fails++;
 	if (p->fails <= 1)
 		return;
