@@ -25,6 +25,8 @@
 
 extern char	**environ;
 
+static void	spawn_child(const struct spawn *, int, pid_t)
+		    __attribute__((noreturn));
 static void	spawn_fail(int, const char *, const char *)
 		    __attribute__((noreturn));
 static int	spawn_fds(const struct spawn *, int *);
@@ -262,10 +264,20 @@ spawn_fds(const struct spawn *s, int *errfd)
 void
 spawn_exec(const struct spawn *s, int errfd)
 {
+	spawn_child(s, errfd, getppid());
+}
+
+/*
+ * parent is the process whose death must bring pdeathsig: spawn_start()
+ * takes it before fork, since a getppid() in the child could already
+ * answer 1 (or a subreaper) if the parent died in between.
+ */
+static void
+spawn_child(const struct spawn *s, int errfd, pid_t parent)
+{
 	sigset_t	 none;
 	char		 pidbuf[32], **env = (char **)s->envp;
 	char		*extra[2];
-	pid_t		 ppid = getppid();
 	int		 sig;
 
 	if (s->setsid && setsid() == -1)
@@ -303,11 +315,12 @@ spawn_exec(const struct spawn *s, int errfd)
 		spawn_fail(errfd, "setresuid", NULL);
 	/*
 	 * The kernel clears the parent-death signal on a change of
-	 * credentials, so it comes after setresuid; a parent that died
-	 * before it was set is caught by getppid().
+	 * credentials (and on exec of a set-id program), so it comes after
+	 * setresuid; a parent that died before it was set is caught by
+	 * getppid(), and then we do not exec at all.
 	 */
 	if (s->pdeathsig != 0 && (prctl(PR_SET_PDEATHSIG, s->pdeathsig) == -1 ||
-	    getppid() != ppid))
+	    getppid() != parent))
 		spawn_fail(errfd, "set the parent-death signal", NULL);
 	if (s->dumpable && prctl(PR_SET_DUMPABLE, 1) == -1)
 		spawn_fail(errfd, "set dumpable", NULL);
@@ -332,7 +345,7 @@ pid_t
 spawn_start(const struct spawn *s, int *pidfd, char *err, size_t errsize)
 {
 	ssize_t	n;
-	pid_t	pid;
+	pid_t	pid, self = getpid();
 	int	p[2], status, saved;
 
 	if (pipe2(p, O_CLOEXEC) == -1)
@@ -346,7 +359,7 @@ spawn_start(const struct spawn *s, int *pidfd, char *err, size_t errsize)
 		return (-1);
 	case 0:
 		close(p[0]);
-		spawn_exec(s, p[1]);
+		spawn_child(s, p[1], self);
 		/* NOTREACHED */
 	default:
 		break;

@@ -45,7 +45,7 @@ struct spawn {
 	int		 nice;
 	int		 dumpable;	/* PR_SET_DUMPABLE after setuid */
 	int		 setsid;	/* new session and process group */
-	int		 pdeathsig;	/* 0: none */
+	int		 pdeathsig;	/* sent when the parent dies (0: none) */
 };
 
 /* Fill s with the defaults: nothing changes, no socket. */

@@ -5,10 +5,13 @@
  */
 
 #include <sys/types.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -96,6 +99,7 @@ static int		  nsigquit;
 static char		**saved_argv;
 static char		  exe[PATH_MAX];	/* our binary, by name */
 static struct pidfh	 *pfh;
+static int		  rundir_lock = -1;	/* runtime_dir/lock, flock'd */
 static const char	 *pidpath;
 static pid_t		  pidfile_pid;	/* who may remove it: not a fork */
 int			  upgrading;	/* 1 draining, 2 workers leaving */
@@ -111,6 +115,9 @@ static void	daemonize(void);
 static void	on_signal(struct ev_source *, uint32_t);
 static void	on_stop_timeout(struct ev_timer *);
 static void	cleanup_runtime_dir(void);
+static int	runtime_dir_make(void);
+static void	runtime_dir_sweep(const char *);
+static int	runtime_dir_stale(int);
 static void	upgrade_drained(void);
 static void	pidfile_cleanup(void);
 static void	upgrade_exec(void);
@@ -763,7 +770,7 @@ fail:
 	stopping = 0;
 	/* a fresh private directory: the old one went before the exec */
 	memcpy(runtime_dir + strlen(runtime_dir) - 6, "XXXXXX", 6);
-	if (mkdtemp(runtime_dir) == NULL)
+	if (runtime_dir_make() == -1)
 		log_warn("unable to create %s", runtime_dir);
 	for (i = 0; i < npools; i++) {
 		if (pools[i]->lst.src.fd != -1) {
@@ -790,9 +797,140 @@ pidfile_cleanup(void)
 static void
 cleanup_runtime_dir(void)
 {
-	if (runtime_dir[0] != '\0' && rmdir(runtime_dir) == -1 &&
-	    errno != ENOENT)
+	char	path[sizeof(runtime_dir) + 8];
+
+	if (runtime_dir[0] == '\0')
+		return;
+	snprintf(path, sizeof(path), "%s/lock", runtime_dir);
+	(void)unlink(path);
+	if (rundir_lock != -1)
+		close(rundir_lock);
+	rundir_lock = -1;
+	if (rmdir(runtime_dir) == -1 && errno != ENOENT)
 		log_warn("unable to remove %s", runtime_dir);
+}
+
+/*
+ * Create runtime_dir from its template (base/fpm.XXXXXX) with the file
+ * "lock" in it: flock'd for as long as we live, then our pid written.  The
+ * kernel drops the lock when we die, however we die, so a later start can
+ * tell a dead supervisor's directory from a live one's (runtime_dir_stale).
+ * Returns 0, or -1 with errno set (the directory is gone again then).
+ */
+static int
+runtime_dir_make(void)
+{
+	char	buf[32];
+	int	dfd, fd, n, saved;
+
+	if (mkdtemp(runtime_dir) == NULL)
+		return (-1);
+	if ((dfd = open(runtime_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+	    -1)
+		goto fail;
+	fd = openat(dfd, "lock", O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	saved = errno;
+	close(dfd);
+	errno = saved;
+	if (fd == -1)
+		goto fail;
+	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1 ||
+	    write(fd, buf, (size_t)n) != n) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		goto fail;
+	}
+	rundir_lock = fd;
+	return (0);
+fail:
+	saved = errno;
+	cleanup_runtime_dir();
+	errno = saved;
+	return (-1);
+}
+
+/*
+ * Is dfd, a base/fpm.XXXXXX directory, one that a dead supervisor left?
+ * Only if it is ours, has a lock file that we can lock, and that file is
+ * not empty: an empty one may belong to a supervisor between its open and
+ * its flock, and stays (a supervisor killed in that instant leaves an
+ * empty directory behind, nothing more).  Returns the locked fd, or -1.
+ */
+static int
+runtime_dir_stale(int dfd)
+{
+	struct stat	st;
+	int		fd;
+
+	if (fstat(dfd, &st) == -1 || !S_ISDIR(st.st_mode) ||
+	    st.st_uid != geteuid())
+		return (-1);
+	if ((fd = openat(dfd, "lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) ==
+	    -1)
+		return (-1);
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1 || fstat(fd, &st) == -1 ||
+	    !S_ISREG(st.st_mode) || st.st_size == 0) {
+		close(fd);
+		return (-1);
+	}
+	return (fd);
+}
+
+/*
+ * Remove the runtime directories under base that dead supervisors left
+ * (kill -9, a crash, power loss with a persistent base): their worker
+ * sockets would otherwise pile up.  A live supervisor's is never touched.
+ */
+static void
+runtime_dir_sweep(const char *base)
+{
+	struct dirent	*de, *e;
+	DIR		*d, *sub;
+	size_t		 i;
+	int		 dfd, lfd, fd;
+
+	if ((d = opendir(base)) == NULL) {
+		log_warn("unable to read %s", base);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		/* mkdtemp's names: "fpm." and 6 letters or digits */
+		if (strncmp(de->d_name, "fpm.", 4) != 0 ||
+		    strlen(de->d_name) != 10)
+			continue;
+		for (i = 4; i < 10; i++)
+			if (!isalnum((unsigned char)de->d_name[i]))
+				break;
+		if (i < 10)
+			continue;
+		if ((dfd = openat(dirfd(d), de->d_name, O_RDONLY |
+		    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+			continue;
+		if ((lfd = runtime_dir_stale(dfd)) == -1) {
+			close(dfd);
+			continue;
+		}
+		/* held, the lock keeps another sweeping start out */
+		if ((fd = dup(dfd)) != -1 && (sub = fdopendir(fd)) != NULL) {
+			while ((e = readdir(sub)) != NULL)
+				if (e->d_type != DT_DIR)
+					(void)unlinkat(dfd, e->d_name, 0);
+			closedir(sub);
+		} else if (fd != -1)
+			close(fd);
+		if (unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) == -1)
+			log_warn("unable to remove %s/%s, left by a dead "
+			    "supervisor", base, de->d_name);
+		else
+			log_info("removed %s/%s, left by a dead supervisor",
+			    base, de->d_name);
+		close(lfd);
+		close(dfd);
+	}
+	closedir(d);
 }
 
 int
@@ -920,7 +1058,8 @@ main(int argc, char *argv[])
 	    "%s/fpm.XXXXXX", base) >= sizeof(runtime_dir))
 		fatalx_code(FPM_EXIT_USAGE, "runtime_dir %s: path too long "
 		    "(at most %zu bytes)", base, sizeof(runtime_dir) - 12);
-	if (mkdtemp(runtime_dir) == NULL)
+	runtime_dir_sweep(base);
+	if (runtime_dir_make() == -1)
 		fatal("unable to create %s", runtime_dir);
 
 	if (fpmconf.global.rlimit_files_set) {

@@ -167,7 +167,15 @@ pool_template(struct pool *p, struct conf_pool *c, int allow_root, char *err,
 	t.spawn.dumpable = c->dumpable;
 	t.spawn.sockmode = SPAWN_SOCK_STDIN;
 	t.spawn.setsid = 1;
-	t.spawn.pdeathsig = SIGTERM;
+	/*
+	 * Should we die, even by SIGKILL, a worker must not outlive us holding
+	 * its socket: nothing can reach it any more.  SIGKILL, since a worker
+	 * may ignore SIGTERM.  The parent-death signal needs no privileges or
+	 * cgroup delegation, unlike a cgroup kill, and no live process, unlike
+	 * a pidfd.  It does not reach a worker's own children (php-cgi with
+	 * PHP_FCGI_CHILDREN): only a cgroup would.
+	 */
+	t.spawn.pdeathsig = SIGKILL;
 	if ((t.argv = conf_pool_argv(c)) == NULL || pool_env(&t) == -1) {
 		pool_err(c, "command", err, errsize, "unable to build the "
 		    "worker's argv and environment: %s", strerror(errno));
