@@ -72,3 +72,19 @@ start_second() {
 	wait_for 10 pid_gone "$LIVE"
 	[[ ! -e $live ]]
 }
+
+@test "fault-spawn: the built-in configuration works under a 200-character TMPDIR" {
+	long=$BATS_TEST_TMPDIR/$(printf 'd%.0s' {1..200})
+	mkdir -p "$long"
+	run -0 env TMPDIR="$long" fpm-supervise -t
+	[[ $output == *"configuration file (built-in) test is successful"* ]]
+	# and it leaves nothing behind there
+	[[ -z $(ls -A "$long") ]]
+}
+
+@test "fault-spawn: a TMPDIR too long for any path is a clear error" {
+	long=/$(printf 'd%.0s' {1..5000})
+	run -100 env TMPDIR="$long" fpm-supervise -t
+	[[ $output == *"TMPDIR is too long for the built-in configuration (5001 bytes)"* ]]
+	[[ ${#output} -lt 600 ]]
+}

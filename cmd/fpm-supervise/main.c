@@ -108,7 +108,7 @@ static void	handle(poptContext, int);
 static int	conf_read(struct conf *, char *, size_t);
 static void	pool_own(struct pool *, struct confref *);
 
-static char	*embedded_config(char *, size_t);
+static char	*embedded_config(char *, size_t, char *, size_t);
 static int	 builtin;	/* running on the built-in conf.d/ */
 static int	setup_log(void);
 static void	daemonize(void);
@@ -149,19 +149,42 @@ defer_free(void *p)
 
 /*
  * No -y and nothing installed: write the conf.d/ we were built with into a
- * private directory, to be read like any other configuration.
+ * private directory (dir, of size bytes) under $TMPDIR, to be read like any
+ * other configuration.  Returns the path of its fpm.conf (malloc'd), or NULL
+ * with errno set and the reason in err; dir[0] is '\0' unless dir was made.
  */
 static char *
-embedded_config(char *dir, size_t size)
+embedded_config(char *dir, size_t size, char *err, size_t errsize)
 {
-	char	path[PATH_MAX];
-	FILE	*fp;
-	size_t	 i;
+	char		 path[PATH_MAX], *file;
+	const char	*tmp;
+	FILE		*fp;
+	size_t		 i;
+	int		 saved;
 
-	snprintf(dir, size, "%s/fpm-conf.XXXXXX", getenv("TMPDIR") != NULL ?
-	    getenv("TMPDIR") : "/tmp");
-	if (mkdtemp(dir) == NULL)
-		fatal("unable to create %s", dir);
+	if ((tmp = getenv("TMPDIR")) == NULL || tmp[0] == '\0')
+		tmp = "/tmp";
+	/* PATH_MAX and path[] bound dir and every file in it */
+	for (i = 0; embed_conf[i].name != NULL; i++)
+		if (strlen(tmp) + sizeof("/fpm-conf.XXXXXX/") +
+		    strlen(embed_conf[i].name) > sizeof(path))
+			break;
+	if (embed_conf[i].name != NULL || (size_t)snprintf(dir, size,
+	    "%s/fpm-conf.XXXXXX", tmp) >= size) {
+		dir[0] = '\0';
+		snprintf(err, errsize, "TMPDIR is too long for the built-in "
+		    "configuration (%zu bytes)", strlen(tmp));
+		errno = ENAMETOOLONG;
+		return (NULL);
+	}
+	if (mkdtemp(dir) == NULL) {
+		saved = errno;
+		snprintf(err, errsize, "unable to create %s: %s", dir,
+		    strerror(saved));
+		dir[0] = '\0';
+		errno = saved;
+		return (NULL);
+	}
 	for (i = 0; embed_conf[i].name != NULL; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, embed_conf[i].name);
 		if (strchr(embed_conf[i].name, '/') != NULL) {
@@ -171,11 +194,18 @@ embedded_config(char *dir, size_t size)
 			(void)mkdir(dirname(sub), 0700);
 		}
 		if ((fp = fopen(path, "we")) == NULL ||
-		    fputs(embed_conf[i].data, fp) == EOF || fclose(fp) == EOF)
-			fatal("unable to write %s", path);
+		    fputs(embed_conf[i].data, fp) == EOF || fclose(fp) == EOF) {
+			saved = errno;
+			snprintf(err, errsize, "unable to write %s: %s", path,
+			    strerror(saved));
+			errno = saved;
+			return (NULL);
+		}
 	}
 	snprintf(path, sizeof(path), "%s/fpm.conf", dir);
-	return (strdup(path));
+	if ((file = strdup(path)) == NULL)
+		snprintf(err, errsize, "%s", strerror(ENOMEM));
+	return (file);
 }
 
 /*
@@ -186,9 +216,9 @@ embedded_config(char *dir, size_t size)
 static int
 conf_read(struct conf *c, char *err, size_t errsize)
 {
-	char	 dir[64] = "", path[PATH_MAX], *file;
+	char	 dir[PATH_MAX] = "", path[PATH_MAX], *file;
 	size_t	 i;
-	int	 r, saved;
+	int	 r = -1, saved;
 
 	if (opt_config != NULL)
 		file = strdup(opt_config);
@@ -196,17 +226,21 @@ conf_read(struct conf *c, char *err, size_t errsize)
 		snprintf(path, sizeof(path), "%s/fpm/fpm.conf", FPM_SYSCONFDIR);
 		if (access(path, F_OK) == 0)
 			file = strdup(path);
-		else {
-			file = embedded_config(dir, sizeof(dir));
+		else if ((file = embedded_config(dir, sizeof(dir), err,
+		    errsize)) != NULL) {
 			builtin = 1;
 			log_info("no %s: using the built-in configuration",
 			    path);
+		} else {
+			saved = errno;
+			goto out;
 		}
 	}
 	if (file == NULL)
 		fatal("strdup");
 	r = conf_load(c, file, opt_prefix, err, errsize);
 	saved = errno;
+out:
 	if (dir[0] != '\0') {
 		for (i = 0; embed_conf[i].name != NULL; i++) {
 			snprintf(path, sizeof(path), "%s/%s", dir,
