@@ -88,3 +88,53 @@ start_second() {
 	[[ $output == *"TMPDIR is too long for the built-in configuration (5001 bytes)"* ]]
 	[[ ${#output} -lt 600 ]]
 }
+
+@test "fault-spawn: an upgrade hands over 100 inherited sockets, all still their maker's" {
+	local i n=100
+	{
+		echo "[global]"
+		echo "runtime_dir = $D"
+		for ((i = 0; i < n; i++)); do
+			echo "[p$i]"
+			echo "user = nobody"
+			echo "listen = $D/p$i.sock"
+			echo "command = $WORKER"
+			echo "pm = ondemand"
+			echo "pm.max_children = 1"
+		done
+	} >"$CONF"
+	# the maker of the sockets: fds 3 to 102, sd_listen_fds(3) style
+	python3 -c '
+import os, socket, sys
+d, n = sys.argv[1], int(sys.argv[2])
+high = []
+for i in range(n):
+    s = socket.socket(socket.AF_UNIX)
+    s.bind("%s/p%d.sock" % (d, i))
+    s.listen(16)
+    high.append(os.dup2(s.fileno(), 1000 + i))
+    s.close()
+for i, fd in enumerate(high):
+    os.dup2(fd, 3 + i)
+    os.close(fd)
+os.environ["LISTEN_FDS"] = str(n)
+os.environ["LISTEN_PID"] = str(os.getpid())
+os.execvp("fpm-supervise", ["fpm-supervise", "-y", sys.argv[3]])
+' "$D" "$n" "$CONF" </dev/null >/dev/null 2>"$LOG" &
+	SUP=$!
+	track_pid "$SUP"
+	wait_for 10 grep -q 'NOTICE: ready to handle connections' "$LOG"
+	[[ $(grep -c 'using inherited socket' "$LOG") == "$n" ]]
+	kill -URG "$SUP"
+	wait_for 10 eval '[[ $(grep -c "ready to handle connections" "$LOG") == 2 ]]'
+	grep -q "binary upgrade: execv(\".*\") with $n sockets" "$LOG"
+	SOCK=$D/p$((n - 1)).sock run -0 req "pid=1"
+	kill -TERM "$SUP"
+	stopped
+	# not one unlinked: they belong to whoever made them
+	rm -f "$D/gone"
+	for ((i = 0; i < n; i++)); do
+		[[ -S $D/p$i.sock ]] || echo "p$i.sock unlinked" >>"$D/gone"
+	done
+	[[ ! -e $D/gone ]] || { cat "$D/gone"; false; }
+}

@@ -758,10 +758,13 @@ upgrade_exec(void)
 {
 	struct listener	*l;
 	int		*fds;
-	char		*env, foreign[256] = "";
-	size_t		 i, n = 0, len;
+	char		*env, *foreign = NULL;
+	size_t		 i, n = 0, len = 0, size;
 
-	if ((fds = calloc(2 * npools + 1, sizeof(*fds))) == NULL)
+	/* "fd," for each socket handed over: at most 11 + 1 bytes each */
+	size = (2 * npools + 1) * 12;
+	if ((fds = calloc(2 * npools + 1, sizeof(*fds))) == NULL ||
+	    (foreign = calloc(size, 1)) == NULL)
 		goto fail;
 	for (i = 0; i < 2 * npools; i++) {
 		l = i % 2 ? &pools[i / 2]->slst : &pools[i / 2]->lst;
@@ -772,10 +775,9 @@ upgrade_exec(void)
 			goto fail;
 		fds[n++] = l->src.fd;
 		/* systemd's or fpm-spawn's stay theirs (not unlinked) */
-		len = strlen(foreign);
-		if (l->inherited && len < sizeof(foreign) - 12)
-			snprintf(foreign + len, sizeof(foreign) - len, "%s%d",
-			    len > 0 ? "," : "", l->src.fd);
+		if (l->inherited)
+			len += (size_t)snprintf(foreign + len, size - len,
+			    "%s%d", len > 0 ? "," : "", l->src.fd);
 	}
 	if ((env = sock_inherit_env(fds, n)) == NULL ||
 	    setenv("FPM_SOCKETS", env, 1) == -1 ||
@@ -784,7 +786,9 @@ upgrade_exec(void)
 		goto fail;
 	free(env);
 	free(fds);
+	free(foreign);
 	fds = NULL;
+	foreign = NULL;
 	ctl_shutdown();
 	cleanup_runtime_dir();
 	if (pfh != NULL)
@@ -796,6 +800,7 @@ upgrade_exec(void)
 	pfh = NULL;
 fail:
 	free(fds);
+	free(foreign);
 	log_error("binary upgrade failed: serving on");
 	ev_timer_stop(&stop_timer);
 	unsetenv("FPM_SOCKETS");
@@ -976,7 +981,7 @@ main(int argc, char *argv[])
 	const char	*base;
 	ssize_t		 n;
 	int		 upgraded = 0;
-	char		 foreign[256] = "";
+	char		*foreign = NULL;
 	const char	*s;
 	pid_t		 other;
 	size_t		 i;
@@ -1053,7 +1058,9 @@ main(int argc, char *argv[])
 	 */
 	if ((s = getenv("FPM_UPGRADED")) != NULL) {
 		opt_foreground = upgraded = 1;
-		strlcpy(foreign, s, sizeof(foreign));
+		/* as long as our previous image made it: no bound to cut it */
+		if ((foreign = strdup(s)) == NULL)
+			fatal("strdup");
 	}
 	unsetenv("FPM_UPGRADED");
 	if (opt_daemonize || (fpmconf.global.daemonize && !opt_foreground)) {
@@ -1137,6 +1144,7 @@ main(int argc, char *argv[])
 			    pools[i]->slst.src.fd);
 		}
 	}
+	free(foreign);
 	sock_inherit_close_unused();
 	if (pfh != NULL && pidfile_write(pfh) == -1)
 		log_warn("unable to write the pid file");
