@@ -263,6 +263,8 @@ static const struct conf_opt conf_pool_opts[] = {
 	    CONF_NOSET, 0, 0, CF_WORKER },
 	{ "decorate_workers_output", CT_BOOL, P(decorate_workers_output),
 	    CONF_NOSET, 0, 0, 0 },
+	{ "workers_output_rate_limit", CT_INT, P(workers_output_rate_limit),
+	    CONF_NOSET, 0, INT_MAX, 0 },
 	{ "clear_env", CT_BOOL, P(clear_env), CONF_NOSET, 0, 0, CF_WORKER },
 	{ "security.limit_extensions", CT_STR, P(security_limit_extensions),
 	    CONF_NOSET, 0, 0, 0 },
@@ -1344,6 +1346,7 @@ conf_pool_init(struct conf_pool *pool, const char *name, const char *file,
 	pool->process_idle_timeout_ms = 10000;
 	pool->request_slowlog_trace_depth = 20;
 	pool->decorate_workers_output = 1;
+	pool->workers_output_rate_limit = 2000;
 	pool->clear_env = 1;
 	pool->queue_max_length = 1024;
 	pool->queue_timeout_ms = 30000;

@@ -52,6 +52,9 @@
  *			kept [60s; 0 = close after each request]
  *   pm.max_memory	a worker whose RSS exceeds this is retired after its
  *			request [0 = off]
+ *   workers_output_rate_limit lines of a worker's stdout and stderr logged
+ *			per second; the rest are counted in one note a second
+ *			[2000; 0 = no limit]
  *
  * php_value[], php_flag[], php_admin_value[], php_admin_flag[] are only for
  * php-cgi workers: they become "-d key=value" arguments (conf_pool_argv).
@@ -181,6 +184,7 @@ struct conf_pool {
 	char		*chdir;
 	int		 catch_workers_output;
 	int		 decorate_workers_output;
+	int		 workers_output_rate_limit;	/* lines/s; 0: off */
 	int		 clear_env;
 	char		*security_limit_extensions;	/* as written */
 	char		**limit_extensions;	/* split; empty list: all */

@@ -98,6 +98,11 @@ struct worker {
 	struct ev_source	 sock;		/* connection; fd -1: none */
 	char			 path[108];	/* its private socket */
 	struct outpipe		 out, err;
+	/* workers_output_rate_limit, both pipes together (output.c) */
+	struct ev_timer		 out_timer;	/* the note at window end */
+	int64_t			 out_window;	/* ev_now() it ends */
+	unsigned long		 out_lines;	/* logged in it */
+	unsigned long		 out_dropped;	/* suppressed in it */
 	struct conn		*conn;		/* the request it serves */
 	struct reqinfo		 cur;		/* that request, or finishing */
 	int			 finishing;	/* END_REQUEST sent, not back */

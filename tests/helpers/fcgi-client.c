@@ -100,6 +100,7 @@ static struct param	*params;
 static size_t		 nparams;
 static const char	*opt_unix, *opt_inet;
 static int		 opt_keep, opt_random, opt_quiet, opt_shut;
+static int		 opt_latency;	/* -l: each request's time */
 static long long	 opt_timeout = 60000;
 static struct timespec	 deadline;
 static unsigned long	 nresponses;
@@ -111,14 +112,15 @@ usage(int code)
 	fprintf(code == 0 ? stdout : stderr,
 	    "usage: fcgi-client [-s UNIXPATH | -a HOST:PORT] "
 	    "[-p NAME=VALUE]...\n"
-	    "           [-i FILE|-] [-k] [-n COUNT] [-r] [-t MS] [-q]\n"
+	    "           [-i FILE|-] [-k] [-l] [-n COUNT] [-r] [-t MS] [-q]\n"
 	    "       fcgi-client -s|-a ADDR [-r] [-t MS] [-H] "
 	    "(--raw FILE | -x HEX)\n"
 	    "       fcgi-client -s|-a ADDR [-t MS] -V\n"
 	    "exit: 0 complete, 2 closed before END_REQUEST, "
 	    "3 protocol status,\n"
 	    "      4 timeout (-t, default 60000, 0 for none), 100 usage, "
-	    "111 system error\n");
+	    "111 system error\n"
+	    "-l: print each request's time, connect to end, as us=N\n");
 	exit(code);
 }
 
@@ -583,7 +585,7 @@ main(int argc, char *argv[])
 	    "\017\000FCGI_MPXS_CONNS";
 	struct conn	*c;
 	struct buf	 req = { 0 }, body = { 0 }, pbuf = { 0 };
-	struct timespec	 now;
+	struct timespec	 now, start;
 	const char	*opt_input = NULL, *opt_raw = NULL, *opt_hex = NULL;
 	char		*eq, clen[32];
 	uint8_t		 begin[8] = { 0, FC_RESPONDER, 0 };
@@ -594,7 +596,7 @@ main(int argc, char *argv[])
 
 	if ((user = calloc(argc, sizeof(*user))) == NULL)
 		err(EX_TEMP, "calloc");
-	while ((ch = getopt_long(argc, argv, "a:Hhi:kn:p:qrs:t:Vx:", longopts,
+	while ((ch = getopt_long(argc, argv, "a:Hhi:kln:p:qrs:t:Vx:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'a':
@@ -608,6 +610,9 @@ main(int argc, char *argv[])
 			break;
 		case 'k':
 			opt_keep = 1;
+			break;
+		case 'l':
+			opt_latency = 1;
 			break;
 		case 'n':
 			count = strtoll(optarg, &eq, 10);
@@ -704,6 +709,7 @@ main(int argc, char *argv[])
 		err(EX_TEMP, "calloc");
 	c->fd = -1;
 	for (i = 0; i < count; i++) {
+		clock_gettime(CLOCK_MONOTONIC, &start);
 		if (c->fd == -1) {
 			c->fd = do_connect();
 			c->inlen = 0;
@@ -712,6 +718,12 @@ main(int argc, char *argv[])
 		if (!opt_keep || c->eof) {
 			close(c->fd);
 			c->fd = -1;
+		}
+		if (opt_latency) {
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			printf("us=%lld\n", (long long)(now.tv_sec -
+			    start.tv_sec) * 1000000 + (now.tv_nsec -
+			    start.tv_nsec) / 1000);
 		}
 	}
 	if (opt_quiet && mode == MODE_REQUEST)

@@ -15,6 +15,7 @@
 #include <err.h>
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@
 
 #define TW_MAXACTIONS	64
 #define TW_CHUNK	8192
+#define TW_LINE		100		/* burst= and flood= lines, newline included */
 
 struct action {
 	char		*key;
@@ -43,6 +45,7 @@ struct reply {
 	long long	 deferred_ms;	/* slept after an early end */
 	int		 exit_after;	/* -1: keep serving */
 	char		*touch;		/* created once all work is done */
+	const char	*flood_stop;	/* flood= ends once this exists */
 };
 
 static void	usage(void) __attribute__((__noreturn__));
@@ -59,6 +62,9 @@ static void	body_printf(struct reply *, const char *, ...)
 		    __attribute__((__format__(__printf__, 2, 3)));
 static int	intcmp(const void *, const void *);
 static void	list_fds(struct reply *);
+static void	fill_lines(char *, size_t, const char *, unsigned long long *);
+static void	do_burst(struct reply *, long long);
+static void	do_flood(struct reply *, long long);
 static void	do_echo(struct reply *);
 static void	do_action(struct reply *, const struct action *);
 static void	handle(FCGX_Request *);
@@ -79,7 +85,9 @@ usage(void)
 	    "  echo=1 status=N sleep=MS burn=MS bytes=N stderr=TEXT\n"
 	    "  stderr_fd=TEXT stdout_fd=TEXT exit=N exit_after=N\n"
 	    "  segv=1|core hang=1 early_end=1 ignore_term=1 pid=1 count=1\n"
-	    "  conn=1 env=NAME who=1 fds=1 touch=PATH\n");
+	    "  conn=1 env=NAME who=1 fds=1 touch=PATH\n"
+	    "  burst=BYTES (one write(2) to fd 2) flood=MS (write fd 2 for MS)\n"
+	    "  flood_stop=PATH (flood= ends early once PATH exists)\n");
 	exit(100);
 }
 
@@ -288,6 +296,84 @@ list_fds(struct reply *r)
 	free(fds);
 }
 
+/* Numbered lines of TW_LINE bytes: "TAG 0000000001 xxx...\n". */
+static void
+fill_lines(char *buf, size_t len, const char *tag, unsigned long long *seq)
+{
+	size_t	 i;
+	int	 n;
+
+	for (i = 0; i + TW_LINE <= len; i += TW_LINE) {
+		memset(buf + i, 'x', TW_LINE - 1);
+		n = snprintf(buf + i, TW_LINE, "%s %010llu", tag, ++*seq);
+		buf[i + (size_t)n] = ' ';
+		buf[i + TW_LINE - 1] = '\n';
+	}
+}
+
+/*
+ * burst=BYTES: the whole of it in a single write(2) to fd 2, as a program
+ * that logs a burst does; the body says how much of it the kernel took.
+ */
+static void
+do_burst(struct reply *r, long long bytes)
+{
+	unsigned long long	 seq = 0;
+	char			*buf;
+	ssize_t			 n;
+	size_t			 len = (size_t)bytes / TW_LINE * TW_LINE;
+
+	if ((buf = malloc(len + 1)) == NULL)
+		err(111, "malloc");
+	fill_lines(buf, len, "burst", &seq);
+	n = write(STDERR_FILENO, buf, len);
+	/* libfcgi's printf knows no %zd */
+	body_printf(r, "burst wrote=%ld of %lu lines=%llu%s%s\n", (long)n,
+	    (unsigned long)len, seq, n == -1 ? " " : "",
+	    n == -1 ? strerror(errno) : "");
+	free(buf);
+}
+
+/*
+ * flood=MS: lines to fd 2 as fast as they are taken, for MS milliseconds
+ * or until the flood_stop= file exists; EAGAIN (a non-blocking fd 2) is
+ * waited out, so the flood is the same whatever the supervisor gives us.
+ */
+static void
+do_flood(struct reply *r, long long ms)
+{
+	struct pollfd		 pfd = { .fd = STDERR_FILENO, .events = POLLOUT };
+	struct timespec		 now;
+	unsigned long long	 seq = 0, bytes = 0;
+	long long		 start, t;
+	char			 buf[TW_LINE * 640];
+	size_t			 off;
+	ssize_t			 n;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	start = now.tv_sec * 1000LL + now.tv_nsec / 1000000;
+	do {
+		fill_lines(buf, sizeof(buf), "flood", &seq);
+		for (off = 0; off < sizeof(buf); off += (size_t)n) {
+			n = write(STDERR_FILENO, buf + off, sizeof(buf) - off);
+			if (n == -1 && errno == EAGAIN) {
+				(void)poll(&pfd, 1, -1);
+				n = 0;
+			} else if (n == -1 && errno != EINTR)
+				goto out;
+			else if (n == -1)
+				n = 0;
+			bytes += (unsigned long long)n;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		t = now.tv_sec * 1000LL + now.tv_nsec / 1000000;
+	} while (t - start < ms &&
+	    (r->flood_stop == NULL || access(r->flood_stop, F_OK) == -1));
+out:
+	body_printf(r, "flood bytes=%llu lines=%llu\n", bytes,
+	    bytes / TW_LINE);
+}
+
 static void
 do_echo(struct reply *r)
 {
@@ -341,6 +427,16 @@ do_action(struct reply *r, const struct action *a)
 		}
 	} else if (strcmp(k, "stderr") == 0) {
 		FCGX_PutS(v, r->req->err);
+	} else if (strcmp(k, "burst") == 0) {
+		if ((n = num(v, TW_LINE, LLONG_MAX)) == -1)
+			goto bad;
+		do_burst(r, n);
+	} else if (strcmp(k, "flood") == 0) {
+		if ((n = num(v, 0, LLONG_MAX / 1000000)) == -1)
+			goto bad;
+		do_flood(r, n);
+	} else if (strcmp(k, "flood_stop") == 0) {
+		r->flood_stop = v;
 	} else if (strcmp(k, "stderr_fd") == 0) {
 		write_fd(STDERR_FILENO, v);
 	} else if (strcmp(k, "stdout_fd") == 0) {
