@@ -640,7 +640,7 @@ static void
 emit(struct tracer *t, const struct trace_opts *o, const char *pool)
 {
 	struct frame	*f;
-	char		*buf = NULL, when[64];
+	char		*buf = NULL, when[64], vis[4096], vis2[4096];
 	size_t		 size = 0, off;
 	ssize_t		 n;
 	FILE		*mem;
@@ -650,17 +650,24 @@ emit(struct tracer *t, const struct trace_opts *o, const char *pool)
 		fatal("open_memstream");
 	log_fmt_time(when, sizeof(when), time(NULL));
 	fprintf(mem, "\n[%s]  [pool %s] pid %d\n", when, pool, (int)t->pid);
-	fprintf(mem, "script_filename = %s\n", o->script != NULL ? o->script :
-	    t->script != NULL ? t->script : "unknown");
+	/*
+	 * The script (a client's SCRIPT_FILENAME) and PHP's names come from
+	 * outside: escaped, they cannot end an entry or fake another.
+	 */
+	fprintf(mem, "script_filename = %s\n", log_vis(vis, sizeof(vis),
+	    o->script != NULL ? o->script : t->script != NULL ? t->script :
+	    "unknown"));
 	if (t->note[0] != '\0')
 		fprintf(mem, "+++ %s\n", t->note);
 	for (i = 0; i < t->nframes; i++) {
 		f = &t->frames[i];
-		if (t->php_frames)
+		if (t->php_frames) {
+			log_vis(vis, sizeof(vis), f->func);
 			fprintf(mem, "[0x%016llx] %s() %s:%u\n",
-			    (unsigned long long)f->addr, f->func,
-			    f->file != NULL ? f->file : "unknown", f->line);
-		else
+			    (unsigned long long)f->addr, vis,
+			    log_vis(vis2, sizeof(vis2), f->file != NULL ?
+			    f->file : "unknown"), f->line);
+		} else
 			symbolize(t, f, mem);
 	}
 	if (t->failed)
