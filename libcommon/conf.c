@@ -274,6 +274,8 @@ static const struct conf_opt conf_pool_opts[] = {
 	    0, INT_MAX, 0 },
 	{ "queue.timeout", CT_TIME, P(queue_timeout_ms), CONF_NOSET,
 	    0, 0, 0 },
+	{ "request.client_timeout", CT_TIME, P(request_client_timeout_ms),
+	    CONF_NOSET, 0, 0, 0 },
 	{ "request.buffer_size", CT_SIZE, P(request_buffer_size),
 	    CONF_NOSET, 0, 0, 0 },
 	{ "request.spool_dir", CT_PATH, P(request_spool_dir), CONF_NOSET,
@@ -1350,6 +1352,7 @@ conf_pool_init(struct conf_pool *pool, const char *name, const char *file,
 	pool->clear_env = 1;
 	pool->queue_max_length = 1024;
 	pool->queue_timeout_ms = 30000;
+	pool->request_client_timeout_ms = 60000;
 	pool->request_buffer_size = 64 * 1024;
 	pool->request_buffering = 1;
 	pool->request_finish_probe = 1;

@@ -35,6 +35,9 @@
  *   queue.max_length	requests waiting for a worker [1024; 0 = no queue:
  *			503 at once when no worker is idle]
  *   queue.timeout	longest wait in the queue before a 503 [30s; 0 = none]
+ *   request.client_timeout a client that sends none of its request, or
+ *			takes none of its answer, for this long is closed
+ *			[60s; 0 = never]
  *   request.buffer_size request bodies up to this are held in memory
  *			before a worker is chosen; larger ones spill to a temp
  *			file [64k]
@@ -196,6 +199,7 @@ struct conf_pool {
 	size_t		 nphp;
 	int		 queue_max_length;
 	int64_t		 queue_timeout_ms;
+	int64_t		 request_client_timeout_ms;
 	uint64_t	 request_buffer_size;
 	char		*request_spool_dir;
 	int		 request_buffering;

@@ -6,9 +6,7 @@
  */
 
 #include <sys/types.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <linux/sockios.h>
 #include <sys/stat.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -27,10 +25,16 @@
 #include "fpm.h"
 
 #define ACCEPT_BATCH	64
-#define READ_TIMEOUT_MS	60000	/* a request must keep coming in */
 #define MGMT_MAX	64	/* largest BEGIN_REQUEST/GET_VALUES we take */
 #define HDRS_MAX	4096	/* response headers kept for %{NAME}o */
-#define FLUSH_TIMEOUT_MS 60000	/* an answer must keep going out */
+/*
+ * Answers of ours a client has not taken (GET_VALUES, unknown types...):
+ * past OWN_MAX we stop reading it, and one read of inbuf adds at most
+ * twice its size (an 8-byte unknown record gets a 16-byte answer); past
+ * OWN_HARD_MAX, which cannot happen, the connection is closed.
+ */
+#define OWN_MAX		(64 * 1024)
+#define OWN_HARD_MAX	(OWN_MAX + 2 * sizeof(inbuf) + 4096)
 #define SPARE_MAX	32	/* closed connections kept for reuse */
 #define SPARE_BUF_MAX	(80 * 1024)	/* larger buffers are not kept */
 
@@ -59,10 +63,17 @@ static void	conn_forward(struct conn *, struct worker *);
 static int	conn_next_stdin(struct conn *);
 static void	conn_worker_write(struct conn *);
 static void	conn_worker_read(struct conn *);
+static int	conn_worker_record_bad(struct conn *, const struct fcgi_header *);
 static void	conn_worker_end(struct conn *);
 static void	conn_worker_failed(struct conn *, const char *);
 static void	conn_flush(struct conn *);
 static int	conn_send(struct conn *, const void *, size_t);
+static int	conn_out(struct conn *, const void *, size_t);
+static int	conn_reply(struct conn *, const void *, size_t);
+static int	conn_relaying(const struct conn *);
+static size_t	conn_own_unsent(const struct conn *);
+static void	conn_throttle(struct conn *);
+static void	conn_client_timer(struct conn *);
 static void	conn_respond(struct conn *, int, const char *, const char *,
 		    const char *);
 static void	conn_end(struct conn *, uint16_t, uint8_t);
@@ -79,6 +90,7 @@ static int	conn_builtin(struct conn *);
 static int	conn_script_allowed(struct conn *);
 static void	conn_status_page(struct conn *);
 static int	conn_param(const struct fcgi_nv *, void *);
+static const char *conn_what(const struct conn *);
 
 /* Monotonic microseconds, for request durations (a vDSO call). */
 int64_t
@@ -88,6 +100,30 @@ conn_now_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+}
+
+/*
+ * "METHOD URI" of a request, escaped for a log line: a client's bytes
+ * never end the line nor fake another (nginx decodes %0a).  The buffer is
+ * static: one call per log line.
+ */
+const char *
+req_what(const char *method, const char *uri)
+{
+	static char	buf[4 * (16 + 256) + 2];
+	size_t		n;
+
+	log_vis(buf, sizeof(buf) - 1, method);
+	n = strlen(buf);
+	buf[n++] = ' ';
+	log_vis(buf + n, sizeof(buf) - n, uri);
+	return (buf);
+}
+
+static const char *
+conn_what(const struct conn *c)
+{
+	return (req_what(c->method, c->uri));
 }
 
 /* accept(2) a batch; the rest waits for the next turn, fairly. */
@@ -154,7 +190,7 @@ conn_accept(struct ev_source *src, uint32_t events)
 		fcgi_decoder_init(&c->dec);
 		LIST_INSERT_HEAD(&conns, c, all);
 		l->pool->nconns++;
-		ev_timer_set(&c->timer, READ_TIMEOUT_MS);
+		conn_client_timer(c);
 		/*
 		 * The web server writes its request as soon as it connects:
 		 * read it now.  The connection joins the epoll set only when
@@ -236,8 +272,15 @@ conn_event(struct ev_source *src, uint32_t events)
 
 	if (events & EPOLLOUT)
 		conn_flush(c);
-	if (c->src.fd != -1 && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP |
-	    EPOLLERR)))
+	if (c->src.fd == -1)
+		return;
+	if (c->throttled) {
+		/* not reading it: only its end is news */
+		if (events & (EPOLLHUP | EPOLLERR))
+			conn_client_gone(c);
+		return;
+	}
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		conn_read(c);
 }
 
@@ -253,9 +296,9 @@ conn_timeout(struct ev_timer *t)
 		TAILQ_REMOVE(&p->queue, c, qentry);
 		p->nqueue--;
 		p->queue_full++;
-		log_warnx("[pool %s] request \"%s %s\" waited %lld ms in the "
+		log_warnx("[pool %s] request \"%s\" waited %lld ms in the "
 		    "queue for a worker: answering 503", p->cf->name,
-		    c->method, c->uri, (long long)p->cf->queue_timeout_ms);
+		    conn_what(c), (long long)p->cf->queue_timeout_ms);
 		c->state = C_READ;
 		conn_respond(c, 503, "Service Unavailable", "text/plain",
 		    "503 Service Unavailable: no worker became free in "
@@ -263,16 +306,19 @@ conn_timeout(struct ev_timer *t)
 		break;
 	case C_KEEP:
 	case C_READ:
+		if (conn_own_unsent(c) > 0)
+			goto stalled;
 		conn_close(c);
 		break;
 	case C_FORWARD:
 		/* the worker's time is its own timer's (slow.c) */
-		if (c->w != NULL)
+		if (c->w != NULL && c->rlen == 0 && !c->throttled)
 			break;
-		log_warnx("[pool %s] the client took no data for %d s: "
+stalled:
+		log_warnx("[pool %s] the client took no data for %lld ms: "
 		    "closing its connection", p->cf->name,
-		    FLUSH_TIMEOUT_MS / 1000);
-		conn_close(c);
+		    (long long)p->cf->request_client_timeout_ms);
+		conn_close(c);	/* a worker still on it is retired */
 		break;
 	}
 }
@@ -287,6 +333,10 @@ conn_read(struct conn *c)
 	ssize_t			 n, used;
 
 	for (n = sizeof(inbuf); n == (ssize_t)sizeof(inbuf);) {
+		if (conn_own_unsent(c) >= OWN_MAX) {
+			conn_throttle(c);
+			return;
+		}
 		/* level-triggered: a short read means drained, no EAGAIN call */
 		ev = FCGI_EV_HEADER;
 		n = read(c->src.fd, inbuf, sizeof(inbuf));
@@ -302,7 +352,7 @@ conn_read(struct conn *c)
 		}
 		if (c->state == C_KEEP || c->state == C_READ) {
 			c->state = C_READ;
-			ev_timer_set(&c->timer, READ_TIMEOUT_MS);
+			conn_client_timer(c);
 		}
 		for (off = 0; off < (size_t)n || ev != FCGI_EV_NEED_MORE;) {
 			used = fcgi_decode(&c->dec, inbuf + off, (size_t)n - off,
@@ -500,7 +550,7 @@ conn_record(struct conn *c, const struct fcgi_header *h, const uint8_t *data,
 			    "GET_VALUES", cf->name);
 			return (-1);
 		}
-		return (conn_send(c, out, n));
+		return (conn_reply(c, out, n));
 	case FCGI_BEGIN_REQUEST:
 		if (fcgi_begin_request_decode(c->mgmt, c->mlen, &role, &flags) == -1 ||
 		    h->request_id == FCGI_NULL_REQUEST_ID) {
@@ -508,16 +558,26 @@ conn_record(struct conn *c, const struct fcgi_header *h, const uint8_t *data,
 			    "BEGIN_REQUEST", cf->name);
 			return (-1);
 		}
+		if (c->in_request && h->request_id == c->reqid) {
+			/*
+			 * The live request's id: any END_REQUEST we sent for
+			 * it would end the live one in the client's eyes.
+			 */
+			log_warnx("[pool %s] closing a connection: "
+			    "BEGIN_REQUEST for request %u, which is under "
+			    "way", cf->name, h->request_id);
+			return (-1);
+		}
 		if (c->in_request) {
 			/* one request at a time per connection (spec 3.3) */
 			n = fcgi_end_request_encode(out, sizeof(out),
 			    h->request_id, 0, FCGI_CANT_MPX_CONN);
-			return (conn_send(c, out, n));
+			return (conn_reply(c, out, n));
 		}
 		if (role != FCGI_RESPONDER && role != FCGI_AUTHORIZER) {
 			n = fcgi_end_request_encode(out, sizeof(out),
 			    h->request_id, 0, FCGI_UNKNOWN_ROLE);
-			return (conn_send(c, out, n));
+			return (conn_reply(c, out, n));
 		}
 		c->in_request = 1;
 		c->reqid = h->request_id;
@@ -533,12 +593,19 @@ conn_record(struct conn *c, const struct fcgi_header *h, const uint8_t *data,
 	case FCGI_ABORT_REQUEST:
 		if (!c->in_request || h->request_id != c->reqid)
 			return (0);
-		if (c->state == C_FORWARD && c->w != NULL &&
-		    c->w->sock.fd != -1) {
-			/* pass it on; most workers ignore it (DESIGN 5a) */
-			n = fcgi_record_encode(out, sizeof(out),
-			    FCGI_ABORT_REQUEST, 1, NULL, 0);
-			(void)write(c->w->sock.fd, out, n);
+		if (c->state == C_FORWARD && c->w != NULL) {
+			/*
+			 * Passed on (DESIGN 5a) behind the whole request,
+			 * never inside a record: what came of the body is
+			 * all there will be.  Not to php-cgi, which takes
+			 * any record but STDIN for the end of the body, or
+			 * of the connection, and ignores aborts anyway.
+			 */
+			if (c->pool->probe == PROBE_APPEND || c->abort)
+				return (0);
+			c->abort = 1;
+			c->body_done = 1;
+			conn_worker_write(c);
 			return (0);
 		}
 		if (c->state == C_QUEUED) {
@@ -570,7 +637,7 @@ conn_record(struct conn *c, const struct fcgi_header *h, const uint8_t *data,
 		if (h->type > FCGI_MAXTYPE) {
 			n = fcgi_unknown_type_encode(out, sizeof(out),
 			    h->type);
-			return (conn_send(c, out, n));
+			return (conn_reply(c, out, n));
 		}
 		return (0);
 	}
@@ -656,8 +723,8 @@ conn_request_ready(struct conn *c)
 	if (p->nqueue >= p->cf->queue_max_length || stopping || p->draining) {
 		p->queue_full++;
 		log_warnx("[pool %s] no idle worker and the queue is full (%d): "
-		    "answering 503 to \"%s %s\"", p->cf->name, p->nqueue,
-		    c->method, c->uri);
+		    "answering 503 to \"%s\"", p->cf->name, p->nqueue,
+		    conn_what(c));
 		conn_respond(c, 503, "Service Unavailable", "text/plain",
 		    "503 Service Unavailable: all workers are busy\n");
 		return;
@@ -746,6 +813,7 @@ conn_forward(struct conn *c, struct worker *w)
 	c->spooloff = 0;
 	c->stdin_sent = 0;
 	c->got_response = c->end_seen = c->hdr_done = 0;
+	c->wdrop = 0;
 	c->hdrslen = 0;
 	c->hdr_linelen = 0;
 	c->status = 200;
@@ -758,7 +826,6 @@ conn_forward(struct conn *c, struct worker *w)
 		conn_worker_failed(c, "unable to connect");
 		return;
 	}
-	w->reading = 0;
 	need = 16 + fcgi_stream_size(c->paramslen) + 8 +
 	    fcgi_stream_size(c->bodylen) + 8 + 8;
 	if (need < 16 + 65536)
@@ -853,6 +920,12 @@ conn_worker_write(struct conn *c)
 	int		 r;
 
 	while (w != NULL && w->sock.fd != -1) {
+		if (c->woff == c->wlen && c->stdin_sent && c->abort == 1) {
+			c->woff = 0;
+			c->wlen = fcgi_record_encode(c->wbuf, c->wbuf_size,
+			    FCGI_ABORT_REQUEST, 1, NULL, 0);
+			c->abort = 2;
+		}
 		if (c->woff == c->wlen) {
 			if (c->stdin_sent)
 				return;
@@ -882,27 +955,7 @@ void
 conn_worker_event(struct worker *w, uint32_t events)
 {
 	struct conn	*c = w->conn;
-	int		 unread;
 
-	/*
-	 * Did the worker read any of the request?  On an edge-triggered
-	 * socket a wakeup without a hang-up comes from the worker freeing
-	 * write space or writing to us, so yes; except for a first report
-	 * that only says "writable" (after connect(2), or one left from the
-	 * read that made the worker idle): there the kernel's count of our
-	 * unread bytes (SIOCOUTQ) tells.  Only a request nobody read is
-	 * retried.
-	 */
-	if ((events & EPOLLOUT) && !(events & (EPOLLHUP | EPOLLRDHUP |
-	    EPOLLERR)) && !w->reading && c->woff > 0) {
-		if (!w->fresh || (events & EPOLLIN))
-			w->reading = 1;
-		else if (ioctl(w->sock.fd, SIOCOUTQ, &unread) == 0 &&
-		    unread == 0)
-			w->reading = 1;
-	}
-	if (events & EPOLLOUT)
-		w->fresh = 0;
 	if (events & EPOLLOUT)
 		conn_worker_write(c);
 	if (c->w == w && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP |
@@ -955,6 +1008,31 @@ conn_scan_headers(struct conn *c, const uint8_t *p, size_t n)
 }
 
 /*
+ * A worker may send STDOUT, STDERR and END_REQUEST of request 1 (ours),
+ * nothing else: a BEGIN_REQUEST, PARAMS or unknown type relayed would
+ * confuse the web server (nginx: "upstream sent unexpected FastCGI
+ * record"), an END_REQUEST of another id (an answer to the probe) would
+ * end the wrong request.  Such records are dropped, said once per worker.
+ */
+static int
+conn_worker_record_bad(struct conn *c, const struct fcgi_header *h)
+{
+	struct worker	*w = c->w;
+
+	if ((h->type == FCGI_STDOUT || h->type == FCGI_STDERR ||
+	    h->type == FCGI_END_REQUEST) && h->request_id == 1)
+		return (0);
+	if (!w->bad_records)
+		log_warnx("[pool %s] child %d sent a record a worker must "
+		    "not send (%s, type %u, request %u): dropped, as are "
+		    "all such records from it", c->pool->cf->name,
+		    (int)w->pid, fcgi_type_name(h->type), h->type,
+		    h->request_id);
+	w->bad_records++;
+	return (1);
+}
+
+/*
  * Relay the worker's records to the client: request ids are rewritten to
  * the client's, END_REQUEST ends the request, anything after it is dropped.
  * A header split across reads is never flushed half (so it can be patched).
@@ -992,12 +1070,6 @@ conn_worker_read(struct conn *c)
 		if (n == -1 && errno == EAGAIN)
 			break;
 		if (n <= 0) {
-			/*
-			 * EOF, not ECONNRESET: it accepted and read all we
-			 * sent before closing (unix(7) resets otherwise).
-			 */
-			if (n == 0)
-				w->reading = 1;
 			worker_disconnect(w);
 			break;
 		}
@@ -1016,11 +1088,29 @@ conn_worker_read(struct conn *c)
 				conn_worker_failed(c, "protocol error");
 				return;
 			}
+			if (c->wdrop && ev != FCGI_EV_HEADER) {
+				/* a record the client must not see: cut out */
+				memmove(c->rbuf + off, c->rbuf + off + used,
+				    c->rlen - off - (size_t)used);
+				c->rlen -= (size_t)used;
+				used = 0;
+				if (ev == FCGI_EV_RECORD_END)
+					c->wdrop = 0;
+				if (ev != FCGI_EV_NEED_MORE)
+					continue;
+			}
 			off += (size_t)used;
 			if (ev == FCGI_EV_NEED_MORE)
 				break;
 			h = c->wdec.hdr;
-			if (ev == FCGI_EV_HEADER) {
+			if (ev == FCGI_EV_HEADER && conn_worker_record_bad(c, &h)) {
+				/* its 8 bytes are here (see below): cut them */
+				memmove(c->rbuf + off - 8, c->rbuf + off,
+				    c->rlen - off);
+				c->rlen -= 8;
+				off -= 8;
+				c->wdrop = 1;
+			} else if (ev == FCGI_EV_HEADER) {
 				/* patch the id in place: the 8 bytes are here */
 				c->rbuf[off - 8 + 2] = (uint8_t)(c->reqid >> 8);
 				c->rbuf[off - 8 + 3] = (uint8_t)c->reqid;
@@ -1088,7 +1178,7 @@ conn_worker_end(struct conn *c)
 	c->served = 1;
 	c->w = NULL;
 	w->conn = NULL;
-	ev_timer_set(&c->timer, FLUSH_TIMEOUT_MS);
+	conn_client_timer(c);
 	/* a worker that answered before reading all we sent: start afresh */
 	if (!c->stdin_sent || c->woff < c->wlen)
 		worker_disconnect(w);
@@ -1154,9 +1244,10 @@ conn_terminated(struct conn *c)
 }
 
 /*
- * The worker failed this request.  Nothing sent and nothing read by the
- * worker: safe to run it once more elsewhere.  Nothing sent: 502.  A
- * response half sent: close the client, the only honest signal left.
+ * The worker failed this request.  Not one byte of it reached the worker
+ * (connect(2) or the first write(2) failed): safe to run it elsewhere.
+ * Nothing of the answer sent: 502.  A response half sent: close the client,
+ * the only honest signal left.
  */
 static void
 conn_worker_failed(struct conn *c, const char *why)
@@ -1164,7 +1255,6 @@ conn_worker_failed(struct conn *c, const char *why)
 	struct worker	*w = c->w;
 	struct pool	*p = c->pool;
 	int		 pid = w ? (int)w->pid : 0;
-	int		 consumed = w ? w->reading : 1;
 
 	if (w != NULL) {
 		w->conn = NULL;
@@ -1176,42 +1266,39 @@ conn_worker_failed(struct conn *c, const char *why)
 	c->rlen = c->roff = 0;
 	if (c->got_response) {
 		log_warnx("[pool %s] child %d: %s in the middle of the response "
-		    "to \"%s %s\"", p->cf->name, pid, why, c->method, c->uri);
+		    "to \"%s\"", p->cf->name, pid, why, conn_what(c));
 		conn_close(c);
 		return;
 	}
 	/*
-	 * Sent again if the worker got none of it (it could not be reached),
-	 * or if nothing says the worker read it and the method is
-	 * idempotent: a worker that reads record by record (php-cgi) may
-	 * have started a request whose bytes still partly wait in its
-	 * socket, and HTTP allows a second run of GET, HEAD and OPTIONS
-	 * only.  Either way the body must be whole (not streamed).
+	 * Once bytes are in the worker's socket nothing tells whether it
+	 * began the request: php-cgi reads record by record, and a worker
+	 * killed mid-script leaves no trace of what it did.  A second run
+	 * could charge a card twice, whatever the method; so only a request
+	 * that never reached the worker is sent again.  The body must be
+	 * whole (not streamed).
 	 */
 	if (!c->retried && !stopping && c->body_done &&
-	    p->cf->request_buffering && (!c->wrote || (!consumed &&
-	    (strcmp(c->method, "GET") == 0 ||
-	    strcmp(c->method, "HEAD") == 0 ||
-	    strcmp(c->method, "OPTIONS") == 0)))) {
+	    p->cf->request_buffering && !c->wrote) {
 		c->retried = 1;
-		log_warnx("[pool %s] child %d: %s before reading \"%s %s\": "
-		    "trying another worker", p->cf->name, pid, why, c->method,
-		    c->uri);
+		log_warnx("[pool %s] child %d: %s before reading \"%s\": "
+		    "trying another worker", p->cf->name, pid, why,
+		    conn_what(c));
 		c->state = C_READ;
 		conn_request_ready(c);
 		return;
 	}
-	log_warnx("[pool %s] child %d: %s before answering \"%s %s\": "
-	    "answering 502", p->cf->name, pid, why, c->method, c->uri);
+	log_warnx("[pool %s] child %d: %s before answering \"%s\": "
+	    "answering 502", p->cf->name, pid, why, conn_what(c));
 	p->bad_gateway++;
 	c->state = C_READ;
 	conn_respond(c, 502, "Bad Gateway", "text/plain",
 	    "502 Bad Gateway: the worker failed\n");
 }
 
-/* Queue bytes for the client (our own records) and flush. */
+/* Append bytes for the client (our own records) to rbuf. */
 static int
-conn_send(struct conn *c, const void *data, size_t n)
+conn_out(struct conn *c, const void *data, size_t n)
 {
 	uint8_t	*nb;
 	size_t	 size;
@@ -1231,8 +1318,76 @@ conn_send(struct conn *c, const void *data, size_t n)
 	}
 	memcpy(c->rbuf + c->rlen, data, n);
 	c->rlen += n;
+	return (0);
+}
+
+/* Queue bytes for the client (our own records) and flush. */
+static int
+conn_send(struct conn *c, const void *data, size_t n)
+{
+	if (conn_out(c, data, n) == -1)
+		return (-1);
 	conn_flush(c);
 	return (0);
+}
+
+/*
+ * An answer to a management record (GET_VALUES, an unknown type, a refused
+ * BEGIN_REQUEST).  It goes between records only, so never into a worker's
+ * answer being relayed: it waits in obuf until that answer has ended.
+ * -1 (logged): the client sends much and reads nothing; close it.
+ */
+static int
+conn_reply(struct conn *c, const void *data, size_t n)
+{
+	if (conn_append(&c->obuf, &c->olen, &c->osize, data, n,
+	    OWN_HARD_MAX) == -1) {
+		log_warnx("[pool %s] closing a connection: %zu bytes of "
+		    "answers it does not read", c->pool->cf->name, c->olen);
+		return (-1);
+	}
+	conn_flush(c);
+	return (0);
+}
+
+/* A worker's answer is on its way to the client, not yet whole. */
+static int
+conn_relaying(const struct conn *c)
+{
+	return (c->state == C_FORWARD && !c->end_seen);
+}
+
+/* The bytes of our own answers the client has still to take. */
+static size_t
+conn_own_unsent(const struct conn *c)
+{
+	return (c->olen + (conn_relaying(c) ? 0 : c->rlen));
+}
+
+/*
+ * The client sends records that each want an answer and takes none: read
+ * no more of it until it does (conn_flush resumes), within
+ * request.client_timeout.  Only its hang-up is watched meanwhile.
+ */
+static void
+conn_throttle(struct conn *c)
+{
+	c->throttled = 1;
+	if (conn_watch(c, c->pollout ? EPOLLOUT : 0) == -1)
+		return;
+	if (c->state != C_QUEUED)
+		conn_client_timer(c);
+}
+
+/* Arm c's timer for request.client_timeout (0: none). */
+static void
+conn_client_timer(struct conn *c)
+{
+	if (c->pool->cf->request_client_timeout_ms > 0)
+		(void)ev_timer_set(&c->timer,
+		    c->pool->cf->request_client_timeout_ms);
+	else
+		ev_timer_stop(&c->timer);
 }
 
 /* A whole response from us: headers and body, then END_REQUEST. */
@@ -1285,7 +1440,10 @@ conn_end(struct conn *c, uint16_t reqid, uint8_t status)
 		conn_close(c);
 }
 
-/* Write the relay buffer to the client; finish the request when done. */
+/*
+ * Write the relay buffer to the client; finish the request when done.
+ * Every stall counts against request.client_timeout, in every state.
+ */
 static void
 conn_flush(struct conn *c)
 {
@@ -1293,10 +1451,18 @@ conn_flush(struct conn *c)
 	ssize_t	n;
 	int	fwd, full;
 
+	/* our answers held back by a relay go once it is whole */
+	if (c->olen > 0 && !conn_relaying(c)) {
+		if (conn_out(c, c->obuf, c->olen) == -1) {
+			conn_close(c);
+			return;
+		}
+		c->olen = 0;
+	}
 	/* a full buffer stopped conn_worker_read: only then resume it */
 	full = c->rlen == RBUF_SIZE;
 	/* a half header stays behind (see conn_worker_read) */
-	safe = c->rlen - (c->end_seen ? 0 : c->wdec.hlen);
+	safe = c->rlen - (conn_relaying(c) ? c->wdec.hlen : 0);
 	if (c->client_gone)
 		c->roff = safe;
 	while (c->roff < safe) {
@@ -1304,9 +1470,11 @@ conn_flush(struct conn *c)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && errno == EAGAIN) {
-			if (!c->pollout && conn_watch(c, EPOLLIN | EPOLLOUT |
-			    EPOLLRDHUP) == 0)
+			if (!c->pollout && conn_watch(c, EPOLLOUT |
+			    (c->throttled ? 0 : EPOLLIN | EPOLLRDHUP)) == 0)
 				c->pollout = 1;
+			if (c->state != C_QUEUED && c->timer.slot == 0)
+				conn_client_timer(c);
 			return;
 		}
 		if (n == -1) {
@@ -1319,16 +1487,26 @@ conn_flush(struct conn *c)
 			break;
 		}
 		c->roff += (size_t)n;
-		if (c->w == NULL && c->state == C_FORWARD)
-			ev_timer_set(&c->timer, FLUSH_TIMEOUT_MS);
+		if (c->state != C_QUEUED && c->state != C_KEEP)
+			conn_client_timer(c);
 	}
 	if (c->pollout && c->src.fd != -1 && c->roff == c->rlen &&
-	    ev_mod(&c->src, EPOLLIN | EPOLLRDHUP) == 0)
+	    ev_mod(&c->src, c->throttled ? 0 : EPOLLIN | EPOLLRDHUP) == 0)
 		c->pollout = 0;
 	/* keep the half header at the front */
 	memmove(c->rbuf, c->rbuf + c->roff, c->rlen - c->roff);
 	c->rlen -= c->roff;
 	c->roff = 0;
+	/* nothing waits for the client: the worker's time is slow.c's */
+	if (c->state == C_FORWARD && c->w != NULL && c->rlen == 0)
+		ev_timer_stop(&c->timer);
+	if (c->throttled && c->src.fd != -1 && conn_own_unsent(c) < OWN_MAX) {
+		/* level-triggered: what it sent meanwhile is reported */
+		c->throttled = 0;
+		if (conn_watch(c, EPOLLIN | EPOLLRDHUP |
+		    (c->pollout ? EPOLLOUT : 0)) == -1)
+			return;
+	}
 	if (c->end_seen && c->rlen == 0 && c->state == C_FORWARD)
 		conn_request_done(c);
 	else if (full && c->w != NULL && c->w->sock.fd != -1 &&
@@ -1341,8 +1519,8 @@ conn_request_done(struct conn *c)
 {
 	struct reqinfo	ri;
 
-	log_debug("[pool %s] \"%s %s\" %d %lld ms", c->pool->cf->name,
-	    c->method, c->uri, c->status,
+	log_debug("[pool %s] \"%s\" %d %lld ms", c->pool->cf->name,
+	    conn_what(c), c->status,
 	    (long long)(conn_now_us() - c->start_us) / 1000);
 	/* a worker's request is logged when the worker is back */
 	if (c->in_request && !c->served && !c->status_only &&
@@ -1387,6 +1565,7 @@ conn_reset(struct conn *c)
 	c->end_seen = 0;
 	c->retried = 0;
 	c->served = 0;
+	c->abort = 0;
 	c->method[0] = c->uri[0] = c->script[0] = c->query[0] = '\0';
 	c->filename[0] = '\0';
 	c->user[0] = '\0';
@@ -1402,14 +1581,14 @@ conn_client_gone(struct conn *c)
 		TAILQ_REMOVE(&c->pool->queue, c, qentry);
 		c->pool->nqueue--;
 		c->state = C_READ;	/* out of the queue: conn_close below */
-		log_info("[pool %s] client went away while \"%s %s\" was "
-		    "queued", c->pool->cf->name, c->method, c->uri);
+		log_info("[pool %s] client went away while \"%s\" was "
+		    "queued", c->pool->cf->name, conn_what(c));
 	}
 	if (c->state == C_FORWARD && c->w != NULL &&
 	    c->pool->cf->request_terminate_on_abort && !c->end_seen) {
-		log_info("[pool %s] client went away during \"%s %s\": "
+		log_info("[pool %s] client went away during \"%s\": "
 		    "terminating child %d (request.terminate_on_abort)",
-		    c->pool->cf->name, c->method, c->uri, (int)c->w->pid);
+		    c->pool->cf->name, conn_what(c), (int)c->w->pid);
 		conn_close(c);	/* retires the worker */
 		return;
 	}
@@ -1459,9 +1638,9 @@ static struct conn *
 conn_new(void)
 {
 	struct conn	*c;
-	uint8_t		*params, *body, *wbuf, *rbuf;
+	uint8_t		*params, *body, *wbuf, *rbuf, *obuf;
 	char		*hdrs;
-	size_t		 paramssize, bodysize, wbuf_size, rbuf_size;
+	size_t		 paramssize, bodysize, wbuf_size, rbuf_size, osize;
 
 	if ((c = LIST_FIRST(&spare)) == NULL)
 		return (calloc(1, sizeof(*c)));
@@ -1475,6 +1654,8 @@ conn_new(void)
 	wbuf_size = c->wbuf_size;
 	rbuf = c->rbuf;
 	rbuf_size = c->rbuf_size;
+	obuf = c->obuf;
+	osize = c->osize;
 	hdrs = c->hdrs;
 	memset(c, 0, sizeof(*c));
 	c->params = params;
@@ -1485,6 +1666,8 @@ conn_new(void)
 	c->wbuf_size = wbuf_size;
 	c->rbuf = rbuf;
 	c->rbuf_size = rbuf_size;
+	c->obuf = obuf;
+	c->osize = osize;
 	c->hdrs = hdrs;
 	return (c);
 }
@@ -1497,6 +1680,7 @@ conn_free(struct conn *c)
 	free(c->body);
 	free(c->wbuf);
 	free(c->rbuf);
+	free(c->obuf);
 	free(c);
 }
 
@@ -1511,7 +1695,8 @@ conns_reap(void)
 		if (nspare == SPARE_MAX || c->paramssize > SPARE_BUF_MAX ||
 		    c->bodysize > SPARE_BUF_MAX ||
 		    c->wbuf_size > SPARE_BUF_MAX ||
-		    c->rbuf_size > SPARE_BUF_MAX) {
+		    c->rbuf_size > SPARE_BUF_MAX ||
+		    c->osize > SPARE_BUF_MAX) {
 			conn_free(c);
 			continue;
 		}
@@ -1573,7 +1758,7 @@ static int
 conn_script_allowed(struct conn *c)
 {
 	struct conf_pool	*cf = c->pool->cf;
-	char			**e;
+	char			**e, vis[4 * sizeof(c->filename)];
 	size_t			  flen, elen;
 
 	if (!c->pool->php || cf->limit_extensions == NULL ||
@@ -1586,7 +1771,8 @@ conn_script_allowed(struct conn *c)
 			return (1);
 	}
 	log_warnx("[pool %s] access to the script '%s' has been denied (see "
-	    "security.limit_extensions)", cf->name, c->filename);
+	    "security.limit_extensions)", cf->name,
+	    log_vis(vis, sizeof(vis), c->filename));
 	conn_respond(c, 403, "Forbidden", "text/html", "Access denied.\n");
 	return (0);
 }

@@ -126,10 +126,9 @@ struct worker {
 	int			 statfd;	/* /proc/PID/stat, or -1 */
 	long long		 cpu_prev;	/* ticks at the last sample */
 	int64_t			 last_used;
-	int			 reading;	/* it read some of the request */
-	int			 fresh;		/* connected, no EPOLLOUT yet */
 	int			 signaled;	/* the signal we sent it, or 0 */
 	int			 failed;	/* broke a request */
+	unsigned long		 bad_records;	/* dropped (conn.c) */
 	unsigned long		 taken;		/* requests given to it */
 	TAILQ_ENTRY(worker)	 entry;		/* pool->workers */
 	TAILQ_ENTRY(worker)	 idle;		/* pool->idle: MRU first */
@@ -228,6 +227,8 @@ struct conn {
 	int			 closed;
 	int			 polled;	/* in the epoll set */
 	int			 pollout;	/* EPOLLOUT asked for */
+	int			 throttled;	/* not read: answers unsent */
+	int			 abort;		/* 1 asked, 2 passed on */
 	uint8_t			 mgmt[64];	/* BEGIN_REQUEST, GET_VALUES */
 	size_t			 mlen;
 	/* the request */
@@ -249,7 +250,11 @@ struct conn {
 	struct fcgi_decoder	 wdec;
 	uint8_t			*rbuf;
 	size_t			 rlen, roff, rbuf_size;
+	/* our answers to management records, held during a relay */
+	uint8_t			*obuf;
+	size_t			 olen, osize;
 	int			 got_response;	/* any STDOUT byte */
+	int			 wdrop;		/* cutting a bad record out */
 	int			 end_seen;
 	int			 retried;
 	int			 served;	/* a worker answered: it logs */
@@ -326,6 +331,8 @@ void	worker_disconnect(struct worker *);
 
 /* conn.c */
 void	conn_accept(struct ev_source *, uint32_t);
+/* "METHOD URI", escaped for a log line (log_vis); a static buffer. */
+const char *req_what(const char *method, const char *uri);
 int64_t	conn_now_us(void);
 void	conn_dispatch_queue(struct pool *);
 void	conn_queue_refuse(struct pool *);

@@ -791,8 +791,6 @@ worker_end_request(struct worker *w)
 	worker_check_back(w);
 	if (w->finishing)
 		slow_arm(w);
-	else
-		w->fresh = 1;	/* the wakeup of that read may still come */
 }
 
 /* Running a request, or still working after its END_REQUEST (fpm.h). */
@@ -848,8 +846,6 @@ worker_connect(struct worker *w)
 	}
 	w->sock.fd = fd;
 	w->sock.cb = worker_sock_event;
-	w->reading = 0;
-	w->fresh = 1;
 	/* edge-triggered: EPOLLOUT then tells us the worker read our bytes */
 	if (ev_add(&w->sock, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) == -1) {
 		close(fd);

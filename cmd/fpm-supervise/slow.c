@@ -89,14 +89,16 @@ slow_timeout(struct ev_timer *t)
 	struct conf_pool	*cf = w->pool->cf;
 	const struct reqinfo	*ri = &w->cur;
 	int64_t			 us = conn_now_us() - w->fwd_us;
+	char			 vis[4 * sizeof(ri->script)];
 
 	if (!worker_busy(w))
 		return;
 	if (cf->request_terminate_timeout_ms > 0 &&
 	    ev_now() - w->fwd_mono >= cf->request_terminate_timeout_ms) {
-		log_warnx("[pool %s] child %d, script '%s' (request: \"%s "
-		    "%s\") execution timed out (%lld.%06lld sec), terminating",
-		    cf->name, (int)w->pid, ri->script, ri->method, ri->uri,
+		log_warnx("[pool %s] child %d, script '%s' (request: \"%s\") "
+		    "execution timed out (%lld.%06lld sec), terminating",
+		    cf->name, (int)w->pid, log_vis(vis, sizeof(vis),
+		    ri->script), req_what(ri->method, ri->uri),
 		    (long long)us / 1000000, (long long)us % 1000000);
 		if (w->conn != NULL)
 			conn_terminated(w->conn);
@@ -111,9 +113,10 @@ slow_timeout(struct ev_timer *t)
 	    ev_now() - w->fwd_mono >= cf->request_slowlog_timeout_ms) {
 		w->slow_logged = 1;
 		w->pool->slow_requests++;
-		log_warnx("[pool %s] child %d, script '%s' (request: \"%s "
-		    "%s\") executing too slow (%lld.%06lld sec), logging",
-		    cf->name, (int)w->pid, ri->script, ri->method, ri->uri,
+		log_warnx("[pool %s] child %d, script '%s' (request: \"%s\") "
+		    "executing too slow (%lld.%06lld sec), logging",
+		    cf->name, (int)w->pid, log_vis(vis, sizeof(vis),
+		    ri->script), req_what(ri->method, ri->uri),
 		    (long long)us / 1000000, (long long)us % 1000000);
 		if (cf->slowlog != NULL)
 			slow_trace(w);
