@@ -86,6 +86,7 @@ usage(void)
 	    "  stderr_fd=TEXT stdout_fd=TEXT exit=N exit_after=N\n"
 	    "  segv=1|core hang=1 early_end=1 ignore_term=1 pid=1 count=1\n"
 	    "  conn=1 env=NAME who=1 fds=1 touch=PATH\n"
+	    "  bodylen=MS (read the body, MS ms between 8 KiB reads)\n"
 	    "  burst=BYTES (one write(2) to fd 2) flood=MS (write fd 2 for MS)\n"
 	    "  flood_stop=PATH (flood= ends early once PATH exists)\n");
 	exit(100);
@@ -462,6 +463,17 @@ do_action(struct reply *r, const struct action *a)
 		body_printf(r, "pid=%ld\n", (long)mypid);
 	} else if (strcmp(k, "count") == 0) {
 		body_printf(r, "count=%lu\n", served);
+	} else if (strcmp(k, "bodylen") == 0) {
+		/* MS between reads of 8 KiB: a slow reader */
+		if (num(v, 0, 1000) == -1)
+			goto bad;
+		for (len = 0;; len += n) {
+			sleep_ms(num(v, 0, 1000));
+			if ((n = FCGX_GetStr(buf, sizeof(buf),
+			    r->req->in)) <= 0)
+				break;
+		}
+		body_printf(r, "bodylen=%lld\n", len);
 	} else if (strcmp(k, "conn") == 0) {
 		body_printf(r, "conn=%lu\n", conns);
 	} else if (strcmp(k, "env") == 0) {

@@ -1,0 +1,133 @@
+# SPDX-License-Identifier: ISC
+# Hostile clients and workers on the front side of fpm-supervise: memory per
+# connection, ABORT_REQUEST framing, refusals that cannot pass for answers,
+# records a worker must not send, no request run twice, escaped log lines.
+
+bats_require_minimum_version 1.5.0
+load helpers/common
+load helpers/supervise
+
+HOSTILE=$BATS_TEST_DIRNAME/helpers/fcgi-hostile
+
+# rss_kb PID [FIELD]: a /proc/PID/status figure in kB (VmRSS by default)
+rss_kb() {
+	awk -v f="${2:-VmRSS}:" '$1 == f { print $2 }' "/proc/$1/status"
+}
+
+@test "fault-front: a client that sends 200 MB of records and reads nothing stays bounded" {
+	conf "pm.max_children = 2" "request.client_timeout = 2s"
+	start
+	before=$(rss_kb "$SUP")
+	(exec "$HOSTILE" flood "$SOCK" 200 "$D/blocked") >"$D/flood" 2>&1 3>&- &
+	flood=$!
+	track_pid "$flood"
+	# the supervisor stopped reading it: our sends block
+	wait_for 20 test -e "$D/blocked"
+	# other clients are served meanwhile
+	run -0 req "pid=1"
+	[[ ${lines[-1]} == pid=* ]]
+	# closed after request.client_timeout without progress
+	wait_for 20 pid_gone "$flood"
+	run -0 cat "$D/flood"
+	[[ $output == "sent "*" closed" ]]
+	sent=${output#sent }
+	sent=${sent% closed}
+	((sent < 200 * 1024 * 1024))
+	grep -qF 'WARNING: [pool www] the client took no data for 2000 ms: closing its connection' "$LOG"
+	# the peak grew by less than 16 MB (it was 489 MB for 237 MB sent)
+	peak=$(rss_kb "$SUP" VmHWM)
+	echo "RSS before $before kB, peak $peak kB, sent $sent bytes"
+	((peak - before < 16 * 1024))
+	run -0 req "pid=1"
+}
+
+@test "fault-front: ABORT_REQUEST never lands inside a record to the worker" {
+	conf "pm.max_children = 1"
+	start
+	# the worker reads 8 KiB every 2 ms: the 4 MB body goes out piecemeal
+	run -0 "$HOSTILE" abort "$SOCK" "bodylen=2" 4
+	[[ $output == *"END_REQUEST 1 8 status=0"* ]]
+	[[ ${lines[-1]} == "bodylen=4194304" ]]
+	# the worker's stream stayed whole: it serves on, on the same pid
+	run -0 req "bodylen=0,pid=1"
+	[[ ${lines[-1]} == "pid=$(worker_pids)" ]]
+	[[ $(worker_pids | wc -l) == 1 ]]
+	! grep -q "speaks no FastCGI\|AddressSanitizer" "$LOG"
+}
+
+@test "fault-front: a BEGIN_REQUEST for the live request's id closes the connection" {
+	conf
+	start
+	run -0 "$HOSTILE" pipeline "$SOCK" "sleep=300,pid=1" 1
+	# no END_REQUEST of id 1 came that could pass for the answer
+	[[ $output != *"END_REQUEST 1"* ]]
+	grep -qF 'closing a connection: BEGIN_REQUEST for request 1, which is under way' "$LOG"
+	run -0 req "pid=1"
+}
+
+@test "fault-front: a refusal of another id comes after the answer, never inside it" {
+	conf
+	start
+	run -0 "$HOSTILE" pipeline "$SOCK" "sleep=300,bytes=200000" 2
+	[[ ${lines[0]} == "stdout 2000"?? ]]
+	[[ ${lines[1]} == "STDOUT 1 0" ]]
+	[[ ${lines[2]} == "END_REQUEST 1 8 status=0" ]]
+	[[ ${lines[3]} == "END_REQUEST 2 8 status=1" ]]
+	# a GET_VALUES while a large answer is relayed: whole records only
+	run -0 "$HOSTILE" midvalues "$SOCK" "bytes=1000000"
+	[[ $output != *broken* ]]
+	[[ ${lines[0]} == "stdout 10000"?? ]]
+	[[ ${lines[1]} == "STDOUT 1 0" ]]
+	[[ ${lines[2]} == "END_REQUEST 1 8 status=0" ]]
+	[[ ${lines[3]} == "GET_VALUES_RESULT 0 "* ]]
+}
+
+@test "fault-front: records a worker must not send are dropped, said once" {
+	conf "command = $HOSTILE badworker" "pm.max_children = 1"
+	start
+	for i in 1 2 3; do
+		run -0 "$HOSTILE" get "$SOCK" ""
+		[[ ${lines[0]} == "stdout 33" ]]
+		[[ ${lines[1]} == "STDOUT 1 0" ]]
+		[[ ${lines[2]} == "END_REQUEST 1 8 status=0" ]]
+		[[ ${lines[3]} == "Content-Type: text/plain"* ]]
+		[[ $output == *$'\r\n\r\nhello' ]]
+	done
+	[[ $(grep -c "sent a record a worker must not send" "$LOG") == 1 ]]
+	# and it is the same worker: nothing broke
+	[[ $(worker_pids | wc -l) == 1 ]]
+}
+
+@test "fault-front: a worker killed mid-script is not given the request again" {
+	command -v php-cgi >/dev/null || skip "no php-cgi"
+	cat >"$D/once.php" <<-'PHP'
+	<?php
+	file_put_contents(getenv('FAULT_FILE'), getmypid() . "\n", FILE_APPEND);
+	sleep(10);
+	PHP
+	chmod 644 "$D/once.php"
+	: >"$D/ran"
+	chmod 666 "$D/ran"
+	conf "command = $(command -v php-cgi)" "env[FAULT_FILE] = $D/ran"
+	start
+	req_bg r "" -p SCRIPT_FILENAME="$D/once.php"
+	wait_for 10 test -s "$D/ran"
+	kill -KILL "$(head -1 "$D/ran")"
+	wait "$PID_r" || true
+	run -0 cat "$D/r"
+	[[ ${lines[0]} == "Status: 502 Bad Gateway"* ]]
+	[[ $(wc -l <"$D/ran") == 1 ]]
+	grep -qF 'before answering "GET /index.php": answering 502' "$LOG"
+}
+
+@test "fault-front: a forged line in a request field is logged escaped, on one line" {
+	conf "command = $(command -v php-cgi || echo /bin/false)"
+	start
+	evil=$'/srv/x.jpg\n[05-Dec-2026 10:00:00] ALERT: forged \e[1m'
+	run -0 fcgi-client -s "$SOCK" -t 5000 -p SCRIPT_FILENAME="$evil" \
+	    -p REQUEST_METHOD=$'GET\nALERT:'
+	[[ ${lines[0]} == "Status: 403 Forbidden"* ]]
+	! grep -q '^\[05-Dec-2026 10:00:00\] ALERT' "$LOG"
+	! grep -q $'\e' "$LOG"
+	grep -qF "access to the script '/srv/x.jpg\\n[05-Dec-2026 10:00:00] ALERT: forged \\033[1m' has been denied" "$LOG"
+}
