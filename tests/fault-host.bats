@@ -88,3 +88,20 @@ control.mode = 0666"
 	((last >= 4500 && last <= 7500))
 	run -0 fpm-ctl -s "$CTL" pid
 }
+
+@test "fault-host: a refused control command is logged escaped, on one line" {
+	[[ $(id -u) == 0 ]] || skip "needs root to act as nobody"
+	CTL=$D/fpm.sock
+	GLOBAL="pid = $D/fpm.pid
+control.mode = 0666"
+	conf
+	start
+	# CR and ESC end no line of ours, but a terminal shows them as if
+	printf 'reload\r\033[2K[05-Dec-2026 10:00:00] ALERT: forged\n' |
+	    setpriv --reuid=65534 --regid=65534 --clear-groups \
+	    socat -t 5 - "UNIX-CONNECT:$CTL" >"$D/said"
+	grep -q '^error 100 permission denied' "$D/said"
+	wait_for 5 grep -qF "refused 'reload\\r\\033[2K[05-Dec-2026'" "$LOG"
+	! grep -q $'\e' "$LOG"
+	! grep -q $'\r' "$LOG"
+}

@@ -359,7 +359,7 @@ static void
 ctl_run(struct ctlconn *c, char *line)
 {
 	char		*argv[8], *save, *s;
-	char		 msg[1024];
+	char		 msg[1024], vis[256];
 	struct pool	*p;
 	size_t		 i;
 	int		 argc = 0, all;
@@ -380,8 +380,10 @@ ctl_run(struct ctlconn *c, char *line)
 		    ctl_in_group(c->pid, c->gid, readgid) ? "only read "
 		    "(status, pools, pid, version, wait-ready)" :
 		    "not use this socket");
+		/* another user's bytes: escaped, they forge no line */
 		log_warnx("control socket: uid %u (pid %d) refused '%s'",
-		    (unsigned int)c->uid, (int)c->pid, argv[0]);
+		    (unsigned int)c->uid, (int)c->pid,
+		    log_vis(vis, sizeof(vis), argv[0]));
 		return;
 	}
 	if (strcmp(argv[0], "status") == 0)
