@@ -131,3 +131,14 @@ rss_kb() {
 	! grep -q $'\e' "$LOG"
 	grep -qF "access to the script '/srv/x.jpg\\n[05-Dec-2026 10:00:00] ALERT: forged \\033[1m' has been denied" "$LOG"
 }
+
+@test "fault-front: an answer of our own of any size goes out whole" {
+	long=$(printf 'p%.0s' $(seq 10000))
+	conf "ping.response = $long"
+	start
+	run -0 fcgi-client -s "$SOCK" -t 5000 -p SCRIPT_NAME=/ping
+	[[ $output == *$'\r\n\r\n'"$long" ]]
+	run -0 fcgi-client -s "$SOCK" -t 5000 -p SCRIPT_NAME=/ping \
+	    -p REQUEST_METHOD=HEAD
+	[[ $output == *"max-age=0"* && $output != *ppp* ]]
+}

@@ -1395,10 +1395,10 @@ static void
 conn_respond(struct conn *c, int status, const char *reason,
     const char *type, const char *body)
 {
-	char	head[512], st[64] = "";
-	uint8_t	rec[4096 + 128];
-	size_t	n, blen;
-	int	hlen;
+	char	 head[512], st[64] = "";
+	uint8_t	*rec;
+	size_t	 n, size, blen;
+	int	 hlen;
 
 	c->status = status;
 	if (status != 200)
@@ -1408,23 +1408,35 @@ conn_respond(struct conn *c, int status, const char *reason,
 	    "Expires: Thu, 01 Jan 1970 00:00:00 GMT\r\n"
 	    "Cache-Control: no-cache, no-store, must-revalidate, max-age=0\r\n"
 	    "\r\n", st, type);
+	if (hlen < 0 || (size_t)hlen >= sizeof(head)) {
+		conn_close(c);		/* our own types: cannot happen */
+		return;
+	}
+	/* a ping.response of any length, in as many records as it takes */
 	blen = strcasecmp(c->method, "HEAD") == 0 ? 0 : strlen(body);
-	if (blen > 4096)
-		blen = 4096;
-	n = fcgi_record_encode(rec, sizeof(rec), FCGI_STDOUT, c->reqid, head,
+	size = fcgi_stream_size((size_t)hlen) + fcgi_stream_size(blen) +
+	    3 * FCGI_HEADER_LEN + 8;
+	if ((rec = malloc(size)) == NULL) {
+		log_warn("[pool %s] unable to answer \"%s\"",
+		    c->pool->cf->name, conn_what(c));
+		conn_close(c);
+		return;
+	}
+	n = fcgi_stream_encode(rec, size, FCGI_STDOUT, c->reqid, head,
 	    (size_t)hlen);
 	if (blen > 0)
-		n += fcgi_record_encode(rec + n, sizeof(rec) - n, FCGI_STDOUT,
+		n += fcgi_stream_encode(rec + n, size - n, FCGI_STDOUT,
 		    c->reqid, body, blen);
-	n += fcgi_record_encode(rec + n, sizeof(rec) - n, FCGI_STDOUT,
-	    c->reqid, NULL, 0);
-	n += fcgi_end_request_encode(rec + n, sizeof(rec) - n, c->reqid, 0,
+	n += fcgi_record_encode(rec + n, size - n, FCGI_STDOUT, c->reqid,
+	    NULL, 0);
+	n += fcgi_end_request_encode(rec + n, size - n, c->reqid, 0,
 	    FCGI_REQUEST_COMPLETE);
 	/* the last record is queued: the flush may end the request */
 	c->state = C_FORWARD;
 	c->end_seen = 1;
 	if (conn_send(c, rec, n) == -1)
 		conn_close(c);
+	free(rec);
 }
 
 static void
