@@ -316,7 +316,8 @@ nlog() {
 	# valid syntax, impossible pool: refused too, nothing half done
 	conf "pm.max_children = 3" "user = no-such-user-here"
 	run -0 ctl reload
-	[[ $output == "error 100 [pool www] "* ]]
+	line=$(grep -n '^user = no-such-user-here' "$CONF" | cut -d: -f1)
+	[[ $output == "error 100 $CONF:$line: [pool www] unknown user 'no-such-user-here'" ]]
 	[[ $(pids) == "$before" ]]
 	is "total processes" 2
 	run -0 req pid=1

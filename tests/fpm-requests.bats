@@ -33,7 +33,7 @@ load helpers/supervise
 	first=$(worker_pids)
 	run -0 req "sleep=5000" -p SCRIPT_FILENAME=/srv/www/stuck.php
 	[[ ${lines[0]} == "Status: 504 Gateway Timeout"* ]]
-	grep -qE "WARNING: \[pool www\] child $first, script '/srv/www/stuck.php' \(request: \"GET /index.php\"\) execution timed out \(1\.[0-9]{6} sec\), terminating" "$LOG"
+	grep -qE "WARNING: \[pool www\] child $first, script '/srv/www/stuck.php' \(request: \"GET /index.php\"\) execution timed out \([0-9]+\.[0-9]{6} sec\), terminating" "$LOG"
 	wait_for 5 eval '[[ $(worker_pids | wc -l) == 2 ]]'
 	wait_for 5 pid_gone "$first"
 	run -0 req "pid=1"

@@ -728,8 +728,12 @@ worker_sock_event(struct ev_source *src, uint32_t events)
 				    "while idle");
 			closed = n == 0 || (n == -1 && errno == ECONNRESET);
 			worker_disconnect(w);
-			if (w->finishing && closed &&
-			    w->pool->probe == PROBE_AFTER && !w->pool->hinted) {
+			/*
+			 * finishing or idle: the probe read and the close
+			 * may come in one turn or in two
+			 */
+			if (closed && w->pool->probe == PROBE_AFTER &&
+			    !w->pool->hinted) {
 				w->pool->hinted = 1;
 				log_info("[pool %s] child %d closed its "
 				    "connection after its request; if its "
