@@ -142,3 +142,15 @@ rss_kb() {
 	    -p REQUEST_METHOD=HEAD
 	[[ $output == *"max-age=0"* && $output != *ppp* ]]
 }
+
+@test "fault-front: an ABORT_REQUEST after the answer adds no END_REQUEST" {
+	# larger than a socket holds: the answer is still going out
+	long=$(head -c 400000 /dev/zero | tr '\0' p)
+	conf "ping.response = $long"
+	start
+	run -0 "$HOSTILE" abortafter "$SOCK" /ping
+	[[ ${lines[0]} == "stdout 400"??? ]]
+	[[ ${lines[1]} == "STDOUT 1 0" ]]
+	[[ ${lines[2]} == "END_REQUEST 1 8 status=0" ]]
+	[[ ${#lines[@]} == 3 ]]
+}

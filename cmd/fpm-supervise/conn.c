@@ -591,7 +591,9 @@ conn_record(struct conn *c, const struct fcgi_header *h, const uint8_t *data,
 			c->pool->accepted++;
 		return (0);
 	case FCGI_ABORT_REQUEST:
-		if (!c->in_request || h->request_id != c->reqid)
+		/* answered already: a second END_REQUEST would end the next */
+		if (!c->in_request || h->request_id != c->reqid ||
+		    c->end_seen)
 			return (0);
 		if (c->state == C_FORWARD && c->w != NULL) {
 			/*
