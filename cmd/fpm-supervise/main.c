@@ -220,27 +220,19 @@ conf_read(struct conf *c, char *err, size_t errsize)
 	size_t	 i;
 	int	 r = -1, saved;
 
-	if (opt_config != NULL)
-		file = strdup(opt_config);
-	else {
-		snprintf(path, sizeof(path), "%s/fpm/fpm.conf", FPM_SYSCONFDIR);
-		if (access(path, F_OK) == 0)
-			file = strdup(path);
-		else if ((file = embedded_config(dir, sizeof(dir), err,
-		    errsize)) != NULL) {
-			builtin = 1;
-			log_info("no %s: using the built-in configuration",
-			    path);
-		} else {
-			saved = errno;
-			goto out;
-		}
+	snprintf(path, sizeof(path), "%s/fpm/fpm.conf", FPM_SYSCONFDIR);
+	if (opt_config != NULL || access(path, F_OK) == 0) {
+		if ((file = strdup(opt_config != NULL ? opt_config : path)) ==
+		    NULL)
+			fatal("strdup");
+	} else if ((file = embedded_config(dir, sizeof(dir), err,
+	    errsize)) != NULL) {
+		builtin = 1;
+		log_info("no %s: using the built-in configuration", path);
 	}
-	if (file == NULL)
-		fatal("strdup");
-	r = conf_load(c, file, opt_prefix, err, errsize);
+	if (file != NULL)
+		r = conf_load(c, file, opt_prefix, err, errsize);
 	saved = errno;
-out:
 	if (dir[0] != '\0') {
 		for (i = 0; embed_conf[i].name != NULL; i++) {
 			snprintf(path, sizeof(path), "%s/%s", dir,
