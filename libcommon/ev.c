@@ -5,11 +5,13 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "libcommon/ev.h"
+#include "libcommon/log.h"
 
 #define EV_MAXEVENTS	64
 
@@ -17,6 +19,11 @@ static int		  epfd = -1;
 static int64_t		  now;
 static struct ev_timer	**heap;		/* a binary min-heap on when */
 static size_t		  nheap, heapsize;
+/*
+ * nheap <= nreserved <= heapsize: ev_timer_set() never grows the heap, only
+ * ev_timer_reserve() does, where its owner can still refuse to be made.
+ */
+static size_t		  nreserved;
 static struct ev_backoff *paused;	/* their source is out of the set */
 
 static void	ev_heap_up(size_t);
@@ -25,6 +32,7 @@ static void	ev_heap_place(struct ev_timer *, size_t);
 static void	ev_backoff_link(struct ev_backoff *, struct ev_source *);
 static void	ev_backoff_unlink(struct ev_backoff *);
 static void	ev_backoff_resume(struct ev_timer *);
+static void	ev_botch(const char *) __attribute__((noreturn));
 
 int
 ev_init(void)
@@ -103,20 +111,13 @@ ev_backoff_fail(struct ev_backoff *b, struct ev_source *src, uint32_t events,
 	if (delay > EV_BACKOFF_MAX_MS)
 		delay = EV_BACKOFF_MAX_MS;
 	b->delay = delay;
-	/*
-	 * Arm the timer before leaving the set: a source taken out with no
-	 * timer to bring it back would never accept again.
-	 */
-	if (b->src == NULL) {
+	/* the timer cannot fail to bring back a source taken out */
+	if (b->src == NULL &&
+	    epoll_ctl(epfd, EPOLL_CTL_DEL, src->fd, NULL) == 0) {
 		b->timer.cb = ev_backoff_resume;
 		b->events = events;
-		if (ev_timer_set(&b->timer, delay) == 0) {
-			if (epoll_ctl(epfd, EPOLL_CTL_DEL, src->fd, NULL) ==
-			    0)
-				ev_backoff_link(b, src);
-			else
-				ev_timer_stop(&b->timer);
-		}
+		ev_timer_set(&b->timer, delay);
+		ev_backoff_link(b, src);
 	}
 	errno = saved_errno;
 	/* 0 is never: a clock at 0 ms is taken for 1 */
@@ -160,8 +161,10 @@ ev_backoff_resume(struct ev_timer *t)
 		return;
 	/* EEXIST: its owner put it back itself */
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, src->fd, &ev) == -1 &&
-	    errno != EEXIST && ev_timer_set(&b->timer, b->delay) == 0)
+	    errno != EEXIST) {
+		ev_timer_set(&b->timer, b->delay);
 		ev_backoff_link(b, src);	/* out of kernel memory: later */
+	}
 }
 
 int64_t
@@ -224,25 +227,62 @@ ev_heap_down(size_t i)
 	ev_heap_place(t, i);
 }
 
-int
-ev_timer_set(struct ev_timer *t, int64_t ms)
+/* A caller broke the reservation contract: say so, and leave a core. */
+static void
+ev_botch(const char *what)
 {
-	struct ev_timer	**n;
-	size_t		  size;
+	log_msg(LOG_LVL_ALERT, "libcommon/ev: %s (%zu armed, %zu reserved)",
+	    what, nheap, nreserved);
+	abort();
+}
 
-	if (t->slot != 0)
-		ev_timer_stop(t);
-	if (nheap == heapsize) {
-		size = heapsize ? heapsize * 2 : 64;
-		if ((n = reallocarray(heap, size, sizeof(*n))) == NULL)
+int
+ev_timer_reserve(size_t n)
+{
+	struct ev_timer	**h;
+	size_t		  need, size;
+
+	if (n > SIZE_MAX - nreserved) {
+		errno = ENOMEM;
+		return (-1);
+	}
+	need = nreserved + n;
+	if (need > heapsize) {
+		/* doubling: a connection a time costs amortized O(1) */
+		size = heapsize > 0 ? heapsize : 64;
+		while (size < need)
+			size = size > SIZE_MAX / 2 ? need : size * 2;
+		if ((h = reallocarray(heap, size, sizeof(*h))) == NULL)
 			return (-1);
-		heap = n;
+		heap = h;
 		heapsize = size;
 	}
+	nreserved = need;
+	return (0);
+}
+
+void
+ev_timer_unreserve(size_t n)
+{
+	if (n > nreserved)
+		ev_botch("more timers given back than reserved");
+	nreserved -= n;
+}
+
+void
+ev_timer_set(struct ev_timer *t, int64_t ms)
+{
+	if (t->slot != 0)
+		ev_timer_stop(t);
+	/*
+	 * An owner that reserved nothing: a timer of its lost now and then
+	 * would leave a worker unkilled or a client unanswered, unseen.
+	 */
+	if (nheap >= nreserved)
+		ev_botch("more timers armed than reserved");
 	t->when = now + ms;
 	heap[nheap++] = t;
 	ev_heap_up(nheap - 1);
-	return (0);
 }
 
 void

@@ -16,7 +16,12 @@ struct ev_source {
 	void	(*cb)(struct ev_source *src, uint32_t events);
 };
 
-/* Embedded in its owner; cb is called once when the deadline passes. */
+/*
+ * Embedded in its owner; cb is called once when the deadline passes.  The
+ * owner reserves a heap slot for each of its timers when it is made
+ * (ev_timer_reserve) and gives them back when it goes, its timers stopped:
+ * arming then never allocates, so no timer is ever left unarmed.
+ */
 struct ev_timer {
 	int64_t	  when;		/* ev_now() milliseconds */
 	size_t	  slot;		/* heap index + 1; 0 when not armed */
@@ -27,7 +32,8 @@ struct ev_timer {
  * Back-off for a listening source whose accept(2) fails for want of a
  * descriptor or of memory (EMFILE, ENFILE, ENOBUFS, ENOMEM): the connection
  * stays queued, so a level-triggered epoll reports it again at once and the
- * loop would spin.  Embedded in the source's owner; all zero is idle.
+ * loop would spin.  Embedded in the source's owner, whose reservation
+ * counts its timer; all zero is idle.
  */
 #define EV_BACKOFF_MIN_MS	10	/* the first pause */
 #define EV_BACKOFF_MAX_MS	1000	/* doubled up to this */
@@ -58,7 +64,7 @@ int	ev_del(struct ev_source *src);
  * each failure in a row up to EV_BACKOFF_MAX_MS).  Returns 1 when one line
  * should be logged now, with *nfailed failures since the last line (the
  * first failure, then at most one line per EV_BACKOFF_REPORT_MS), else 0.
- * If the timer cannot be armed, src stays watched.  errno is preserved.
+ * If src cannot leave the epoll set, it stays watched.  errno is preserved.
  */
 int	ev_backoff_fail(struct ev_backoff *b, struct ev_source *src,
 	    uint32_t events, unsigned long *nfailed);
@@ -69,8 +75,19 @@ int	ev_backoff_fail(struct ev_backoff *b, struct ev_source *src,
  */
 int	ev_backoff_ok(struct ev_backoff *b, unsigned long *nfailed);
 
-/* Arm t to fire after ms (re-arming moves it); stop is a no-op if idle. */
-int	ev_timer_set(struct ev_timer *t, int64_t ms);
+/*
+ * Make room for n more timers armed at once: 0, or -1 with errno ENOMEM
+ * (nothing reserved).  The room is kept when given back, for the next.
+ */
+int	ev_timer_reserve(size_t n);
+/* Give back n reserved timers; their owner has stopped them. */
+void	ev_timer_unreserve(size_t n);
+/*
+ * Arm t to fire after ms (re-arming moves it).  It cannot fail: arming more
+ * timers at once than were reserved is a bug, logged, and abort(3).
+ */
+void	ev_timer_set(struct ev_timer *t, int64_t ms);
+/* Disarm t; a no-op if idle. */
 void	ev_timer_stop(struct ev_timer *t);
 
 /* CLOCK_MONOTONIC milliseconds, read once per loop turn. */

@@ -1386,7 +1386,7 @@ static void
 conn_client_timer(struct conn *c)
 {
 	if (c->pool->cf->request_client_timeout_ms > 0)
-		(void)ev_timer_set(&c->timer,
+		ev_timer_set(&c->timer,
 		    c->pool->cf->request_client_timeout_ms);
 	else
 		ev_timer_stop(&c->timer);
@@ -1647,7 +1647,10 @@ conn_close(struct conn *c)
 	LIST_INSERT_HEAD(&dead, c, all);	/* conns_reap, after this turn */
 }
 
-/* A zeroed connection: a spare with its buffers kept, else a new one. */
+/*
+ * A zeroed connection: a spare with its buffers (and its timer's
+ * reservation) kept, else a new one.  NULL, with errno set, if none.
+ */
 static struct conn *
 conn_new(void)
 {
@@ -1656,8 +1659,15 @@ conn_new(void)
 	char		*hdrs;
 	size_t		 paramssize, bodysize, wbuf_size, rbuf_size, osize;
 
-	if ((c = LIST_FIRST(&spare)) == NULL)
-		return (calloc(1, sizeof(*c)));
+	if ((c = LIST_FIRST(&spare)) == NULL) {
+		if ((c = calloc(1, sizeof(*c))) == NULL)
+			return (NULL);
+		if (ev_timer_reserve(1) == -1) {
+			free(c);
+			return (NULL);
+		}
+		return (c);
+	}
 	LIST_REMOVE(c, all);
 	nspare--;
 	params = c->params;
@@ -1696,6 +1706,7 @@ conn_free(struct conn *c)
 	free(c->rbuf);
 	free(c->obuf);
 	free(c);
+	ev_timer_unreserve(1);
 }
 
 /* After each loop turn: the connections closed in it become spares. */

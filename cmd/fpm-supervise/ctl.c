@@ -58,6 +58,7 @@ static char			 lpath[108];
 static gid_t			 readgid = (gid_t)-1;
 static int			 nctl;
 static struct ev_backoff	 lbackoff;	/* accept out of fds */
+static int			 reserved;	/* the timers below */
 static LIST_HEAD(, ctlconn)	 ctlconns = LIST_HEAD_INITIALIZER(ctlconns);
 
 static void	ctl_accept(struct ev_source *, uint32_t);
@@ -91,6 +92,17 @@ ctl_open(const char *pidfile)
 
 	if (lsrc.fd != -1)
 		return (0);
+	/*
+	 * ctl_room() bounds the connections: their timers and the back-off's
+	 * are reserved once, and a client is never dropped for want of one.
+	 */
+	if (!reserved) {
+		if (ev_timer_reserve(CTL_MAXCONNS + 1) == -1) {
+			log_warn("unable to open the control socket");
+			return (-1);
+		}
+		reserved = 1;
+	}
 	if (ctl_default_path(g, pidfile, lpath, sizeof(lpath)) == -1 ||
 	    sock_parse(lpath, &addr) == -1) {
 		log_warnx("control socket: path too long");
@@ -194,15 +206,14 @@ ctl_accept(struct ev_source *src, uint32_t events)
 		c->gid = cred.gid;
 		c->pid = cred.pid;
 		c->timer.cb = ctl_timeout;
-		/* without its timer, an idle client would keep its slot */
-		if (ev_timer_set(&c->timer, CTL_TIMEOUT_MS) == -1 ||
-		    ev_add(&c->src, EPOLLIN) == -1) {
+		if (ev_add(&c->src, EPOLLIN) == -1) {
 			log_warn("control socket: dropping a connection");
-			ev_timer_stop(&c->timer);
 			close(fd);
 			free(c);
 			continue;
 		}
+		/* an idle client must not keep its slot */
+		ev_timer_set(&c->timer, CTL_TIMEOUT_MS);
 		LIST_INSERT_HEAD(&ctlconns, c, entry);
 		nctl++;
 	}

@@ -18,6 +18,9 @@
 #include "libcommon/spawn.h"
 
 #define RBUF_SIZE	(64 * 1024)	/* worker -> client relay buffer */
+/* Timers reserved (libcommon/ev.h) for each: keep them with the structs. */
+#define WORKER_NTIMERS	3	/* out_timer, req_timer, kill_timer */
+#define POOL_NTIMERS	4	/* respawn, pm, lst's and slst's back-off */
 #define STAT_NBOUNDS	11		/* histogram buckets, stat.c */
 
 struct conn;
@@ -304,6 +307,7 @@ void	conf_release(struct confref *);
 /* pool.c */
 struct pool *pool_new(struct conf_pool *, int allow_root, char *, size_t);
 struct pool *pool_alloc(void);
+void	pool_free(struct pool *);
 void	pool_listen_start(struct pool *, struct listener *);
 int	pool_template(struct pool *, struct conf_pool *, int allow_root,
 	    char *, size_t);

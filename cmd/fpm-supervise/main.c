@@ -274,6 +274,7 @@ struct plan {
 	struct conf_pool	*c;
 	struct pool		*old;	/* same name, or NULL */
 	struct pool		*donor;	/* has the listener, or NULL */
+	struct pool		*fresh;	/* made for it when old is NULL */
 	struct pool		 tmp;	/* new template, new listener */
 	int			 keep_status;	/* old's pm.status_listen stays */
 	int			 skip;	/* not the pool asked for */
@@ -289,6 +290,8 @@ plan_free(struct plan *plan, size_t n)
 	size_t	i;
 
 	for (i = 0; i < n; i++) {
+		if (plan[i].fresh != NULL)
+			pool_free(plan[i].fresh);
 		pool_template_free(&plan[i].tmp);
 		/* never in the epoll set: the ev_del in there is a no-op */
 		listener_close(&plan[i].tmp.lst);
@@ -306,8 +309,8 @@ plan_apply(struct plan *pl, struct confref *n, size_t *kept,
 	int		 restart = 0;
 
 	if ((p = pl->old) == NULL) {
-		if ((p = pool_alloc()) == NULL)
-			fatal("calloc");
+		p = pl->fresh;
+		pl->fresh = NULL;
 		(*added)++;
 	} else if (conf_pool_equal(p->cf, pl->c))
 		(*kept)++;
@@ -436,6 +439,13 @@ supervisor_reload(const char *only, char *msg, size_t size)
 		    (!plan[i].keep_status &&
 		    pool_status_listen(&plan[i].tmp, msg, size) == -1))
 			break;
+		/* a new pool (and its timers) is made here, where it may fail */
+		if (plan[i].old == NULL &&
+		    (plan[i].fresh = pool_alloc()) == NULL) {
+			snprintf(msg, size, "[pool %s] %s", plan[i].c->name,
+			    strerror(errno));
+			break;
+		}
 	}
 	missing = 0;
 	if (i == n->c.npools && only != NULL) {
@@ -1078,6 +1088,8 @@ main(int argc, char *argv[])
 	if (ev_add(&sigsrc, EPOLLIN) == -1)
 		fatal("epoll_ctl");
 	stop_timer.cb = on_stop_timeout;
+	if (ev_timer_reserve(1) == -1)
+		fatal("unable to reserve the stop timer");
 
 	/* The workers' private sockets live in a directory only we enter. */
 	if ((base = fpmconf.global.runtime_dir) == NULL) {

@@ -74,6 +74,13 @@ notify_init(int64_t interval_ms)
 		log_warn("NOTIFY_SOCKET: socket");
 		return;
 	}
+	/* one of the two runs: the watchdog's ticks carry the status */
+	if (ev_timer_reserve(1) == -1) {
+		log_warn("NOTIFY_SOCKET: unable to reserve a timer");
+		close(nfd);
+		nfd = -1;
+		return;
+	}
 	status_ms = interval_ms;
 	status_timer.cb = notify_status_tick;
 	watchdog_timer.cb = notify_watchdog_tick;

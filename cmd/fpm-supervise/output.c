@@ -145,12 +145,8 @@ output_allow(struct worker *w)
 		w->out_lines++;
 		return (1);
 	}
-	/*
-	 * Without the timer (no memory for it) the note still comes, with
-	 * the next line after the window or when the worker goes.
-	 */
 	if (w->out_dropped++ == 0)
-		(void)ev_timer_set(&w->out_timer, w->out_window - now);
+		ev_timer_set(&w->out_timer, w->out_window - now);
 	return (0);
 }
 

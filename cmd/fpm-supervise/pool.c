@@ -462,20 +462,20 @@ pool_new(struct conf_pool *c, int allow_root, char *err, size_t errsize)
 	}
 	if (pool_template(p, c, allow_root, err, errsize) == -1) {
 		pool_template_free(p);
-		free(p);
+		pool_free(p);
 		errno = EINVAL;		/* the configuration's fault */
 		return (NULL);
 	}
 	if (pool_listen(p, err, errsize) == -1) {
 		pool_template_free(p);
-		free(p);
+		pool_free(p);
 		errno = EADDRINUSE;	/* the system's: try again later */
 		return (NULL);
 	}
 	if (pool_status_listen(p, err, errsize) == -1) {
 		listener_close(&p->lst);
 		pool_template_free(p);
-		free(p);
+		pool_free(p);
 		errno = EADDRINUSE;
 		return (NULL);
 	}
@@ -485,7 +485,7 @@ pool_new(struct conf_pool *c, int allow_root, char *err, size_t errsize)
 		listener_close(&p->lst);
 		listener_close(&p->slst);
 		pool_template_free(p);
-		free(p);
+		pool_free(p);
 		return (NULL);
 	}
 	pool_listen_start(p, &p->lst);
@@ -501,6 +501,10 @@ pool_alloc(void)
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return (NULL);
+	if (ev_timer_reserve(POOL_NTIMERS) == -1) {
+		free(p);
+		return (NULL);
+	}
 	TAILQ_INIT(&p->workers);
 	TAILQ_INIT(&p->idle);
 	TAILQ_INIT(&p->queue);
@@ -511,6 +515,14 @@ pool_alloc(void)
 	p->pm_timer.cb = pm_timeout;
 	p->start_time = time(NULL);
 	return (p);
+}
+
+/* A pool that never ran (no worker, no connection, no timer armed). */
+void
+pool_free(struct pool *p)
+{
+	ev_timer_unreserve(POOL_NTIMERS);
+	free(p);
 }
 
 /*
@@ -620,8 +632,10 @@ worker_spawn(struct pool *p)
 	char			 err[512];
 	int			 lfd, pidfd, outfd = -1, errfd = -1;
 
-	if ((w = calloc(1, sizeof(*w))) == NULL) {
+	if ((w = calloc(1, sizeof(*w))) == NULL ||
+	    ev_timer_reserve(WORKER_NTIMERS) == -1) {
 		log_warn("[pool %s] unable to spawn a worker", p->cf->name);
+		free(w);
 		return (-1);
 	}
 	w->pool = p;
@@ -635,6 +649,7 @@ worker_spawn(struct pool *p)
 	if (sock_parse(w->path, &addr) == -1 ||
 	    (lfd = sock_listen(&addr, 128, NULL)) == -1) {
 		log_warn("[pool %s] unable to create %s", p->cf->name, w->path);
+		ev_timer_unreserve(WORKER_NTIMERS);
 		free(w);
 		return (-1);
 	}
@@ -654,6 +669,7 @@ worker_spawn(struct pool *p)
 		    errno == ECHILD ? err : strerror(errno));
 		output_close(w);
 		unlink(w->path);
+		ev_timer_unreserve(WORKER_NTIMERS);
 		free(w);
 		pool_brake(p, "workers fail to start");
 		if (p->respawn_timer.slot == 0)
@@ -1076,6 +1092,8 @@ worker_free(struct worker *w)
 	TAILQ_REMOVE(&p->workers, w, entry);
 	p->nworkers--;
 	ev_timer_stop(&w->kill_timer);
+	ev_timer_stop(&w->out_timer);
+	ev_timer_unreserve(WORKER_NTIMERS);
 	ev_del(&w->pidsrc);
 	close(w->pidsrc.fd);
 	w->pidsrc.fd = -1;
@@ -1174,5 +1192,9 @@ pool_gc(struct pool *p)
 		close(p->access_fd);
 	pool_template_free(p);
 	conf_release(p->owner);
+	/* a worker that died after the drain may have braked it again */
+	ev_timer_stop(&p->respawn_timer);
+	ev_timer_stop(&p->pm_timer);
+	ev_timer_unreserve(POOL_NTIMERS);
 	defer_free(p);
 }

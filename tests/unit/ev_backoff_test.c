@@ -72,7 +72,8 @@ main(void)
 	int			 p[2], calls;
 
 	printf("1..14\n");
-	if (ev_init() == -1 || pipe(p) == -1)
+	/* b's timer and run_until_fired()'s */
+	if (ev_init() == -1 || ev_timer_reserve(2) == -1 || pipe(p) == -1)
 		return (1);
 	src.fd = p[0];
 	(void)write(p[1], "x", 1);

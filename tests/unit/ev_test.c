@@ -1,8 +1,16 @@
 /* SPDX-License-Identifier: ISC */
-/* Unit tests for libcommon/ev: fd events, timers in deadline order. */
+/*
+ * Unit tests for libcommon/ev: fd events, timers in deadline order, and
+ * the reservation that keeps arming a timer from ever allocating.
+ */
 
 #include <sys/epoll.h>
+#include <sys/wait.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,10 +18,15 @@
 
 #include "libcommon/ev.h"
 
+#define NRESERVE	1000	/* past the heap's first 64 slots */
+
 static int	ntests, nfailed;
 static char	fired[64];
 static size_t	nfired;
 static int	nread;
+static int	fail_alloc, nalloc;
+static int64_t	order[NRESERVE];
+static size_t	norder;
 
 #define CHECK(cond, what) do {						\
 	ntests++;							\
@@ -40,6 +53,55 @@ on_timer(struct ev_timer *t)
 }
 
 static void
+on_order(struct ev_timer *t)
+{
+	if (norder < NRESERVE)
+		order[norder++] = t->when;
+}
+
+/*
+ * ev.c's only allocation, interposed: counted, and failed on demand, so
+ * that a test can tell ev_timer_set() never allocates.
+ */
+void *
+reallocarray(void *p, size_t nmemb, size_t size)
+{
+	nalloc++;
+	if (fail_alloc || (size != 0 && nmemb > SIZE_MAX / size)) {
+		errno = ENOMEM;
+		return (NULL);
+	}
+	return (realloc(p, nmemb * size));
+}
+
+/* Does a child that gives back giveback timers, then arms narm, abort? */
+static int
+overarm_aborts(size_t giveback, int narm)
+{
+	struct ev_timer	 t[2];
+	pid_t		 pid;
+	int		 status, fd;
+
+	if ((pid = fork()) == -1)
+		return (0);
+	if (pid == 0) {
+		/* the line it logs is expected: keep the TAP output clean */
+		if ((fd = open("/dev/null", O_WRONLY)) != -1)
+			dup2(fd, 2);
+		memset(t, 0, sizeof(t));
+		t[0].cb = t[1].cb = on_order;
+		ev_timer_unreserve(giveback);
+		ev_timer_set(&t[0], 1000);
+		if (narm > 1)
+			ev_timer_set(&t[1], 1000);
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) == -1)
+		return (0);
+	return (WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+}
+
+static void
 on_read(struct ev_source *src, uint32_t events)
 {
 	char	buf[16];
@@ -52,13 +114,15 @@ int
 main(void)
 {
 	struct tagged		 t[6];
+	struct ev_timer		*r;
 	struct ev_source	 src;
 	const char		*tags = "abcdef";
 	int64_t			 start, when[6] = { 50, 10, 30, 20, 40, 60 };
-	int			 p[2], i, turns;
+	int			 p[2], i, turns, ok;
 
-	printf("1..9\n");
+	printf("1..20\n");
 	CHECK(ev_init() == 0, "ev_init");
+	CHECK(ev_timer_reserve(6) == 0, "ev_timer_reserve 6");
 	start = ev_now();
 	for (i = 0; i < 6; i++) {
 		memset(&t[i], 0, sizeof(t[i]));
@@ -99,5 +163,62 @@ main(void)
 	CHECK(nread == 1, "a source with fd -1 is not called");
 	close(p[0]);
 	close(p[1]);
+
+	/* reserve N, then arm N timers while every allocation fails */
+	if ((r = calloc(NRESERVE, sizeof(*r))) == NULL)
+		return (1);
+	nalloc = 0;
+	CHECK(ev_timer_reserve(NRESERVE) == 0 && nalloc > 0,
+	    "ev_timer_reserve grows the heap");
+	fail_alloc = 1;
+	nalloc = 0;
+	ok = 1;
+	for (i = 0; i < NRESERVE; i++) {
+		r[i].cb = on_order;
+		/* deadlines out of order, some equal: 0 to 30 ms */
+		ev_timer_set(&r[i], (i * 37) % 31);
+		ok &= r[i].slot != 0;
+	}
+	/* re-arming an armed timer takes no new slot */
+	ev_timer_set(&r[0], 0);
+	CHECK(ok && nalloc == 0,
+	    "reserved timers arm while allocations fail, allocating nothing");
+	for (turns = 0; norder < NRESERVE && turns < 1000; turns++)
+		ev_run_once();
+	ok = norder == NRESERVE;
+	for (i = 1; ok && i < NRESERVE; i++)
+		ok = order[i - 1] <= order[i];
+	CHECK(ok, "all reserved timers fire, in deadline order");
+
+	/* the room stays when given back: reserving again allocates nothing */
+	ev_timer_unreserve(NRESERVE);
+	CHECK(ev_timer_reserve(NRESERVE) == 0 && nalloc == 0,
+	    "unreserve keeps the room, a new reserve needs no allocation");
+	errno = 0;
+	CHECK(ev_timer_reserve(1000000) == -1 && errno == ENOMEM,
+	    "a reserve that cannot grow the heap fails with ENOMEM");
+	errno = 0;
+	CHECK(ev_timer_reserve(SIZE_MAX) == -1 && errno == ENOMEM,
+	    "a reserve of SIZE_MAX fails with ENOMEM");
+	/* the failures took nothing: all 6 + N can still be armed */
+	nalloc = 0;
+	for (i = 0; i < NRESERVE; i++)
+		ev_timer_set(&r[i], 60000);
+	for (i = 0; i < 6; i++)
+		ev_timer_set(&t[i].t, 60000);
+	CHECK(nalloc == 0, "6 + N reserved timers armed at once");
+	CHECK(overarm_aborts(0, 1),
+	    "arming one more than reserved aborts, loudly");
+	for (i = 0; i < NRESERVE; i++)
+		ev_timer_stop(&r[i]);
+	for (i = 0; i < 6; i++)
+		ev_timer_stop(&t[i].t);
+	CHECK(overarm_aborts(6 + NRESERVE, 1),
+	    "with nothing reserved, arming aborts");
+	CHECK(!overarm_aborts(4 + NRESERVE, 2),
+	    "with 2 reserved, 2 timers arm");
+	ev_timer_unreserve(6 + NRESERVE);
+	fail_alloc = 0;
+	free(r);
 	return (nfailed != 0);
 }
