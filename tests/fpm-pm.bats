@@ -135,10 +135,12 @@ nlog() {
 	wait_for 5 is "total processes" 1
 	is "idle processes" 1
 	is "max children reached" 0
-	# six requests ending 100 ms apart at least: "FINISH-NS PID" to $D/done
+	# six requests ending 100 ms apart at least: "FINISH-NS PID" to $D/done;
+	# long enough for a fifth worker, started in the third second (1, 2,
+	# then 4 a second at most: pm.max_spawn_rate's ramp)
 	for i in 1 2 3 4 5 6; do
 		(
-			req "sleep=$((1500 + 100 * i)),pid=1" >"$D/r$i"
+			req "sleep=$((2400 + 100 * i)),pid=1" >"$D/r$i"
 			echo "$(date +%s%N) $(sed -n 's/^pid=//p' "$D/r$i")" \
 			    >>"$D/done"
 		) 3>&- &
@@ -184,6 +186,39 @@ nlog() {
 	# min_spare_servers idle ones stay, and serve
 	run -0 req pid=1
 	is "total processes" 2
+}
+
+@test "fpm-pm: pm.max_spawn_rate holds when new workers take queued requests" {
+	local i
+	# each worker started for the queue takes a request and leaves no
+	# spare, which asks for another pass from inside the spawning one
+	GLOBAL="log_level = debug"
+	conf "pm = dynamic" "pm.max_children = 8" "pm.start_servers = 1" \
+	    "pm.min_spare_servers = 1" "pm.max_spare_servers = 8" \
+	    "pm.max_spawn_rate = 2"
+	start
+	wait_for 5 is "idle processes" 1
+	for i in 1 2 3 4 5 6; do
+		req_bg r$i "sleep=1200,pid=1"
+	done
+	for i in 1 2 3 4 5 6; do
+		eval wait "\$PID_r$i"
+		ok200 "$D/r$i"
+	done
+	# "started" lines per window, each after the rate its window allows
+	awk '/\] spawn window: up to [0-9]+ workers/ {
+		w++; n[w] = 0; rate[w] = $0
+		sub(/.* up to /, "", rate[w]); sub(/ .*/, "", rate[w]); next }
+	    / child [0-9]+ started$/ && w { n[w]++ }
+	    END { for (i = 1; i <= w; i++) if (n[i] > 0) print rate[i], n[i] }' \
+	    "$LOG" >"$D/windows"
+	cat "$D/windows"
+	# the rate was never passed, and was reached
+	awk '$2 > $1 || $1 > 2 { bad = 1 } END { exit bad }' "$D/windows"
+	grep -qx '2 2' "$D/windows"
+	# with pm.start_servers's one, spawned before any window: all of them
+	(($(worker_pids | wc -l) == $(awk '{ s += $2 } END { print s + 1 }' \
+	    "$D/windows")))
 }
 
 @test "fpm-pm: ondemand starts at 0, spawns a burst at once, goes back to 0" {

@@ -98,6 +98,8 @@ pm_budget(struct pool *p)
 		p->window_end = now + PM_WINDOW_MS;
 		p->spawned = 0;
 		p->short_window = 0;
+		log_debug("[pool %s] spawn window: up to %d workers in the "
+		    "next second", p->cf->name, p->spawn_rate);
 	}
 	return (p->spawn_rate - p->spawned);
 }
@@ -133,10 +135,18 @@ pm_maintain(struct pool *p)
 			next = p->window_end - ev_now();
 			break;
 		}
+		/*
+		 * Counted before, and the budget read again after, from p:
+		 * the new worker takes a queued request at once, and taking
+		 * the last spare runs a nested pm_maintain()
+		 * (pool_idle_worker()).  That pass must see this spawn, and
+		 * ours what it spawned; with a budget in a local, each level
+		 * spent the whole window's rate again.
+		 */
+		p->spawned++;
 		if (worker_spawn(p) == -1)
 			break;
-		budget--;
-		p->spawned++;
+		budget = pm_budget(p);
 	}
 	p->started = 1;
 	/*
