@@ -108,6 +108,7 @@ static void	handle(poptContext, int);
 static int	conf_read(struct conf *, char *, size_t);
 static void	pool_own(struct pool *, struct confref *);
 
+static int	 path_join(char *, size_t, const char *, const char *);
 static char	*embedded_config(char *, size_t, char *, size_t);
 static int	 builtin;	/* running on the built-in conf.d/ */
 static int	setup_log(void);
@@ -145,6 +146,20 @@ defer_free(void *p)
 		graveyardsize = size;
 	}
 	graveyard[ngraveyard++] = p;
+}
+
+/* dir/name into buf: 0, or -1 with ENAMETOOLONG when it does not fit. */
+static int
+path_join(char *buf, size_t size, const char *dir, const char *name)
+{
+	int	n;
+
+	n = snprintf(buf, size, "%s/%s", dir, name);
+	if (n < 0 || (size_t)n >= size) {
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	return (0);
 }
 
 /*
@@ -186,7 +201,7 @@ embedded_config(char *dir, size_t size, char *err, size_t errsize)
 		return (NULL);
 	}
 	for (i = 0; embed_conf[i].name != NULL; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, embed_conf[i].name);
+		(void)path_join(path, sizeof(path), dir, embed_conf[i].name);
 		if (strchr(embed_conf[i].name, '/') != NULL) {
 			char	sub[PATH_MAX];
 
@@ -202,7 +217,7 @@ embedded_config(char *dir, size_t size, char *err, size_t errsize)
 			return (NULL);
 		}
 	}
-	snprintf(path, sizeof(path), "%s/fpm.conf", dir);
+	(void)path_join(path, sizeof(path), dir, "fpm.conf");
 	if ((file = strdup(path)) == NULL)
 		snprintf(err, errsize, "%s", strerror(ENOMEM));
 	return (file);
@@ -235,12 +250,12 @@ conf_read(struct conf *c, char *err, size_t errsize)
 	saved = errno;
 	if (dir[0] != '\0') {
 		for (i = 0; embed_conf[i].name != NULL; i++) {
-			snprintf(path, sizeof(path), "%s/%s", dir,
-			    embed_conf[i].name);
-			unlink(path);
+			if (path_join(path, sizeof(path), dir,
+			    embed_conf[i].name) == 0)
+				unlink(path);
 		}
-		snprintf(path, sizeof(path), "%s/pool.d", dir);
-		rmdir(path);
+		if (path_join(path, sizeof(path), dir, "pool.d") == 0)
+			rmdir(path);
 		rmdir(dir);
 	}
 	free(file);
