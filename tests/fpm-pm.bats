@@ -461,6 +461,46 @@ EOF
 	[[ $(worker_pids | wc -l) == 7 ]]
 }
 
+@test "fpm-pm: 'reload POOL' of a pool removed or not started is refused" {
+	# [gone] drains a request after a reload removed it; [new] is in the
+	# file but not started: neither is a running pool to reload alone
+	{
+		global
+		pool keep "$D/keep.sock"
+		pool gone "$D/gone.sock"
+	} >"$CONF"
+	start
+	req_bg inflight -s "$D/gone.sock" "sleep=1500,pid=1"
+	wait_for 5 is "active processes" 1 "$D/gone.sock"
+	{ global; pool keep "$D/keep.sock"; } >"$CONF"
+	run -0 ctl reload
+	[[ $output == "ok reloaded: 1 pools kept, 0 restarted, 0 added, 1 removed" ]]
+	{
+		global
+		pool keep "$D/keep.sock"
+		pool gone "$D/gone2.sock"
+		pool new "$D/new.sock"
+	} >"$CONF"
+	run -0 ctl reload gone
+	[[ $output == "error 1 no pool 'gone'" ]]
+	run -0 ctl reload new
+	[[ $output == "error 1 no pool 'new'" ]]
+	run -0 ctl restart gone
+	[[ $output == "error 1 no pool 'gone'" ]]
+	# nothing changed: the supervisor serves, [gone] finishes its request
+	run -0 req -s "$D/keep.sock" pid=1
+	wait "$PID_inflight"
+	ok200 "$D/inflight"
+	[[ ! -e $D/gone2.sock && ! -e $D/new.sock ]]
+	run -0 ctl pools
+	[[ $output == "ok"$'\n'"keep static $D/keep.sock 2 2 0 0" ]]
+	# and a whole reload starts both
+	run -0 ctl reload
+	[[ $output == "ok reloaded: 1 pools kept, 0 restarted, 2 added, 0 removed" ]]
+	run -0 req -s "$D/gone2.sock" pid=1
+	run -0 req -s "$D/new.sock" pid=1
+}
+
 @test "fpm-pm: binary upgrade keeps the pid and every request" {
 	local before i
 	GLOBAL="pid = $D/fpm.pid"

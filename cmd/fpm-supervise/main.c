@@ -406,6 +406,22 @@ supervisor_reload(const char *only, char *msg, size_t size)
 		    "under way" : "stopping");
 		return (-1);
 	}
+	/*
+	 * With only, step 2 reloads that running pool in place and runs
+	 * pm_maintain() on it: one removed (draining) or not started yet
+	 * has none, and step 1 would find it NULL.  ctl.c checks first;
+	 * this holds the invariant here, whoever calls.
+	 */
+	if (only != NULL) {
+		for (i = 0; i < npools; i++)
+			if (!pools[i]->draining &&
+			    strcmp(pools[i]->cf->name, only) == 0)
+				break;
+		if (i == npools) {
+			snprintf(msg, size, "no running pool '%s'", only);
+			return (-1);
+		}
+	}
 	log_info("Reloading in progress ...");
 	notify_reloading(1);
 	if ((n = calloc(1, sizeof(*n))) == NULL) {
