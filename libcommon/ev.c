@@ -25,6 +25,7 @@ static size_t		  nheap, heapsize;
  */
 static size_t		  nreserved;
 static struct ev_backoff *paused;	/* their source is out of the set */
+static struct ev_post	 *posted, **posted_tail = &posted;	/* a FIFO */
 
 static void	ev_heap_up(size_t);
 static void	ev_heap_down(size_t);
@@ -174,6 +175,54 @@ ev_now(void)
 }
 
 int64_t
+ev_now_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+}
+
+void
+ev_post(struct ev_post *p)
+{
+	if (p->posted)
+		return;
+	p->posted = 1;
+	p->next = NULL;
+	*posted_tail = p;
+	posted_tail = &p->next;
+}
+
+void
+ev_unpost(struct ev_post *p)
+{
+	struct ev_post	**pp;
+
+	if (!p->posted)
+		return;
+	for (pp = &posted; *pp != p; pp = &(*pp)->next)
+		;
+	*pp = p->next;
+	if (posted_tail == &p->next)
+		posted_tail = pp;
+	p->posted = 0;
+}
+
+void
+ev_run_posted(void)
+{
+	struct ev_post	*p;
+
+	while ((p = posted) != NULL) {
+		if ((posted = p->next) == NULL)
+			posted_tail = &posted;
+		p->posted = 0;
+		p->cb(p);
+	}
+}
+
+int64_t
 ev_now_update(void)
 {
 	struct timespec	ts;
@@ -310,6 +359,7 @@ ev_run_once(void)
 	int64_t			 wait;
 	int			 n, i;
 
+	ev_run_posted();	/* posted outside the loop (at start) */
 	wait = -1;
 	if (nheap > 0) {
 		wait = heap[0]->when - now;
@@ -333,5 +383,6 @@ ev_run_once(void)
 		ev_timer_stop(t);
 		t->cb(t);
 	}
+	ev_run_posted();
 	return (0);
 }

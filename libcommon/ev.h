@@ -16,6 +16,23 @@ struct ev_source {
 	void	(*cb)(struct ev_source *src, uint32_t events);
 };
 
+/* The struct of type holding member, from a pointer to that member. */
+#define container_of(ptr, type, member) \
+	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+
+/*
+ * Work posted for the end of the loop turn, after its events and timers
+ * (nginx's posted events): code that finds a pass is needed (dispatch a
+ * queue, run a process manager) marks it instead of running it nested in
+ * its caller.  Embedded in its owner; posted again before it ran, it runs
+ * once.  A pass may post more, which runs in the same turn, in order.
+ */
+struct ev_post {
+	void		(*cb)(struct ev_post *p);
+	struct ev_post	 *next;
+	int		  posted;
+};
+
 /*
  * Embedded in its owner; cb is called once when the deadline passes.  The
  * owner reserves a heap slot for each of its timers when it is made
@@ -90,14 +107,23 @@ void	ev_timer_set(struct ev_timer *t, int64_t ms);
 /* Disarm t; a no-op if idle. */
 void	ev_timer_stop(struct ev_timer *t);
 
+/* Run p->cb once at the end of this loop turn (ev_run_once). */
+void	ev_post(struct ev_post *p);
+/* An owner that goes: p does not run. */
+void	ev_unpost(struct ev_post *p);
+/* Run what is posted, and what that posts, until nothing is. */
+void	ev_run_posted(void);
+
 /* CLOCK_MONOTONIC milliseconds, read once per loop turn. */
 int64_t	ev_now(void);
+/* CLOCK_MONOTONIC microseconds, read now. */
+int64_t	ev_now_us(void);
 /* Read the clock again (after a long callback). */
 int64_t	ev_now_update(void);
 
 /*
  * Wait for events (at most until the next timer), run their callbacks, then
- * the expired timers.  Returns 0, or -1 with errno set if epoll_wait failed
+ * the expired timers, then the posted work.  Returns 0, or -1 with errno set if epoll_wait failed
  * with anything but EINTR.
  */
 int	ev_run_once(void);

@@ -101,6 +101,30 @@ overarm_aborts(size_t giveback, int narm)
 	return (WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
 }
 
+/* posted work: each pass notes its tag; 'a' posts 'b' and itself again */
+struct pass {
+	struct ev_post	p;
+	char		tag;
+};
+static struct pass	passes[3];
+static char		ran[16];
+static size_t		nran;
+static int		reposted;
+
+static void
+on_post(struct ev_post *ep)
+{
+	struct pass	*ps = container_of(ep, struct pass, p);
+
+	ran[nran++] = ps->tag;
+	ran[nran] = '\0';
+	if (ps->tag == 'a' && !reposted) {
+		reposted = 1;
+		ev_post(&passes[1].p);
+		ev_post(&passes[0].p);
+	}
+}
+
 static void
 on_read(struct ev_source *src, uint32_t events)
 {
@@ -120,7 +144,7 @@ main(void)
 	int64_t			 start, when[6] = { 50, 10, 30, 20, 40, 60 };
 	int			 p[2], i, turns, ok;
 
-	printf("1..20\n");
+	printf("1..24\n");
 	CHECK(ev_init() == 0, "ev_init");
 	CHECK(ev_timer_reserve(6) == 0, "ev_timer_reserve 6");
 	start = ev_now();
@@ -220,5 +244,36 @@ main(void)
 	ev_timer_unreserve(6 + NRESERVE);
 	fail_alloc = 0;
 	free(r);
+
+	/* posted work: once per posting, in order, after the turn's events */
+	for (i = 0; i < 3; i++) {
+		passes[i].p.cb = on_post;
+		passes[i].tag = "abc"[i];
+	}
+	ev_post(&passes[2].p);
+	ev_post(&passes[0].p);
+	ev_post(&passes[2].p);
+	CHECK(nran == 0, "posted work waits for the loop");
+	ev_post(&passes[1].p);
+	ev_unpost(&passes[1].p);
+	ev_unpost(&passes[1].p);
+	ev_run_posted();
+	/* c, a (posts b, then a again), b, a */
+	CHECK(strcmp(ran, "caba") == 0, "posted once, in order; a pass posts more");
+	nran = 0;
+	ev_post(&passes[0].p);
+	ev_unpost(&passes[0].p);
+	ev_post(&passes[2].p);
+	ev_run_posted();
+	CHECK(strcmp(ran, "c") == 0, "unposted work does not run");
+	nran = 0;
+	ran[0] = '\0';
+	memset(&t[0], 0, sizeof(t[0]));
+	t[0].t.cb = on_timer;
+	ev_timer_reserve(1);
+	ev_timer_set(&t[0].t, 0);
+	ev_post(&passes[1].p);
+	ev_run_once();
+	CHECK(strcmp(ran, "b") == 0, "ev_run_once runs posted work");
 	return (nfailed != 0);
 }
