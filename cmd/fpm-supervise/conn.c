@@ -92,16 +92,6 @@ static void	conn_status_page(struct conn *);
 static int	conn_param(const struct fcgi_nv *, void *);
 static const char *conn_what(const struct conn *);
 
-/* Monotonic microseconds, for request durations (a vDSO call). */
-int64_t
-conn_now_us(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
-}
-
 /*
  * "METHOD URI" of a request, escaped for a log line: a client's bytes
  * never end the line nor fake another (nginx decodes %0a).  The buffer is
@@ -585,7 +575,7 @@ conn_record(struct conn *c, const struct fcgi_header *h, const uint8_t *data,
 		c->flags = flags;
 		c->state = C_READ;
 		clock_gettime(CLOCK_REALTIME, &c->start);
-		c->start_us = conn_now_us();
+		c->start_us = ev_now_us();
 		/* PHP-FPM: the status listener is a pool of its own */
 		if (!c->status_only)
 			c->pool->accepted++;
@@ -702,7 +692,7 @@ conn_request_ready(struct conn *c)
 
 	ev_timer_stop(&c->timer);
 	if (!c->retried)
-		c->ready_us = conn_now_us();
+		c->ready_us = ev_now_us();
 	if (fcgi_nv_foreach(c->params, c->paramslen, conn_param, c) == -1) {
 		log_warnx("[pool %s] closing a connection: malformed PARAMS",
 		    p->cf->name);
@@ -804,7 +794,7 @@ conn_forward(struct conn *c, struct worker *w)
 	w->taken++;
 	conn_info(c, &w->cur);
 	w->fwd_mono = ev_now();
-	w->fwd_us = conn_now_us();
+	w->fwd_us = ev_now_us();
 	w->slow_logged = 0;
 	if (w->cpu_prev < 0 && stat_wanted(p))
 		stat_sample(w, -1);
@@ -1535,12 +1525,12 @@ conn_request_done(struct conn *c)
 
 	log_debug("[pool %s] \"%s\" %d %lld ms", c->pool->cf->name,
 	    conn_what(c), c->status,
-	    (long long)(conn_now_us() - c->start_us) / 1000);
+	    (long long)(ev_now_us() - c->start_us) / 1000);
 	/* a worker's request is logged when the worker is back */
 	if (c->in_request && !c->served && !c->status_only &&
 	    c->pool->access_fd != -1) {
 		conn_info(c, &ri);
-		ri.duration_us = conn_now_us() - c->start_us;
+		ri.duration_us = ev_now_us() - c->start_us;
 		alog_write(c->pool, 0, &ri, c->params, c->paramslen, c->hdrs,
 		    c->hdrslen);
 	}

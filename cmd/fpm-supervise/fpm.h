@@ -78,7 +78,7 @@ struct reqinfo {
 	unsigned long long	 content_length;
 	int			 status;	/* HTTP, once known */
 	struct timespec		 start;		/* CLOCK_REALTIME, accepted */
-	int64_t			 start_us;	/* conn_now_us(), accepted */
+	int64_t			 start_us;	/* ev_now_us(), accepted */
 	int64_t			 duration_us;
 	double			 cpu_s;		/* CPU seconds it took */
 	double			 cpu_pct;	/* of its duration */
@@ -112,7 +112,7 @@ struct worker {
 	int			 dead;		/* being freed */
 	struct ev_timer		 req_timer;	/* slowlog, terminate */
 	int64_t			 fwd_mono;	/* ev_now() at dispatch */
-	int64_t			 fwd_us;	/* conn_now_us() at dispatch */
+	int64_t			 fwd_us;	/* ev_now_us() at dispatch */
 	int			 slow_logged;
 	/* the request's params and response headers, for the access log's
 	   %{NAME}e and %{NAME}o of a worker finishing (taken from its conn) */
@@ -276,7 +276,7 @@ struct conn {
 	unsigned long long	 content_length;
 	int			 status;
 	struct timespec		 start;
-	int64_t			 start_us;	/* conn_now_us() */
+	int64_t			 start_us;	/* ev_now_us() */
 	int64_t			 ready_us;	/* complete, waiting */
 	char			*hdrs;		/* response headers, for %o */
 	size_t			 hdrslen;
@@ -337,7 +337,6 @@ void	worker_disconnect(struct worker *);
 void	conn_accept(struct ev_source *, uint32_t);
 /* "METHOD URI", escaped for a log line (log_vis); a static buffer. */
 const char *req_what(const char *method, const char *uri);
-int64_t	conn_now_us(void);
 void	conn_dispatch_queue(struct pool *);
 void	conn_queue_refuse(struct pool *);
 void	conn_worker_event(struct worker *, uint32_t);

@@ -828,7 +828,7 @@ void
 worker_back(struct worker *w)
 {
 	struct pool	*p = w->pool;
-	int64_t		 now = conn_now_us();
+	int64_t		 now = ev_now_us();
 
 	w->finishing = 0;
 	ev_timer_stop(&w->req_timer);

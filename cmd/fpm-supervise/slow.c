@@ -88,7 +88,7 @@ slow_timeout(struct ev_timer *t)
 	    offsetof(struct worker, req_timer));
 	struct conf_pool	*cf = w->pool->cf;
 	const struct reqinfo	*ri = &w->cur;
-	int64_t			 us = conn_now_us() - w->fwd_us;
+	int64_t			 us = ev_now_us() - w->fwd_us;
 	char			 vis[4 * sizeof(ri->script)];
 
 	if (!worker_busy(w))

@@ -106,7 +106,7 @@ stat_fill(struct pool *p, struct status_pool *sp, struct status_proc *procs,
 		ri = &w->last;
 		if (worker_busy(w)) {
 			/* the request in hand, or the work after its answer */
-			w->cur.duration_us = conn_now_us() - w->cur.start_us;
+			w->cur.duration_us = ev_now_us() - w->cur.start_us;
 			ri = &w->cur;
 			sr->state = w->finishing ? "Finishing" : "Running";
 		} else
