@@ -708,7 +708,8 @@ conn_request_ready(struct conn *c)
 		strlcpy(c->uri, c->script, sizeof(c->uri));
 	if (conn_builtin(c) || !conn_script_allowed(c))
 		return;
-	if ((w = pool_idle_worker(p)) != NULL) {
+	/* older requests first: a worker idle since this turn is theirs */
+	if (p->nqueue == 0 && (w = pool_idle_worker(p)) != NULL) {
 		conn_forward(c, w);
 		return;
 	}
@@ -730,7 +731,7 @@ conn_request_ready(struct conn *c)
 		p->max_queue = (unsigned long)p->nqueue;
 	if (p->cf->queue_timeout_ms > 0)
 		ev_timer_set(&c->timer, p->cf->queue_timeout_ms);
-	pm_maintain(p);
+	pool_post(p);		/* a worker may have to be started */
 }
 
 /*
@@ -763,11 +764,6 @@ conn_dispatch_queue(struct pool *p)
 	struct worker	*w;
 
 	while ((c = TAILQ_FIRST(&p->queue)) != NULL && p->nidle > 0) {
-		/*
-		 * Out of the queue first: pool_idle_worker() may spawn a
-		 * spare (dynamic), and worker_spawn() dispatches the queue
-		 * again, which must not take c a second time.
-		 */
 		TAILQ_REMOVE(&p->queue, c, qentry);
 		p->nqueue--;
 		ev_timer_stop(&c->timer);

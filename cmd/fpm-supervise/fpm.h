@@ -168,6 +168,8 @@ struct pool {
 	struct ev_timer		 respawn_timer;
 	const char		*brake_why;	/* why it last braked */
 	int			 brake_said;	/* its 503s were logged */
+	/* the pool's pass: queue, then process manager (pool_post) */
+	struct ev_post		 pass;
 	/* process manager (pm.c) */
 	struct ev_timer		 pm_timer;	/* rate window, trim, idle */
 	int			 started;	/* initial spawn done */
@@ -319,6 +321,8 @@ void	pool_drain(struct pool *, int graceful);
 void	pool_restart(struct pool *);
 void	pool_gc(struct pool *);
 void	pool_brake(struct pool *, const char *);
+/* Ask for p's pass at the end of this loop turn: dispatch, then pm. */
+void	pool_post(struct pool *);
 int	worker_spawn(struct pool *);
 struct worker *pool_idle_worker(struct pool *);
 void	worker_done(struct worker *);

@@ -135,18 +135,10 @@ pm_maintain(struct pool *p)
 			next = p->window_end - ev_now();
 			break;
 		}
-		/*
-		 * Counted before, and the budget read again after, from p:
-		 * the new worker takes a queued request at once, and taking
-		 * the last spare runs a nested pm_maintain()
-		 * (pool_idle_worker()).  That pass must see this spawn, and
-		 * ours what it spawned; with a budget in a local, each level
-		 * spent the whole window's rate again.
-		 */
 		p->spawned++;
+		budget--;
 		if (worker_spawn(p) == -1)
 			break;
-		budget = pm_budget(p);
 	}
 	p->started = 1;
 	/*
@@ -179,10 +171,9 @@ pm_maintain(struct pool *p)
 void
 pm_timeout(struct ev_timer *t)
 {
-	struct pool	*p = (struct pool *)((char *)t -
-	    offsetof(struct pool, pm_timer));
+	struct pool	*p = container_of(t, struct pool, pm_timer);
 
-	pm_maintain(p);
+	pool_post(p);
 }
 
 /*

@@ -42,6 +42,7 @@ static void	worker_leave(struct worker *);
 static int	listener_open(struct pool *, struct listener *, const char *,
 		    char *, size_t);
 static void	pool_respawn_timeout(struct ev_timer *);
+static void	pool_pass(struct ev_post *);
 static int	pool_env(struct pool *);
 static void	pool_exit_reason(char *, size_t, const siginfo_t *);
 static int	pool_acl(struct conf_pool *, const char *, char *, size_t);
@@ -513,8 +514,31 @@ pool_alloc(void)
 	p->access_fd = -1;
 	p->respawn_timer.cb = pool_respawn_timeout;
 	p->pm_timer.cb = pm_timeout;
+	p->pass.cb = pool_pass;
 	p->start_time = time(NULL);
 	return (p);
+}
+
+/*
+ * The one place where work for a pool runs: what changed in it during the
+ * turn (a worker idle, spawned, gone; a request queued; a timer) posts it,
+ * and the loop runs it once after the events.  The queue first, so that
+ * the process manager counts as idle only the workers left idle.  Nothing
+ * here runs nested in the code that found it needed.
+ */
+static void
+pool_pass(struct ev_post *ep)
+{
+	struct pool	*p = container_of(ep, struct pool, pass);
+
+	conn_dispatch_queue(p);
+	pm_maintain(p);
+}
+
+void
+pool_post(struct pool *p)
+{
+	ev_post(&p->pass);
 }
 
 /* A pool that never ran (no worker, no connection, no timer armed). */
@@ -522,6 +546,7 @@ void
 pool_free(struct pool *p)
 {
 	ev_timer_unreserve(POOL_NTIMERS);
+	ev_unpost(&p->pass);
 	free(p);
 }
 
@@ -595,10 +620,9 @@ listener_close(struct listener *l)
 static void
 pool_respawn_timeout(struct ev_timer *t)
 {
-	struct pool	*p = (struct pool *)((char *)t -
-	    offsetof(struct pool, respawn_timer));
+	struct pool	*p = container_of(t, struct pool, respawn_timer);
 
-	pm_maintain(p);
+	pool_post(p);
 }
 
 /*
@@ -694,7 +718,7 @@ worker_spawn(struct pool *p)
 	p->nworkers++;
 	p->nidle++;
 	log_info("[pool %s] child %d started", p->cf->name, (int)w->pid);
-	conn_dispatch_queue(p);
+	pool_post(p);		/* it takes the queue */
 	return (0);
 }
 
@@ -709,9 +733,9 @@ pool_idle_worker(struct pool *p)
 	TAILQ_REMOVE(&p->idle, w, idle);
 	p->nidle--;
 	w->state = W_BUSY;
-	/* dynamic: a spare was just used, replace it now */
+	/* dynamic: a spare was just used, replace it in this turn */
 	if (p->cf->pm == CONF_PM_DYNAMIC && p->nidle < p->cf->min_spare_servers)
-		pm_maintain(p);
+		pool_post(p);
 	return (w);
 }
 
@@ -898,7 +922,7 @@ worker_done(struct worker *w)
 	if (w->state == W_RETIRING || stopping == 2) {
 		/* nothing more for it: a fast stop serves no queue */
 		worker_retire(w, SIGTERM);
-		pm_maintain(p);
+		pool_post(p);
 		return;
 	}
 	if ((stopping || p->draining) && TAILQ_EMPTY(&p->queue)) {
@@ -910,19 +934,18 @@ worker_done(struct worker *w)
 		log_info("[pool %s] child %d reached pm.max_requests (%lu), "
 		    "retiring", p->cf->name, (int)w->pid, w->requests);
 		worker_retire(w, SIGTERM);
-		pm_maintain(p);
+		pool_post(p);
 		return;
 	}
 	if (p->cf->max_memory > 0 && pm_over_memory(w)) {
 		worker_retire(w, SIGTERM);
-		pm_maintain(p);
+		pool_post(p);
 		return;
 	}
 	w->state = W_IDLE;
 	TAILQ_INSERT_HEAD(&p->idle, w, idle);
 	p->nidle++;
-	conn_dispatch_queue(p);
-	pm_maintain(p);
+	pool_post(p);
 }
 
 /* Off the idle stack, and counted as retiring: no request comes to it. */
@@ -1065,7 +1088,7 @@ worker_reap(struct ev_source *src, uint32_t events)
 			p->fails = 0;
 	}
 	pm_worker_died(p, &si);
-	pm_maintain(p);
+	pool_post(p);
 	pool_gc(p);
 }
 
@@ -1155,7 +1178,7 @@ pool_restart(struct pool *p)
 			worker_retire(w, SIGTERM);
 	p->fails = 0;
 	ev_timer_stop(&p->respawn_timer);
-	pm_maintain(p);
+	pool_post(p);
 }
 
 int
@@ -1196,5 +1219,6 @@ pool_gc(struct pool *p)
 	ev_timer_stop(&p->respawn_timer);
 	ev_timer_stop(&p->pm_timer);
 	ev_timer_unreserve(POOL_NTIMERS);
+	ev_unpost(&p->pass);
 	defer_free(p);
 }
