@@ -1494,9 +1494,11 @@ conn_flush(struct conn *c)
 	    ev_mod(&c->src, c->throttled ? 0 : EPOLLIN | EPOLLRDHUP) == 0)
 		c->pollout = 0;
 	/* keep the half header at the front */
-	memmove(c->rbuf, c->rbuf + c->roff, c->rlen - c->roff);
-	c->rlen -= c->roff;
-	c->roff = 0;
+	if (c->roff > 0) {
+		memmove(c->rbuf, c->rbuf + c->roff, c->rlen - c->roff);
+		c->rlen -= c->roff;
+		c->roff = 0;
+	}
 	/* nothing waits for the client: the worker's time is slow.c's */
 	if (c->state == C_FORWARD && c->w != NULL && c->rlen == 0)
 		ev_timer_stop(&c->timer);

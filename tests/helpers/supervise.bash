@@ -47,6 +47,8 @@ conf() {
 	{
 		echo "[global]"
 		echo "runtime_dir = $D"
+		# the control socket beside it, not in a /run shared by tests
+		echo "pid = $D/fpm.pid"
 		printf '%s\n' "$GLOBAL"
 		echo "[www]"
 		echo "user = nobody"
