@@ -20,6 +20,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "libcommon/cgi.h"
 #include "libcommon/log.h"
 #include "libcommon/status.h"
 #include "fpm.h"
@@ -91,6 +92,59 @@ static int	conn_script_allowed(struct conn *);
 static void	conn_status_page(struct conn *);
 static int	conn_param(const struct fcgi_nv *, void *);
 static const char *conn_what(const struct conn *);
+static void	conn_set_state(struct conn *, enum conn_state);
+static int	conn_in_request(const struct conn *);
+
+#define S(x)	(1U << (x))
+/* The moves fpm.h's table allows, from each state; C_CLOSED from any. */
+static const unsigned int conn_moves[] = {
+	[C_NEW] = S(C_PARAMS),
+	[C_PARAMS] = S(C_BODY) | S(C_FLUSH),
+	[C_BODY] = S(C_QUEUED) | S(C_FORWARD) | S(C_FLUSH),
+	[C_QUEUED] = S(C_FORWARD) | S(C_FLUSH),
+	[C_FORWARD] = S(C_FLUSH) | S(C_QUEUED) | S(C_FORWARD),
+	[C_FLUSH] = S(C_KEEP),
+	[C_KEEP] = S(C_NEW),
+	[C_CLOSED] = 0
+};
+
+/*
+ * The one way c's state changes.  A move the table does not allow is a
+ * bug of ours: said, and the process aborts rather than serve on with a
+ * connection in a state nobody expects.  Entering and leaving C_QUEUED
+ * takes c in and out of its pool's queue, and its queue timer.
+ */
+static void
+conn_set_state(struct conn *c, enum conn_state to)
+{
+	struct pool	*p = c->pool;
+
+	if (to != C_CLOSED && !(conn_moves[c->state] & S(to))) {
+		log_errorx("[pool %s] bug: connection state %d to %d",
+		    p->cf->name, (int)c->state, (int)to);
+		abort();
+	}
+	if (c->state == C_QUEUED) {
+		TAILQ_REMOVE(&p->queue, c, qentry);
+		p->nqueue--;
+		ev_timer_stop(&c->timer);
+	}
+	if (to == C_QUEUED) {
+		TAILQ_INSERT_TAIL(&p->queue, c, qentry);
+		p->nqueue++;
+		if ((unsigned long)p->nqueue > p->max_queue)
+			p->max_queue = (unsigned long)p->nqueue;
+	}
+	c->state = to;
+}
+#undef S
+
+/* Between its BEGIN_REQUEST and the end of its answer. */
+static int
+conn_in_request(const struct conn *c)
+{
+	return (c->state >= C_PARAMS && c->state <= C_FLUSH);
+}
 
 /*
  * "METHOD URI" of a request, escaped for a log line: a client's bytes
@@ -176,7 +230,7 @@ conn_accept(struct ev_source *src, uint32_t events)
 		c->spoolfd = -1;
 		c->timer.cb = conn_timeout;
 		/* not C_KEEP: its first request may be in flight already */
-		c->state = C_READ;
+		c->state = C_NEW;
 		fcgi_decoder_init(&c->dec);
 		LIST_INSERT_HEAD(&conns, c, all);
 		l->pool->nconns++;
@@ -277,33 +331,35 @@ conn_event(struct ev_source *src, uint32_t events)
 static void
 conn_timeout(struct ev_timer *t)
 {
-	struct conn	*c = (struct conn *)((char *)t -
-	    offsetof(struct conn, timer));
+	struct conn	*c = container_of(t, struct conn, timer);
 	struct pool	*p = c->pool;
 
 	switch (c->state) {
 	case C_QUEUED:
-		TAILQ_REMOVE(&p->queue, c, qentry);
-		p->nqueue--;
 		p->queue_full++;
 		log_warnx("[pool %s] request \"%s\" waited %lld ms in the "
 		    "queue for a worker: answering 503", p->cf->name,
 		    conn_what(c), (long long)p->cf->queue_timeout_ms);
-		c->state = C_READ;
 		conn_respond(c, 503, "Service Unavailable", "text/plain",
 		    "503 Service Unavailable: no worker became free in "
 		    "time\n");
 		break;
+	case C_NEW:
+	case C_PARAMS:
+	case C_BODY:
 	case C_KEEP:
-	case C_READ:
 		if (conn_own_unsent(c) > 0)
 			goto stalled;
 		conn_close(c);
 		break;
+	case C_CLOSED:
+		break;
 	case C_FORWARD:
 		/* the worker's time is its own timer's (slow.c) */
-		if (c->w != NULL && c->rlen == 0 && !c->throttled)
+		if (c->rlen == 0 && !c->throttled)
 			break;
+		/* FALLTHROUGH */
+	case C_FLUSH:
 stalled:
 		log_warnx("[pool %s] the client took no data for %lld ms: "
 		    "closing its connection", p->cf->name,
@@ -340,10 +396,11 @@ conn_read(struct conn *c)
 			conn_client_gone(c);
 			return;
 		}
-		if (c->state == C_KEEP || c->state == C_READ) {
-			c->state = C_READ;
+		if (c->state == C_KEEP)
+			conn_set_state(c, C_NEW);
+		if (c->state == C_NEW || c->state == C_PARAMS ||
+		    c->state == C_BODY)
 			conn_client_timer(c);
-		}
 		for (off = 0; off < (size_t)n || ev != FCGI_EV_NEED_MORE;) {
 			used = fcgi_decode(&c->dec, inbuf + off, (size_t)n - off,
 			    &ev, &data, &dlen);
@@ -370,7 +427,8 @@ conn_read(struct conn *c)
 		}
 	}
 	/* waiting for more, or for the client to go: watch it */
-	if (!c->polled && (c->state == C_READ || c->state == C_KEEP ||
+	if (!c->polled && (c->state == C_NEW || c->state == C_PARAMS ||
+	    c->state == C_BODY || c->state == C_KEEP ||
 	    c->state == C_QUEUED || (c->state == C_FORWARD &&
 	    c->pool->cf->request_terminate_on_abort)))
 		(void)conn_watch(c, EPOLLIN | EPOLLRDHUP);
@@ -496,8 +554,7 @@ conn_record(struct conn *c, const struct fcgi_header *h, const uint8_t *data,
 			c->mlen += len;
 			return (0);
 		case FCGI_PARAMS:
-			if (!c->in_request || h->request_id != c->reqid ||
-			    c->params_done)
+			if (c->state != C_PARAMS || h->request_id != c->reqid)
 				return (0);
 			if (conn_append(&c->params, &c->paramslen,
 			    &c->paramssize, data, len,
@@ -510,17 +567,17 @@ conn_record(struct conn *c, const struct fcgi_header *h, const uint8_t *data,
 			}
 			return (0);
 		case FCGI_STDIN:
-			if (!c->in_request || h->request_id != c->reqid ||
+			if (!conn_in_request(c) || h->request_id != c->reqid ||
 			    c->body_done)
 				return (0);
-			if (!c->params_done) {
+			if (c->state == C_PARAMS) {
 				log_warnx("[pool %s] closing a connection: "
 				    "STDIN before the end of PARAMS", cf->name);
 				return (-1);
 			}
 			if (conn_body(c, data, len) == -1)
 				return (-1);
-			if (c->state == C_FORWARD && c->w != NULL)
+			if (c->state == C_FORWARD)
 				conn_worker_write(c);	/* streaming */
 			return (0);
 		default:
@@ -548,7 +605,7 @@ conn_record(struct conn *c, const struct fcgi_header *h, const uint8_t *data,
 			    "BEGIN_REQUEST", cf->name);
 			return (-1);
 		}
-		if (c->in_request && h->request_id == c->reqid) {
+		if (conn_in_request(c) && h->request_id == c->reqid) {
 			/*
 			 * The live request's id: any END_REQUEST we sent for
 			 * it would end the live one in the client's eyes.
@@ -558,7 +615,7 @@ conn_record(struct conn *c, const struct fcgi_header *h, const uint8_t *data,
 			    "way", cf->name, h->request_id);
 			return (-1);
 		}
-		if (c->in_request) {
+		if (conn_in_request(c)) {
 			/* one request at a time per connection (spec 3.3) */
 			n = fcgi_end_request_encode(out, sizeof(out),
 			    h->request_id, 0, FCGI_CANT_MPX_CONN);
@@ -569,11 +626,10 @@ conn_record(struct conn *c, const struct fcgi_header *h, const uint8_t *data,
 			    h->request_id, 0, FCGI_UNKNOWN_ROLE);
 			return (conn_reply(c, out, n));
 		}
-		c->in_request = 1;
 		c->reqid = h->request_id;
 		c->role = role;
 		c->flags = flags;
-		c->state = C_READ;
+		conn_set_state(c, C_PARAMS);
 		clock_gettime(CLOCK_REALTIME, &c->start);
 		c->start_us = ev_now_us();
 		/* PHP-FPM: the status listener is a pool of its own */
@@ -582,10 +638,10 @@ conn_record(struct conn *c, const struct fcgi_header *h, const uint8_t *data,
 		return (0);
 	case FCGI_ABORT_REQUEST:
 		/* answered already: a second END_REQUEST would end the next */
-		if (!c->in_request || h->request_id != c->reqid ||
-		    c->end_seen)
+		if (!conn_in_request(c) || h->request_id != c->reqid ||
+		    c->state == C_FLUSH)
 			return (0);
-		if (c->state == C_FORWARD && c->w != NULL) {
+		if (c->state == C_FORWARD) {
 			/*
 			 * Passed on (DESIGN 5a) behind the whole request,
 			 * never inside a record: what came of the body is
@@ -600,29 +656,26 @@ conn_record(struct conn *c, const struct fcgi_header *h, const uint8_t *data,
 			conn_worker_write(c);
 			return (0);
 		}
-		if (c->state == C_QUEUED) {
-			TAILQ_REMOVE(&c->pool->queue, c, qentry);
-			c->pool->nqueue--;
-		}
 		conn_end(c, c->reqid, FCGI_REQUEST_COMPLETE);
 		return (0);
 	case FCGI_PARAMS:
-		if (!c->in_request || h->request_id != c->reqid ||
-		    h->content_length != 0 || c->params_done)
+		if (c->state != C_PARAMS || h->request_id != c->reqid ||
+		    h->content_length != 0)
 			return (0);
-		c->params_done = 1;
+		conn_set_state(c, C_BODY);
 		/* request.buffering = no: a worker now, the body as it comes */
-		if (!cf->request_buffering && c->state == C_READ)
+		if (!cf->request_buffering)
 			conn_request_ready(c);
 		return (0);
 	case FCGI_STDIN:
-		if (!c->in_request || h->request_id != c->reqid ||
-		    h->content_length != 0 || !c->params_done || c->body_done)
+		if (!conn_in_request(c) || c->state == C_PARAMS ||
+		    h->request_id != c->reqid || h->content_length != 0 ||
+		    c->body_done)
 			return (0);
 		c->body_done = 1;
-		if (c->state == C_READ)
+		if (c->state == C_BODY)
 			conn_request_ready(c);
-		else if (c->state == C_FORWARD && c->w != NULL)
+		else if (c->state == C_FORWARD)
 			conn_worker_write(c);
 		return (0);
 	default:
@@ -693,6 +746,13 @@ conn_request_ready(struct conn *c)
 	ev_timer_stop(&c->timer);
 	if (!c->retried)
 		c->ready_us = ev_now_us();
+	/* Apache's proxy: prefix goes before anyone reads SCRIPT_FILENAME */
+	if (cgi_params_normalize(&c->params, &c->paramslen, &c->paramssize,
+	    cgi_flags(p->cf, p->php), cgi_probe_stat, p->cf->chroot) == -1) {
+		log_warn("[pool %s] closing a connection", p->cf->name);
+		conn_close(c);
+		return;
+	}
 	if (fcgi_nv_foreach(c->params, c->paramslen, conn_param, c) == -1) {
 		log_warnx("[pool %s] closing a connection: malformed PARAMS",
 		    p->cf->name);
@@ -724,11 +784,7 @@ conn_request_ready(struct conn *c)
 	}
 	if (!c->polled && conn_watch(c, EPOLLIN | EPOLLRDHUP) == -1)
 		return;
-	c->state = C_QUEUED;
-	TAILQ_INSERT_TAIL(&p->queue, c, qentry);
-	p->nqueue++;
-	if ((unsigned long)p->nqueue > p->max_queue)
-		p->max_queue = (unsigned long)p->nqueue;
+	conn_set_state(c, C_QUEUED);
 	if (p->cf->queue_timeout_ms > 0)
 		ev_timer_set(&c->timer, p->cf->queue_timeout_ms);
 	pool_post(p);		/* a worker may have to be started */
@@ -743,12 +799,9 @@ conn_queue_refuse(struct pool *p)
 {
 	struct conn	*c;
 
+	/* each answer takes c out of the queue (conn_set_state) */
 	while ((c = TAILQ_FIRST(&p->queue)) != NULL) {
-		TAILQ_REMOVE(&p->queue, c, qentry);
-		p->nqueue--;
 		p->queue_full++;
-		ev_timer_stop(&c->timer);
-		c->state = C_READ;
 		conn_respond(c, 503, "Service Unavailable", "text/plain",
 		    stopping ? "503 Service Unavailable: the server is "
 		    "stopping\n" : "503 Service Unavailable: no worker can "
@@ -764,11 +817,8 @@ conn_dispatch_queue(struct pool *p)
 	struct worker	*w;
 
 	while ((c = TAILQ_FIRST(&p->queue)) != NULL && p->nidle > 0) {
-		TAILQ_REMOVE(&p->queue, c, qentry);
-		p->nqueue--;
-		ev_timer_stop(&c->timer);
 		w = pool_idle_worker(p);
-		conn_forward(c, w);
+		conn_forward(c, w);	/* out of the queue */
 	}
 }
 
@@ -784,7 +834,7 @@ conn_forward(struct conn *c, struct worker *w)
 	size_t		 need, n;
 	uint8_t		*nb;
 
-	c->state = C_FORWARD;
+	conn_set_state(c, C_FORWARD);
 	c->w = w;
 	w->conn = c;
 	w->taken++;
@@ -800,7 +850,7 @@ conn_forward(struct conn *c, struct worker *w)
 	c->wrote = 0;
 	c->spooloff = 0;
 	c->stdin_sent = 0;
-	c->got_response = c->end_seen = c->hdr_done = 0;
+	c->got_response = c->hdr_done = 0;
 	c->wdrop = 0;
 	c->hdrslen = 0;
 	c->hdr_linelen = 0;
@@ -1043,7 +1093,7 @@ conn_worker_read(struct conn *c)
 		}
 		c->rbuf_size = RBUF_SIZE;
 	}
-	for (more = 1; more && !c->end_seen && w->sock.fd != -1 &&
+	for (more = 1; more && c->state == C_FORWARD && w->sock.fd != -1 &&
 	    c->rlen < RBUF_SIZE;) {
 		n = read(w->sock.fd, c->rbuf + c->rlen, RBUF_SIZE - c->rlen);
 		/*
@@ -1109,7 +1159,7 @@ conn_worker_read(struct conn *c)
 				conn_scan_headers(c, data, dlen);
 			else if (ev == FCGI_EV_RECORD_END &&
 			    h.type == FCGI_END_REQUEST) {
-				c->end_seen = 1;
+				conn_set_state(c, C_FLUSH);
 				if (off < c->rlen)
 					log_debug("[pool %s] child %d: %zu "
 					    "bytes after END_REQUEST dropped",
@@ -1120,12 +1170,12 @@ conn_worker_read(struct conn *c)
 			}
 		}
 	}
-	if (!c->end_seen && w->sock.fd == -1) {
+	if (c->state == C_FORWARD && w->sock.fd == -1) {
 		/* the worker closed its connection mid-request */
 		conn_worker_failed(c, "connection closed");
 		return;
 	}
-	if (c->end_seen)
+	if (c->state == C_FLUSH)
 		conn_worker_end(c);
 	conn_flush(c);
 }
@@ -1201,7 +1251,7 @@ conn_worker_died(struct conn *c)
 {
 	struct worker	*w = c->w;
 
-	if (w != NULL && w->sock.fd != -1 && !c->end_seen)
+	if (w != NULL && w->sock.fd != -1 && c->state == C_FORWARD)
 		conn_worker_read(c);
 	if (c->w == NULL)
 		return;		/* its END_REQUEST was there */
@@ -1226,7 +1276,6 @@ conn_terminated(struct conn *c)
 		conn_close(c);
 		return;
 	}
-	c->state = C_READ;
 	conn_respond(c, 504, "Gateway Timeout", "text/plain",
 	    "504 Gateway Timeout: the request ran too long\n");
 }
@@ -1272,14 +1321,12 @@ conn_worker_failed(struct conn *c, const char *why)
 		log_warnx("[pool %s] child %d: %s before reading \"%s\": "
 		    "trying another worker", p->cf->name, pid, why,
 		    conn_what(c));
-		c->state = C_READ;
 		conn_request_ready(c);
 		return;
 	}
 	log_warnx("[pool %s] child %d: %s before answering \"%s\": "
 	    "answering 502", p->cf->name, pid, why, conn_what(c));
 	p->bad_gateway++;
-	c->state = C_READ;
 	conn_respond(c, 502, "Bad Gateway", "text/plain",
 	    "502 Bad Gateway: the worker failed\n");
 }
@@ -1342,7 +1389,7 @@ conn_reply(struct conn *c, const void *data, size_t n)
 static int
 conn_relaying(const struct conn *c)
 {
-	return (c->state == C_FORWARD && !c->end_seen);
+	return (c->state == C_FORWARD);
 }
 
 /* The bytes of our own answers the client has still to take. */
@@ -1420,8 +1467,7 @@ conn_respond(struct conn *c, int status, const char *reason,
 	n += fcgi_end_request_encode(rec + n, size - n, c->reqid, 0,
 	    FCGI_REQUEST_COMPLETE);
 	/* the last record is queued: the flush may end the request */
-	c->state = C_FORWARD;
-	c->end_seen = 1;
+	conn_set_state(c, C_FLUSH);
 	if (conn_send(c, rec, n) == -1)
 		conn_close(c);
 	free(rec);
@@ -1434,8 +1480,7 @@ conn_end(struct conn *c, uint16_t reqid, uint8_t status)
 	size_t	n;
 
 	n = fcgi_end_request_encode(rec, sizeof(rec), reqid, 0, status);
-	c->end_seen = 1;
-	c->state = C_FORWARD;
+	conn_set_state(c, C_FLUSH);
 	if (conn_send(c, rec, n) == -1)
 		conn_close(c);
 }
@@ -1479,9 +1524,9 @@ conn_flush(struct conn *c)
 		}
 		if (n == -1) {
 			/* EPIPE: only a worker still on it keeps c alive */
-			fwd = c->state == C_FORWARD && c->w != NULL;
+			fwd = c->state == C_FORWARD;
 			conn_client_gone(c);
-			if (!fwd || c->closed)
+			if (!fwd || c->state == C_CLOSED)
 				return;		/* closed: a spare after this turn */
 			c->roff = safe;
 			break;
@@ -1500,7 +1545,7 @@ conn_flush(struct conn *c)
 		c->roff = 0;
 	}
 	/* nothing waits for the client: the worker's time is slow.c's */
-	if (c->state == C_FORWARD && c->w != NULL && c->rlen == 0)
+	if (c->state == C_FORWARD && c->rlen == 0)
 		ev_timer_stop(&c->timer);
 	if (c->throttled && c->src.fd != -1 && conn_own_unsent(c) < OWN_MAX) {
 		/* level-triggered: what it sent meanwhile is reported */
@@ -1509,10 +1554,11 @@ conn_flush(struct conn *c)
 		    (c->pollout ? EPOLLOUT : 0)) == -1)
 			return;
 	}
-	if (c->end_seen && c->rlen == 0 && c->state == C_FORWARD)
+	if (c->state == C_FLUSH && c->rlen == 0)
 		conn_request_done(c);
-	else if (full && c->w != NULL && c->w->sock.fd != -1 &&
-	    c->rlen < RBUF_SIZE && !c->end_seen)
+	else if (full && c->state == C_FORWARD && c->w != NULL &&
+	    c->w->sock.fd != -1 &&
+	    c->rlen < RBUF_SIZE)
 		conn_worker_read(c);
 }
 
@@ -1525,7 +1571,7 @@ conn_request_done(struct conn *c)
 	    conn_what(c), c->status,
 	    (long long)(ev_now_us() - c->start_us) / 1000);
 	/* a worker's request is logged when the worker is back */
-	if (c->in_request && !c->served && !c->status_only &&
+	if (!c->served && !c->status_only &&
 	    c->pool->access_fd != -1) {
 		conn_info(c, &ri);
 		ri.duration_us = ev_now_us() - c->start_us;
@@ -1538,7 +1584,7 @@ conn_request_done(struct conn *c)
 		return;
 	}
 	conn_reset(c);
-	c->state = C_KEEP;
+	conn_set_state(c, C_KEEP);
 	if (c->pool->cf->listen_keepalive_timeout_ms <= 0) {
 		conn_close(c);
 		return;
@@ -1552,8 +1598,6 @@ conn_request_done(struct conn *c)
 static void
 conn_reset(struct conn *c)
 {
-	c->in_request = 0;
-	c->params_done = 0;
 	c->paramslen = 0;
 	c->bodylen = 0;
 	if (c->spoolfd != -1) {
@@ -1564,7 +1608,6 @@ conn_reset(struct conn *c)
 	c->spooloff = 0;
 	c->bodyoff = 0;
 	c->body_done = 0;
-	c->end_seen = 0;
 	c->retried = 0;
 	c->served = 0;
 	c->abort = 0;
@@ -1579,22 +1622,18 @@ conn_reset(struct conn *c)
 static void
 conn_client_gone(struct conn *c)
 {
-	if (c->state == C_QUEUED) {
-		TAILQ_REMOVE(&c->pool->queue, c, qentry);
-		c->pool->nqueue--;
-		c->state = C_READ;	/* out of the queue: conn_close below */
+	if (c->state == C_QUEUED)
 		log_info("[pool %s] client went away while \"%s\" was "
 		    "queued", c->pool->cf->name, conn_what(c));
-	}
-	if (c->state == C_FORWARD && c->w != NULL &&
-	    c->pool->cf->request_terminate_on_abort && !c->end_seen) {
+	if (c->state == C_FORWARD &&
+	    c->pool->cf->request_terminate_on_abort) {
 		log_info("[pool %s] client went away during \"%s\": "
 		    "terminating child %d (request.terminate_on_abort)",
 		    c->pool->cf->name, conn_what(c), (int)c->w->pid);
 		conn_close(c);	/* retires the worker */
 		return;
 	}
-	if (c->state == C_FORWARD && c->w != NULL) {
+	if (c->state == C_FORWARD) {
 		c->client_gone = 1;
 		if (c->polled)
 			ev_del(&c->src);
@@ -1608,14 +1647,9 @@ conn_client_gone(struct conn *c)
 static void
 conn_close(struct conn *c)
 {
-	if (c->closed)
+	if (c->state == C_CLOSED)
 		return;
-	c->closed = 1;
-	if (c->state == C_QUEUED) {
-		TAILQ_REMOVE(&c->pool->queue, c, qentry);
-		c->pool->nqueue--;
-		c->state = C_READ;
-	}
+	conn_set_state(c, C_CLOSED);
 	if (c->w != NULL) {
 		/* the worker's answer has nowhere to go: it must not linger */
 		c->w->conn = NULL;
@@ -1725,7 +1759,8 @@ conns_active(void)
 	int		 n = 0;
 
 	LIST_FOREACH(c, &conns, all)
-		if (c->state == C_FORWARD || c->state == C_QUEUED)
+		if (c->state == C_FORWARD || c->state == C_QUEUED ||
+		    c->state == C_FLUSH)
 			n++;
 	return (n);
 }
@@ -1764,28 +1799,32 @@ conns_close_idle(struct pool *p)
 
 /*
  * security.limit_extensions, for php-cgi pools as in PHP-FPM (other
- * programs' scripts need not look like PHP): a SCRIPT_FILENAME with none of
- * the extensions gets a 403.  Answers it and returns 0 when refused.
+ * programs' scripts need not look like PHP), on the script php-cgi would
+ * run: /srv/app/index.php for /srv/app/index.php/users/7, the upload for
+ * /upload/evil.jpg/x.php.  None found is php-cgi's 404 to answer.
+ * Answers a 403 and returns 0 when refused.
  */
 static int
 conn_script_allowed(struct conn *c)
 {
 	struct conf_pool	*cf = c->pool->cf;
-	char			**e, vis[4 * sizeof(c->filename)];
-	size_t			  flen, elen;
+	const char		*s;
+	char			 script[sizeof(c->filename)];
+	char			 vis[4 * sizeof(c->filename)];
+	size_t			 slen;
 
 	if (!c->pool->php || cf->limit_extensions == NULL ||
-	    cf->limit_extensions[0] == NULL || c->filename[0] == '\0')
+	    cf->limit_extensions[0] == NULL ||
+	    cgi_script(c->params, c->paramslen, cgi_flags(cf, 1),
+	    cgi_probe_stat, cf->chroot, &s, &slen) != 1 ||
+	    cgi_ext_allowed(s, slen, cf->limit_extensions))
 		return (1);
-	flen = strlen(c->filename);
-	for (e = cf->limit_extensions; *e != NULL; e++) {
-		elen = strlen(*e);
-		if (flen >= elen && strcmp(c->filename + flen - elen, *e) == 0)
-			return (1);
-	}
+	slen = slen < sizeof(script) ? slen : sizeof(script) - 1;
+	memcpy(script, s, slen);
+	script[slen] = '\0';
 	log_warnx("[pool %s] access to the script '%s' has been denied (see "
 	    "security.limit_extensions)", cf->name,
-	    log_vis(vis, sizeof(vis), c->filename));
+	    log_vis(vis, sizeof(vis), script));
 	conn_respond(c, 403, "Forbidden", "text/html", "Access denied.\n");
 	return (0);
 }
@@ -1837,8 +1876,7 @@ conn_status_page(struct conn *c)
 	n += fcgi_end_request_encode(rec + n, size - n, c->reqid, 0,
 	    FCGI_REQUEST_COMPLETE);
 	status_buf_free(&b);
-	c->state = C_FORWARD;
-	c->end_seen = 1;
+	conn_set_state(c, C_FLUSH);
 	if (conn_send(c, rec, n) == -1)
 		conn_close(c);
 	free(rec);

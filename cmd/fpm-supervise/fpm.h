@@ -206,16 +206,35 @@ struct pool {
 };
 
 /*
- * A front connection.  States: reading a request (C_READ), waiting in the
- * pool's queue (C_QUEUED), relaying with a worker (C_FORWARD), idle between
- * kept-alive requests (C_KEEP).  It outlives its client while a worker is
- * still working on its request (client_gone).
+ * A front connection: what it waits for.  Changed only by conn_set_state()
+ * (conn.c), which refuses any move not in this table and keeps the pool's
+ * queue (in it exactly while C_QUEUED):
+ *
+ *   from        to
+ *   C_NEW       C_PARAMS (BEGIN_REQUEST)
+ *   C_PARAMS    C_BODY (its PARAMS end), C_FLUSH (aborted)
+ *   C_BODY      C_QUEUED, C_FORWARD, C_FLUSH (own answer, aborted): when
+ *               the body ends, or at once with request.buffering = no
+ *   C_QUEUED    C_FORWARD (a worker is idle), C_FLUSH (503, aborted)
+ *   C_FORWARD   C_FLUSH (END_REQUEST; or ours: 502, 504), C_QUEUED or
+ *               C_FORWARD (a retry of a request no worker got)
+ *   C_FLUSH     C_KEEP (all out, FCGI_KEEP_CONN)
+ *   C_KEEP      C_NEW (bytes of a next request)
+ *   any         C_CLOSED, the last
+ *
+ * C_FLUSH: the whole answer is in rbuf, a worker's or ours.  Beside the
+ * state: client_gone (the client left while a worker works on its
+ * request: freed when the worker is done), throttled (not read for now).
  */
 enum conn_state {
-	C_READ,
-	C_QUEUED,
-	C_FORWARD,
-	C_KEEP
+	C_NEW,		/* reading, no request yet */
+	C_PARAMS,	/* BEGIN_REQUEST in: its PARAMS coming */
+	C_BODY,		/* PARAMS whole: the body coming, no worker yet */
+	C_QUEUED,	/* whole: in the pool's queue */
+	C_FORWARD,	/* a worker has it: request out, answer relayed */
+	C_FLUSH,	/* the answer whole, going out */
+	C_KEEP,		/* kept alive between requests */
+	C_CLOSED	/* a spare after this turn */
 };
 
 struct conn {
@@ -223,13 +242,10 @@ struct conn {
 	struct pool		*pool;
 	enum conn_state		 state;
 	struct fcgi_decoder	 dec;
-	int			 in_request;	/* BEGIN_REQUEST seen */
 	uint16_t		 reqid;
 	uint16_t		 role;
 	uint8_t			 flags;
-	int			 params_done;
 	int			 client_gone;
-	int			 closed;
 	int			 polled;	/* in the epoll set */
 	int			 pollout;	/* EPOLLOUT asked for */
 	int			 throttled;	/* not read: answers unsent */
@@ -260,7 +276,6 @@ struct conn {
 	size_t			 olen, osize;
 	int			 got_response;	/* any STDOUT byte */
 	int			 wdrop;		/* cutting a bad record out */
-	int			 end_seen;
 	int			 retried;
 	int			 served;	/* a worker answered: it logs */
 	int			 status_only;	/* from pm.status_listen */
