@@ -78,6 +78,9 @@ static void	status_put_field(struct status_out *, const char *,
 		    enum status_esc);
 static void	status_put_uri(struct status_out *,
 		    const struct status_proc *, enum status_esc);
+static enum status_esc status_fmt_esc(enum status_format);
+static char	*status_esc_dup(struct status_out *, const char *,
+		    enum status_esc);
 static void	status_fmt_time(char *, size_t, time_t, enum status_format);
 static void	status_short(struct status_out *, const struct status_pool *,
 		    enum status_format, int);
@@ -447,6 +450,42 @@ status_put_uri(struct status_out *o, const struct status_proc *pr,
 	}
 }
 
+/* How a format escapes the strings it shows: JSON, HTML/XML, or not. */
+static enum status_esc
+status_fmt_esc(enum status_format fmt)
+{
+	switch (fmt) {
+	case STATUS_JSON:
+		return (STATUS_ESC_JSON);
+	case STATUS_XML:
+	case STATUS_HTML:
+		return (STATUS_ESC_HTML);
+	default:
+		return (STATUS_ESC_NONE);
+	}
+}
+
+/*
+ * s escaped, in a string of its own for a printf argument (the caller
+ * frees it); NULL with o->err set when memory runs out.
+ */
+static char *
+status_esc_dup(struct status_out *o, const char *s, enum status_esc esc)
+{
+	struct status_buf	 b = { NULL, 0, 0 };
+	struct status_out	 t = { &b, 0 };
+
+	status_put_esc(&t, s, esc);
+	if (!t.err && b.data == NULL && (b.data = strdup("")) == NULL)
+		t.err = 1;
+	if (t.err) {
+		status_buf_free(&b);
+		o->err = 1;
+		return (NULL);
+	}
+	return (b.data);
+}
+
 /*
  * PHP-FPM formats times with strftime "%d/%b/%Y:%H:%M:%S %z" (text, HTML)
  * or "%s" (the others).  The month is spelt here rather than by %b, so
@@ -481,10 +520,22 @@ static void
 status_short(struct status_out *o, const struct status_pool *p,
     enum status_format fmt, int full)
 {
-	char		 tbuf[64];
+	char		 tbuf[64], *epool = NULL, *epm = NULL;
 	const char	*pool = p->pool != NULL ? p->pool : "";
 	const char	*pm = p->pm != NULL ? p->pm : "";
 
+	/*
+	 * PHP-FPM prints the pool's name and pm raw; a name with a quote
+	 * would break the JSON, so the structured formats escape them.
+	 */
+	if (status_fmt_esc(fmt) != STATUS_ESC_NONE) {
+		if ((epool = status_esc_dup(o, pool, status_fmt_esc(fmt))) ==
+		    NULL || (epm = status_esc_dup(o, pm,
+		    status_fmt_esc(fmt))) == NULL)
+			goto done;
+		pool = epool;
+		pm = epm;
+	}
 	status_fmt_time(tbuf, sizeof(tbuf), p->start_time, fmt);
 	switch (fmt) {
 	case STATUS_TEXT:
@@ -657,12 +708,18 @@ status_short(struct status_out *o, const struct status_pool *p,
 	case STATUS_PROMETHEUS:
 		break;		/* status_prom() */
 	}
+done:
+	free(epool);
+	free(epm);
 }
 
 /*
  * One worker.  PHP-FPM escapes the URI, query and script in the
  * structured formats (8.2.36; older releases only the query) and never
- * escapes pool, state, method or user, nor anything in text.
+ * escapes state, method or user, nor anything in text.  We escape the
+ * method and user too: they are a client's REQUEST_METHOD and
+ * REMOTE_USER (nginx passes any Basic credentials' user name), which
+ * would otherwise break the JSON and put markup in the HTML page.
  */
 static void
 status_proc(struct status_out *o, const struct status_proc *pr,
@@ -710,12 +767,12 @@ status_proc(struct status_out *o, const struct status_proc *pr,
 		    "\"request method\":\"",
 		    (int)pr->pid, state, tbuf, pr->start_since, pr->requests,
 		    pr->request_duration_us);
-		status_put_field(o, pr->method, STATUS_ESC_NONE);
+		status_put_field(o, pr->method, STATUS_ESC_JSON);
 		status_puts(o, "\",\"request uri\":\"");
 		status_put_uri(o, pr, STATUS_ESC_JSON);
 		status_printf(o, "\",\"content length\":%llu,\"user\":\"",
 		    pr->content_length);
-		status_put_field(o, pr->user, STATUS_ESC_NONE);
+		status_put_field(o, pr->user, STATUS_ESC_JSON);
 		status_puts(o, "\",\"script\":\"");
 		status_put_field(o, pr->script, STATUS_ESC_JSON);
 		status_printf(o, "\",\"last request cpu\":%.2f,"
@@ -734,13 +791,13 @@ status_proc(struct status_out *o, const struct status_proc *pr,
 		    "<request-method>",
 		    (int)pr->pid, state, tbuf, pr->start_since, pr->requests,
 		    pr->request_duration_us);
-		status_put_field(o, pr->method, STATUS_ESC_NONE);
+		status_put_field(o, pr->method, STATUS_ESC_HTML);
 		status_puts(o, "</request-method><request-uri>");
 		status_put_uri(o, pr, STATUS_ESC_HTML);
 		status_printf(o, "</request-uri>"
 		    "<content-length>%llu</content-length><user>",
 		    pr->content_length);
-		status_put_field(o, pr->user, STATUS_ESC_NONE);
+		status_put_field(o, pr->user, STATUS_ESC_HTML);
 		status_puts(o, "</user><script>");
 		status_put_field(o, pr->script, STATUS_ESC_HTML);
 		status_printf(o, "</script>"
@@ -761,11 +818,11 @@ status_proc(struct status_out *o, const struct status_proc *pr,
 		    "<td>",
 		    (int)pr->pid, state, tbuf, pr->start_since, pr->requests,
 		    pr->request_duration_us);
-		status_put_field(o, pr->method, STATUS_ESC_NONE);
+		status_put_field(o, pr->method, STATUS_ESC_HTML);
 		status_puts(o, "</td><td>");
 		status_put_uri(o, pr, STATUS_ESC_HTML);
 		status_printf(o, "</td><td>%llu</td><td>", pr->content_length);
-		status_put_field(o, pr->user, STATUS_ESC_NONE);
+		status_put_field(o, pr->user, STATUS_ESC_HTML);
 		status_puts(o, "</td><td>");
 		status_put_field(o, pr->script, STATUS_ESC_HTML);
 		status_printf(o, "</td><td>%.2f</td><td>%llu</td></tr>\n",

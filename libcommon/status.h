@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The status page, byte for byte as PHP-FPM 8.2 renders it: text, JSON,
- * XML, HTML and OpenMetrics, short and ?full.  Pure: no I/O.
+ * The status page, byte for byte as PHP-FPM 8.2 renders it but for the
+ * escaping of what a client sent (fpm(7)): text, JSON, XML, HTML and
+ * OpenMetrics, short and ?full.  Pure: no I/O.
  */
 #ifndef LIBCOMMON_STATUS_H
 #define LIBCOMMON_STATUS_H

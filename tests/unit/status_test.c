@@ -33,6 +33,7 @@ static void	test_query(void);
 static int	render1(struct status_buf *, enum status_format,
 		    const char *, const char *, const char *);
 static void	test_escape(void);
+static void	test_escape_client(void);
 static void	test_utf8(void);
 static void	test_empty(void);
 static void	test_growth(void);
@@ -343,6 +344,63 @@ test_escape(void)
 	render1(&b, STATUS_JSON, "/a\\b", "t=\t\n\r\b\f\x01\x1f", NULL);
 	check(strstr(b.data, "\"request uri\":\"\\/a\\\\b?t=\\t\\n\\r\\b\\f"
 	    "\\u0001\\u001f\"") != NULL, "json: backslash and controls");
+	status_buf_free(&b);
+}
+
+/*
+ * A client's REQUEST_METHOD and REMOTE_USER, and a pool name with a
+ * quote, escaped in the structured formats (PHP-FPM prints them raw and
+ * breaks the JSON; tests/fuzz/corpus/status/hostile-json), still raw in
+ * text.
+ */
+static void
+test_escape_client(void)
+{
+	struct status_proc	pr;
+	struct status_pool	p;
+	struct status_buf	b;
+	const char		*text;
+
+	pool_init(&p, 1);
+	p.pool = "w\"w";
+	memset(&pr, 0, sizeof(pr));
+	pr.pid = 42;
+	pr.state = "Running";
+	pr.method = "GET\"<x>";
+	pr.user = "\"><script>/";
+	p.procs = &pr;
+	p.nprocs = 1;
+
+	memset(&b, 0, sizeof(b));
+	status_render(&b, &p, STATUS_JSON, 1);
+	check(strstr(b.data, "{\"pool\":\"w\\\"w\",") != NULL &&
+	    strstr(b.data, "\"request method\":\"GET\\\"<x>\",") != NULL &&
+	    strstr(b.data, "\"user\":\"\\\"><script>\\/\",") != NULL,
+	    "json: pool, method and user escaped");
+	status_buf_free(&b);
+
+	status_render(&b, &p, STATUS_XML, 1);
+	check(strstr(b.data, "<pool>w&quot;w</pool>") != NULL &&
+	    strstr(b.data, "<request-method>GET&quot;&lt;x&gt;"
+	    "</request-method>") != NULL &&
+	    strstr(b.data, "<user>&quot;&gt;&lt;script&gt;/</user>") != NULL,
+	    "xml: pool, method and user escaped");
+	status_buf_free(&b);
+
+	status_render(&b, &p, STATUS_HTML, 1);
+	check(strstr(b.data, "<td>w&quot;w</td>") != NULL &&
+	    strstr(b.data, "<td>GET&quot;&lt;x&gt;</td>") != NULL &&
+	    strstr(b.data, "<td>&quot;&gt;&lt;script&gt;/</td>") != NULL &&
+	    strstr(b.data, "<script>") == NULL,
+	    "html: pool, method and user escaped");
+	status_buf_free(&b);
+
+	status_render(&b, &p, STATUS_TEXT, 1);
+	text = b.data;
+	check(strstr(text, "pool:                 w\"w\n") != NULL &&
+	    strstr(text, "request method:       GET\"<x>\n") != NULL &&
+	    strstr(text, "user:                 \"><script>/\n") != NULL,
+	    "text: pool, method and user raw, as PHP-FPM");
 	status_buf_free(&b);
 }
 
@@ -844,6 +902,7 @@ main(void)
 	test_fixtures();
 	test_query();
 	test_escape();
+	test_escape_client();
 	test_utf8();
 	test_empty();
 	test_growth();
