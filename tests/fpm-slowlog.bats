@@ -268,6 +268,20 @@ write_deep_php() {
 	[[ "$output" == '{"files":1,"entries":0,'*'"scripts":[],"stacks":[]}' ]]
 }
 
+@test "fpm-slowlog: report json stays UTF-8 with a Latin-1 script path" {
+	# tests/fuzz/corpus/slowlog_report/latin1-json
+	printf '\n[25-Nov-2026 08:33:05]  [pool www] pid 1\nscript_filename = /srv/caf\351.php\n[0x00007f1bb1015230] f\303() /srv/caf\351.php:1\n' \
+	    >"$BATS_TEST_TMPDIR/latin1.log"
+	run -0 fpm-slowlog report --format json "$BATS_TEST_TMPDIR/latin1.log"
+	[[ "$output" == *'"script":"/srv/caf\ufffd.php"'* ]]
+	[[ "$output" == *'"frames":["f\ufffd"]'* ]]
+	python3 -c 'import json, sys; json.load(sys.stdin.buffer)' <<<"$output"
+	printf '\n[25-Nov-2026 08:33:05]  [pool www] pid 1\nscript_filename = /srv/caf\303\251.php\n' \
+	    >"$BATS_TEST_TMPDIR/utf8.log"
+	run -0 fpm-slowlog report --format json "$BATS_TEST_TMPDIR/utf8.log"
+	[[ "$output" == *'"script":"/srv/café.php"'* ]]
+}
+
 @test "fpm-slowlog: report tsv with --top 1" {
 	run -0 fpm-slowlog report --format tsv --top 1 "$FIX/ours.log" \
 	    "$FIX/ours.log.1.gz"

@@ -72,6 +72,7 @@ static int	parse_frame(const char *, char **);
 static void	parse_line(struct report *, char *);
 static int	read_file(struct report *, const char *);
 static void	fmt_time(char *, size_t, time_t);
+static size_t	utf8_len(const unsigned char *);
 static void	json_str(const char *);
 static void	tsv_str(const char *);
 static void	print_text(struct report *);
@@ -492,17 +493,67 @@ fmt_time(char *buf, size_t size, time_t t)
 		strlcpy(buf, "-", size);
 }
 
+/*
+ * The length of the UTF-8 character at s (>= 0x80): 2 to 4, or 0 when
+ * it is not one (a stray byte, an overlong form, a surrogate, beyond
+ * U+10FFFF, or cut short by the NUL).
+ */
+static size_t
+utf8_len(const unsigned char *s)
+{
+	unsigned long	cp, min;
+	size_t		n, i;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		cp = s[0] & 0x1f;
+		min = 0x80;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		cp = s[0] & 0x0f;
+		min = 0x800;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		cp = s[0] & 0x07;
+		min = 0x10000;
+	} else
+		return (0);
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return (0);
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return (0);
+	return (n);
+}
+
+/*
+ * JSON is UTF-8, but a PHP-FPM slowlog holds a script's path and PHP's
+ * names as they are, in Latin-1 as well: a byte that is not UTF-8 prints
+ * as U+FFFD, as jq reads it, so that every JSON parser takes the report.
+ */
 static void
 json_str(const char *s)
 {
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 n;
+
 	putchar('"');
-	for (; *s != '\0'; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", (unsigned char)*s);
-		else
-			putchar(*s);
+	for (; *p != '\0'; p += n) {
+		n = 1;
+		if (*p == '"' || *p == '\\')
+			printf("\\%c", *p);
+		else if (*p < 0x20)
+			printf("\\u%04x", *p);
+		else if (*p < 0x80)
+			putchar(*p);
+		else if ((n = utf8_len(p)) > 0)
+			fwrite(p, 1, n, stdout);
+		else {
+			n = 1;
+			fputs("\\ufffd", stdout);
+		}
 	}
 	putchar('"');
 }
