@@ -123,13 +123,15 @@ rss_kb() {
 @test "fault-front: a forged line in a request field is logged escaped, on one line" {
 	conf "command = $(command -v php-cgi || echo /bin/false)"
 	start
-	evil=$'/srv/x.jpg\n[05-Dec-2026 10:00:00] ALERT: forged \e[1m'
+	# a file of that name: the extensions are checked on a script that is
+	evil=$D/$'x.jpg\n[05-Dec-2026 10:00:00] ALERT: forged \e[1m'
+	: >"$evil"
 	run -0 fcgi-client -s "$SOCK" -t 5000 -p SCRIPT_FILENAME="$evil" \
 	    -p REQUEST_METHOD=$'GET\nALERT:'
 	[[ ${lines[0]} == "Status: 403 Forbidden"* ]]
 	! grep -q '^\[05-Dec-2026 10:00:00\] ALERT' "$LOG"
 	! grep -q $'\e' "$LOG"
-	grep -qF "access to the script '/srv/x.jpg\\n[05-Dec-2026 10:00:00] ALERT: forged \\033[1m' has been denied" "$LOG"
+	grep -qF "access to the script '$D/x.jpg\\n[05-Dec-2026 10:00:00] ALERT: forged \\033[1m' has been denied" "$LOG"
 }
 
 @test "fault-front: an answer of our own of any size goes out whole" {
