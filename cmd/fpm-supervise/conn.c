@@ -773,7 +773,8 @@ conn_request_ready(struct conn *c)
 		conn_forward(c, w);
 		return;
 	}
-	if (p->nqueue >= p->cf->queue_max_length || stopping || p->draining) {
+	if (p->nqueue >= p->cf->queue_max_length || sv_stopping() ||
+	    p->draining) {
 		p->queue_full++;
 		log_warnx("[pool %s] no idle worker and the queue is full (%d): "
 		    "answering 503 to \"%s\"", p->cf->name, p->nqueue,
@@ -803,7 +804,7 @@ conn_queue_refuse(struct pool *p)
 	while ((c = TAILQ_FIRST(&p->queue)) != NULL) {
 		p->queue_full++;
 		conn_respond(c, 503, "Service Unavailable", "text/plain",
-		    stopping ? "503 Service Unavailable: the server is "
+		    sv_stopping() ? "503 Service Unavailable: the server is "
 		    "stopping\n" : "503 Service Unavailable: no worker can "
 		    "start\n");
 	}
@@ -1315,7 +1316,7 @@ conn_worker_failed(struct conn *c, const char *why)
 	 * that never reached the worker is sent again.  The body must be
 	 * whole (not streamed).
 	 */
-	if (!c->retried && !stopping && c->body_done &&
+	if (!c->retried && !sv_stopping() && c->body_done &&
 	    p->cf->request_buffering && !c->wrote) {
 		c->retried = 1;
 		log_warnx("[pool %s] child %d: %s before reading \"%s\": "
@@ -1578,8 +1579,8 @@ conn_request_done(struct conn *c)
 		alog_write(c->pool, 0, &ri, c->params, c->paramslen, c->hdrs,
 		    c->hdrslen);
 	}
-	if (c->client_gone || !(c->flags & FCGI_KEEP_CONN) || upgrading ||
-	    stopping) {
+	if (c->client_gone || !(c->flags & FCGI_KEEP_CONN) ||
+	    sv_state != SV_RUNNING) {
 		conn_close(c);
 		return;
 	}

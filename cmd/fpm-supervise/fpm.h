@@ -315,8 +315,34 @@ extern struct pool	**pools;
 extern size_t		 npools;
 extern struct conf	 fpmconf;	/* the [global] in force */
 extern char		 runtime_dir[];
-extern int		 stopping;	/* 0, 1 graceful, 2 fast */
-extern int		 upgrading;	/* binary upgrade under way */
+/*
+ * The supervisor's life, changed only by sv_set_state() (main.c), which
+ * refuses any move not in this table.  A reload runs whole within one
+ * turn of the loop and needs no state; a pool's draining is the pool's.
+ *
+ *   from              to
+ *   SV_RUNNING        SV_UPGRADE_DRAIN (SIGURG, "upgrade"), SV_STOPPING
+ *                     (SIGQUIT, "quit"), SV_TERMINATING (SIGTERM, "stop")
+ *   SV_UPGRADE_DRAIN  SV_UPGRADE_EXEC (no connection left, or
+ *                     process_control_timeout), SV_STOPPING, SV_TERMINATING
+ *   SV_UPGRADE_EXEC   SV_RUNNING (the exec failed), SV_STOPPING,
+ *                     SV_TERMINATING
+ *   SV_STOPPING       SV_TERMINATING (process_control_timeout, SIGTERM)
+ *   SV_TERMINATING    (the loop ends when no worker is left)
+ */
+enum sv_state {
+	SV_RUNNING,
+	SV_UPGRADE_DRAIN,	/* listeners closed, requests finishing */
+	SV_UPGRADE_EXEC,	/* workers leaving, then execv(2) */
+	SV_STOPPING,		/* graceful: busy workers finish */
+	SV_TERMINATING		/* fast: every worker goes now */
+};
+extern enum sv_state	 sv_state;
+void	sv_set_state(enum sv_state);
+/* No new work is taken: a stop, or the workers leaving for an upgrade. */
+#define sv_stopping()	(sv_state >= SV_UPGRADE_EXEC)
+#define sv_upgrading()	(sv_state == SV_UPGRADE_DRAIN || \
+			    sv_state == SV_UPGRADE_EXEC)
 /* Free p after this loop turn (see libcommon/ev.h). */
 void	defer_free(void *p);
 void	conf_release(struct confref *);

@@ -44,7 +44,7 @@ size_t		  npools;
 struct conf	  fpmconf;
 static struct confref *current;	/* the configuration in force */
 char		 runtime_dir[96];	/* + "/w%lu.sock" fits sun_path */
-int		 stopping;
+enum sv_state	 sv_state;
 
 static char	*opt_config, *opt_pid, *opt_prefix;
 static int	 opt_test, opt_daemonize, opt_foreground, opt_root;
@@ -102,7 +102,6 @@ static struct pidfh	 *pfh;
 static int		  rundir_lock = -1;	/* runtime_dir/lock, flock'd */
 static const char	 *pidpath;
 static pid_t		  pidfile_pid;	/* who may remove it: not a fork */
-int			  upgrading;	/* 1 draining, 2 workers leaving */
 
 static void	handle(poptContext, int);
 static int	conf_read(struct conf *, char *, size_t);
@@ -401,9 +400,9 @@ supervisor_reload(const char *only, char *msg, size_t size)
 	size_t			 removed = 0, np_n;
 	int			 missing;
 
-	if (stopping || upgrading) {
-		snprintf(msg, size, "%s", upgrading ? "a binary upgrade is "
-		    "under way" : "stopping");
+	if (sv_state != SV_RUNNING) {
+		snprintf(msg, size, "%s", sv_upgrading() ? "a binary upgrade "
+		    "is under way" : "stopping");
 		return (-1);
 	}
 	/*
@@ -632,16 +631,46 @@ daemonize(void)
 		close(fd);
 }
 
+/* The moves the table in fpm.h allows, from each state. */
+#define S(x)	(1U << (x))
+static const unsigned int sv_moves[] = {
+	[SV_RUNNING] = S(SV_UPGRADE_DRAIN) | S(SV_STOPPING) |
+	    S(SV_TERMINATING),
+	[SV_UPGRADE_DRAIN] = S(SV_UPGRADE_EXEC) | S(SV_STOPPING) |
+	    S(SV_TERMINATING),
+	[SV_UPGRADE_EXEC] = S(SV_RUNNING) | S(SV_STOPPING) | S(SV_TERMINATING),
+	[SV_STOPPING] = S(SV_TERMINATING),
+	[SV_TERMINATING] = 0
+};
+
+void
+sv_set_state(enum sv_state to)
+{
+	if (!(sv_moves[sv_state] & S(to))) {
+		log_errorx("bug: supervisor state %d to %d", (int)sv_state,
+		    (int)to);
+		abort();
+	}
+	sv_state = to;
+}
+#undef S
+
 void
 supervisor_stop(int mode)
 {
 	size_t	i;
 
-	upgrading = 0;		/* a stop wins over an upgrade */
 	notify_stopping();
-	if (stopping == 2 || (stopping == 1 && mode == 1))
+	/* a stop wins over an upgrade; one whose workers leave already
+	   needs no more to be graceful */
+	if (sv_state == SV_TERMINATING ||
+	    (sv_state == SV_STOPPING && mode == 1))
 		return;
-	stopping = mode;
+	if (sv_state == SV_UPGRADE_EXEC && mode == 1) {
+		sv_set_state(SV_STOPPING);
+		return;
+	}
+	sv_set_state(mode == 1 ? SV_STOPPING : SV_TERMINATING);
 	log_info(mode == 1 ? "Finishing ..." : "Terminating ...");
 	conns_close_idle(NULL);
 	/* first: a worker freed by the drain must find no queue */
@@ -661,7 +690,7 @@ static void
 on_stop_timeout(struct ev_timer *t)
 {
 	(void)t;
-	if (upgrading == 1) {
+	if (sv_state == SV_UPGRADE_DRAIN) {
 		log_warnx("process_control_timeout (%lld ms) reached: "
 		    "upgrading with requests still in flight",
 		    (long long)fpmconf.global.process_control_timeout_ms);
@@ -723,7 +752,7 @@ supervisor_upgrade(void)
 	struct conf	c;
 	char		err[1024];
 
-	if (stopping || upgrading)
+	if (sv_state != SV_RUNNING)
 		return;
 	/* the new image reads the configuration: it must be good */
 	if (conf_read(&c, err, sizeof(err)) == -1) {
@@ -735,7 +764,7 @@ supervisor_upgrade(void)
 		log_error("binary upgrade refused: %s", exe);
 		return;
 	}
-	upgrading = 1;
+	sv_set_state(SV_UPGRADE_DRAIN);
 	log_info("binary upgrade: finishing the requests in flight, then "
 	    "re-executing");
 	for (i = 0; i < npools; i++) {
@@ -757,8 +786,7 @@ upgrade_drained(void)
 	struct worker	*w, *tw;
 	size_t		 i;
 
-	upgrading = 2;
-	stopping = 1;
+	sv_set_state(SV_UPGRADE_EXEC);
 	/* workers finishing (fpm.h) have process_control_timeout */
 	ev_timer_stop(&stop_timer);
 	for (i = 0; i < npools; i++)
@@ -838,8 +866,7 @@ fail:
 	ev_timer_stop(&stop_timer);
 	unsetenv("FPM_SOCKETS");
 	unsetenv("FPM_UPGRADED");
-	upgrading = 0;
-	stopping = 0;
+	sv_set_state(SV_RUNNING);
 	/* a fresh private directory: the old one went before the exec */
 	memcpy(runtime_dir + strlen(runtime_dir) - 6, "XXXXXX", 6);
 	if (runtime_dir_make() == -1)
@@ -1192,17 +1219,18 @@ main(int argc, char *argv[])
 	poptFreeContext(pc);
 
 	for (;;) {
-		while (!stopping || pools_alive() > 0 || conns_active() > 0) {
+		while (!sv_stopping() || pools_alive() > 0 ||
+		    conns_active() > 0) {
 			if (ev_run_once() == -1)
 				fatal("epoll_wait");
 			for (i = 0; i < ngraveyard; i++)
 				free(graveyard[i]);
 			ngraveyard = 0;
 			conns_reap();
-			if (upgrading == 1 && conns_count() == 0)
+			if (sv_state == SV_UPGRADE_DRAIN && conns_count() == 0)
 				upgrade_drained();
 		}
-		if (!upgrading)
+		if (sv_state != SV_UPGRADE_EXEC)
 			break;
 		upgrade_exec();		/* returns only when exec failed */
 	}

@@ -111,7 +111,7 @@ pm_maintain(struct pool *p)
 	int64_t	next = -1, d;
 	int	want, budget;
 
-	if (stopping || p->draining)
+	if (sv_stopping() || p->draining)
 		return;
 	want = pm_target(p);
 	budget = pm_budget(p);

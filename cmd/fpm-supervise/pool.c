@@ -919,13 +919,13 @@ worker_done(struct worker *w)
 	w->requests++;
 	w->last_used = ev_now();
 	p->fails = 0;
-	if (w->state == W_RETIRING || stopping == 2) {
+	if (w->state == W_RETIRING || sv_state == SV_TERMINATING) {
 		/* nothing more for it: a fast stop serves no queue */
 		worker_retire(w, SIGTERM);
 		pool_post(p);
 		return;
 	}
-	if ((stopping || p->draining) && TAILQ_EMPTY(&p->queue)) {
+	if ((sv_stopping() || p->draining) && TAILQ_EMPTY(&p->queue)) {
 		/* graceful stop: it served what was waiting, now it goes */
 		worker_retire(w, SIGTERM);
 		return;
@@ -990,7 +990,7 @@ worker_retire(struct worker *w, int sig)
 	    errno != ESRCH)
 		log_warn("[pool %s] unable to signal child %d", p->cf->name,
 		    (int)w->pid);
-	grace = stopping == 2 ? FAST_STOP_MS : fpmconf.global.process_control_timeout_ms;
+	grace = sv_state == SV_TERMINATING ? FAST_STOP_MS : fpmconf.global.process_control_timeout_ms;
 	if (grace <= 0)
 		grace = FAST_STOP_MS;
 	if (w->kill_timer.slot == 0)
@@ -1081,7 +1081,7 @@ worker_reap(struct ev_source *src, uint32_t events)
 	 * worker that a request crashed (the request got its 502) says
 	 * nothing about the next start, and must not slow the pool down.
 	 */
-	if (!expected && !stopping) {
+	if (!expected && !sv_stopping()) {
 		if (lived < QUICK_DEATH_MS && w->taken == 0)
 			pool_brake(p, "workers keep dying at start");
 		else
