@@ -310,6 +310,21 @@ write_deep_php() {
 	[[ "$stderr" == *"truncated.log.gz: unexpected end of file"* ]]
 }
 
+@test "fpm-slowlog: report reads the names trace writes from a hostile worker" {
+	# a worker's memory names its functions: "() x" and "" (as "???")
+	# are still frames (tests/fuzz/corpus/slowlog_trace/paren-name)
+	printf '\n[25-Nov-2026 08:33:05]  [pool www] pid 1\nscript_filename = /srv/a.php\n[0x0000000000040000] () x() /srv/a.php:11\n[0x0000000000040100] ???() unknown:0\n[0x0000000000040200] ()() /srv/a.php:3\n' \
+	    >"$BATS_TEST_TMPDIR/names.log"
+	run -0 fpm-slowlog report --format tsv "$BATS_TEST_TMPDIR/names.log"
+	[[ "${lines[1]}" == $'script\t1\t2026-11-25 08:33:05\t2026-11-25 08:33:05\t/srv/a.php\t' ]]
+	[[ "${lines[2]}" == $'stack\t1\t2026-11-25 08:33:05\t2026-11-25 08:33:05\t/srv/a.php\t() x;???;()' ]]
+	# a frame line without a name is not one
+	printf '\n[25-Nov-2026 08:33:05]  [pool www] pid 1\n[0x0000000000040000] () /srv/a.php:1\n' \
+	    >"$BATS_TEST_TMPDIR/noname.log"
+	run -0 fpm-slowlog report "$BATS_TEST_TMPDIR/noname.log"
+	[[ "${lines[0]}" == "entries: 1 (complete 0, partial 0, corrupt 1), other lines: 0, files: 1" ]]
+}
+
 @test "fpm-slowlog: report goes on past a missing file, then exits 111" {
 	run -111 --separate-stderr fpm-slowlog report "$FIX/ours.log" \
 	    "$BATS_TEST_TMPDIR/nonexistent"

@@ -335,7 +335,12 @@ parse_frame(const char *line, char **func)
 	if (n == 0 || n > 16 || strncmp(line + 3 + n, "] ", 2) != 0)
 		return (-1);
 	p = line + 3 + n + 2;
-	if ((end = strstr(p, "() ")) == NULL || end == p)
+	/*
+	 * The name is not empty; it may hold "() " itself (a PHP name from
+	 * a worker's memory, made to), so the first one after its first
+	 * byte ends it.
+	 */
+	if (*p == '\0' || (end = strstr(p + 1, "() ")) == NULL)
 		return (-1);
 	/* the location: file:line, module+0xoffset or "unknown" */
 	loc = end + 3;

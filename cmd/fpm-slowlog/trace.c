@@ -478,10 +478,20 @@ mem_zstr(pid_t pid, uint64_t zs)
 #define VALID_PTR(p)	((p) != 0 && ((p) & 7) == 0)
 
 /*
+ * Internal frames (call_user_func(), array_map()...) passed on the way
+ * from a frame to the user code that called it.  PHP nests a few; the
+ * worker's memory may hold a cycle of them, which PHP-FPM's walker
+ * follows forever.  Past this many, the frame's file is "unknown".
+ */
+#define TRACE_PHP_INTERNAL_MAX	64
+
+/*
  * fpm_php_trace_dump(), frame for frame: the function of each
  * zend_execute_data, and the file:line of the nearest calling user-code
- * frame; the top-level script frame ends the walk.  Returns 0, or -1 when
- * the worker's memory could not be read (errno set).
+ * frame; the top-level script frame ends the walk.  The worker's memory
+ * is not trusted: at most t->depth frames, and TRACE_PHP_INTERNAL_MAX
+ * internal ones after each, whatever its pointers say.  Returns 0, or -1
+ * when the worker's memory could not be read (errno set).
  */
 static int
 php_walk(struct tracer *t)
@@ -490,6 +500,7 @@ php_walk(struct tracer *t)
 	uint64_t	 ed, prev, fn, name, v, opline;
 	uint32_t	 info;
 	uint8_t		 type;
+	int		 n;
 
 	if (mem_u64(t->pid, t->sg + ZEND82_SG_PATH_TRANSLATED, &v) == 0 &&
 	    v != 0)
@@ -526,7 +537,8 @@ php_walk(struct tracer *t)
 		if (mem_u64(t->pid, ed + ZEND82_ED_PREV, &prev) == -1)
 			return (-1);
 		ed = prev;
-		for (; prev != 0; prev = v) {
+		for (n = 0; prev != 0 && n < TRACE_PHP_INTERNAL_MAX;
+		    prev = v, n++) {
 			if (mem_u64(t->pid, prev + ZEND82_ED_FUNC, &fn) == -1)
 				return (-1);
 			if (!VALID_PTR(fn))
@@ -662,7 +674,9 @@ emit(struct tracer *t, const struct trace_opts *o, const char *pool)
 	for (i = 0; i < t->nframes; i++) {
 		f = &t->frames[i];
 		if (t->php_frames) {
-			log_vis(vis, sizeof(vis), f->func);
+			/* a frame has a name: report reads no nameless one */
+			log_vis(vis, sizeof(vis), *f->func != '\0' ? f->func :
+			    "???");
 			fprintf(mem, "[0x%016llx] %s() %s:%u\n",
 			    (unsigned long long)f->addr, vis,
 			    log_vis(vis2, sizeof(vis2), f->file != NULL ?
