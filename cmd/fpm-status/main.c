@@ -123,7 +123,11 @@ static void	 fmt_duration(char *, size_t, const char *);
 static void	 pool_line(char *, size_t, const struct wpool *, int);
 static void	 view_print(const struct view *, const char *, int);
 static void	 tty_restore(void);
+static void	 watch_once(const char *, int);
 static int	 watch(int);
+#ifdef FPM_FUZZ
+void		 fpm_status_fuzz_watch(const char *, int);
+#endif
 
 /*
  * Ask for line; 0 with the malloc'd reply in *reply and the body in *body,
@@ -457,6 +461,20 @@ tty_restore(void)
 	fflush(stdout);
 }
 
+/* One refresh of the live view: ask with line, parse the page, draw it. */
+static void
+watch_once(const char *line, int interval_ms)
+{
+	char	*reply, *body;
+	int	 code;
+
+	code = status_get(line, &reply, &body);
+	if (code == 0)
+		view_parse(&view, body);
+	view_print(&view, code == 0 ? NULL : body, interval_ms);
+	free(reply);
+}
+
 /*
  * The live view, until SIGINT, SIGTERM, SIGHUP or 'q'.  Signals arrive on
  * a signalfd, keys on stdin (raw mode when a terminal), both polled with
@@ -469,10 +487,10 @@ watch(int interval_ms)
 	struct signalfd_siginfo si;
 	struct termios	 tio;
 	sigset_t	 set;
-	char		 line[CTL_LINE_MAX], *reply, *body, key;
+	char		 line[CTL_LINE_MAX], key;
 	int64_t		 next;
 	struct timespec	 ts;
-	int		 code, sfd, npfd = 1, ms;
+	int		 sfd, npfd = 1, ms;
 
 	snprintf(line, sizeof(line), "status %s text full",
 	    opt_pool != NULL ? opt_pool : "-");
@@ -507,11 +525,7 @@ watch(int interval_ms)
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		next = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
 		    interval_ms;
-		code = status_get(line, &reply, &body);
-		if (code == 0)
-			view_parse(&view, body);
-		view_print(&view, code == 0 ? NULL : body, interval_ms);
-		free(reply);
+		watch_once(line, interval_ms);
 		for (;;) {
 			clock_gettime(CLOCK_MONOTONIC, &ts);
 			ms = (int)(next - ((int64_t)ts.tv_sec * 1000 +
@@ -596,3 +610,17 @@ main(int argc, char *argv[])
 		fatal("stdout");
 	return (FPM_EXIT_OK);
 }
+
+#ifdef FPM_FUZZ
+/*
+ * For tests/fuzz/ctl_fuzz.c: one refresh of --watch from the control
+ * socket at path, drawn as on a terminal when as_tty is set.
+ */
+void
+fpm_status_fuzz_watch(const char *path, int as_tty)
+{
+	strlcpy(sockpath, path, sizeof(sockpath));
+	tty = as_tty;
+	watch_once("status - text full", 1000);
+}
+#endif
