@@ -99,6 +99,14 @@ static void	native_walk(struct tracer *);
 static void	symbolize(struct tracer *, struct frame *, FILE *);
 static void	emit(struct tracer *, const struct trace_opts *,
 		    const char *);
+#ifdef FPM_FUZZ
+int		trace_fuzz_mem_read(uint64_t, void *, size_t);
+int		trace_fuzz_elf(const char *, uint64_t *, uint64_t *);
+int		trace_fuzz_php(uint64_t, uint64_t, int, const char *);
+static int	fuzz_no_debuginfo(Dwfl_Module *, void **, const char *,
+		    Dwarf_Addr, const char *, const char *, GElf_Word,
+		    char **);
+#endif
 
 static const Dwfl_Callbacks callbacks = {
 	.find_elf = dwfl_linux_proc_find_elf,
@@ -414,6 +422,11 @@ detach(struct tracer *t)
 static int
 mem_read(pid_t pid, uint64_t addr, void *buf, size_t len)
 {
+#ifdef FPM_FUZZ
+	/* tests/fuzz/slowlog_trace_fuzz.c: a synthetic memory image */
+	(void)pid;
+	return (trace_fuzz_mem_read(addr, buf, len));
+#else
 	struct iovec	 local, remote;
 	ssize_t		 n;
 
@@ -428,6 +441,7 @@ mem_read(pid_t pid, uint64_t addr, void *buf, size_t len)
 		return (-1);
 	}
 	return (0);
+#endif
 }
 
 static int
@@ -794,3 +808,104 @@ trace_run(const struct trace_opts *o)
 	dwfl_end(t.dwfl);
 	return (FPM_EXIT_OK);
 }
+
+#ifdef FPM_FUZZ
+/*
+ * Entry points for tests/fuzz/slowlog_trace_fuzz.c, which supplies
+ * trace_fuzz_mem_read().  trace_fuzz_elf(): what prepare() learns from a
+ * module, here the ELF file at path; 1 with executor_globals and
+ * sapi_globals when the layout would be trusted, else 0.
+ * trace_fuzz_php(): trace_run() from the walk to the entry, appended to
+ * output, with the PHP walk only (no process, no native frames); the
+ * walk's result.
+ */
+static int
+fuzz_no_debuginfo(Dwfl_Module *mod, void **ud, const char *name,
+    Dwarf_Addr base, const char *file, const char *debuglink,
+    GElf_Word crc, char **debuginfo)
+{
+	(void)mod;
+	(void)ud;
+	(void)name;
+	(void)base;
+	(void)file;
+	(void)debuglink;
+	(void)crc;
+	(void)debuginfo;
+	return (-1);
+}
+
+int
+trace_fuzz_elf(const char *path, uint64_t *eg, uint64_t *sg)
+{
+	static const Dwfl_Callbacks offline = {
+		.find_elf = dwfl_build_id_find_elf,
+		.find_debuginfo = fuzz_no_debuginfo,
+		.section_address = dwfl_offline_section_address,
+	};
+	struct tracer	 t;
+	int		 fd;
+
+	memset(&t, 0, sizeof(t));
+	if ((t.dwfl = dwfl_begin(&offline)) == NULL)
+		fatalx("dwfl_begin: %s", dwfl_errmsg(-1));
+	dwfl_report_begin(t.dwfl);
+	/* libdwfl owns fd from here, even on failure */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		fatal("%s", path);
+	(void)dwfl_report_elf(t.dwfl, "php-cgi", path, fd, 0, false);
+	if (dwfl_report_end(t.dwfl, NULL, NULL) == 0) {
+		(void)dwfl_getmodules(t.dwfl, prewarm_cb, &t, 0);
+		(void)dwfl_getmodules(t.dwfl, find_php_cb, &t, 0);
+	}
+	dwfl_end(t.dwfl);
+	*eg = t.eg;
+	*sg = t.sg;
+	return (t.php && t.php_trusted);
+}
+
+int
+trace_fuzz_php(uint64_t eg, uint64_t sg, int depth, const char *output)
+{
+	struct trace_opts	 o;
+	struct tracer		 t;
+	int			 i, rc, e = 0;
+
+	memset(&o, 0, sizeof(o));
+	o.output = output;
+	memset(&t, 0, sizeof(t));
+	t.pid = 1;
+	t.depth = depth;
+	t.php = t.php_trusted = 1;
+	t.eg = eg;
+	t.sg = sg;
+	if ((t.frames = calloc(t.depth, sizeof(*t.frames))) == NULL)
+		fatal("calloc");
+	if ((rc = php_walk(&t)) == -1)
+		e = errno;
+	t.php_frames = rc == 0 && t.nframes > 0;
+	if (!t.php_frames) {
+		for (i = 0; i < t.nframes; i++) {
+			free(t.frames[i].func);
+			free(t.frames[i].file);
+		}
+		memset(t.frames, 0, t.depth * sizeof(*t.frames));
+		t.nframes = 0;
+	}
+	if (rc == -1)
+		snprintf(t.note, sizeof(t.note), "php frames unavailable: "
+		    "unable to read memory: %s, native frames follow",
+		    strerror(e));
+	else if (!t.php_frames)
+		snprintf(t.note, sizeof(t.note), "php frames unavailable: "
+		    "no php code running, native frames follow");
+	emit(&t, &o, "fuzz");
+	for (i = 0; i < t.nframes; i++) {
+		free(t.frames[i].func);
+		free(t.frames[i].file);
+	}
+	free(t.frames);
+	free(t.script);
+	return (rc);
+}
+#endif
