@@ -88,7 +88,7 @@ alog_param(void *arg, const char *name)
 }
 
 /*
- * %{NAME}o: a header of the response, from the block conn.c kept (only
+ * %{NAME}o: a header of the response, from the block relay.c kept (only
  * when the format has %o); names match exactly, as in PHP-FPM.
  */
 static const char *

@@ -131,7 +131,7 @@ struct worker {
 	int64_t			 last_used;
 	int			 signaled;	/* the signal we sent it, or 0 */
 	int			 failed;	/* broke a request */
-	unsigned long		 bad_records;	/* dropped (conn.c) */
+	unsigned long		 bad_records;	/* dropped (relay.c) */
 	unsigned long		 taken;		/* requests given to it */
 	TAILQ_ENTRY(worker)	 entry;		/* pool->workers */
 	TAILQ_ENTRY(worker)	 idle;		/* pool->idle: MRU first */
@@ -207,7 +207,7 @@ struct pool {
 
 /*
  * A front connection: what it waits for.  Changed only by conn_set_state()
- * (conn.c), which refuses any move not in this table and keeps the pool's
+ * (front.c), which refuses any move not in this table and keeps the pool's
  * queue (in it exactly while C_QUEUED):
  *
  *   from        to
@@ -378,21 +378,25 @@ void	listener_close(struct listener *);
 int	worker_connect(struct worker *);
 void	worker_disconnect(struct worker *);
 
-/* conn.c */
+/* front.c: the client side of the dispatcher */
 void	conn_accept(struct ev_source *, uint32_t);
 /* "METHOD URI", escaped for a log line (log_vis); a static buffer. */
 const char *req_what(const char *method, const char *uri);
-void	conn_dispatch_queue(struct pool *);
-void	conn_queue_refuse(struct pool *);
-void	conn_worker_event(struct worker *, uint32_t);
-void	conn_info(const struct conn *, struct reqinfo *);
-void	conn_worker_died(struct conn *);
-void	conn_terminated(struct conn *);
 void	conns_reap(void);
 int	conns_active(void);
 int	conns_count(void);
 void	conns_abort_all(void);
 void	conns_close_idle(struct pool *);
+
+/* dispatch.c: requests to workers, and what a failure costs */
+void	conn_dispatch_queue(struct pool *);
+void	conn_queue_refuse(struct pool *);
+void	conn_worker_died(struct conn *);
+void	conn_terminated(struct conn *);
+
+/* relay.c: the worker side */
+void	conn_worker_event(struct worker *, uint32_t);
+void	conn_info(const struct conn *, struct reqinfo *);
 
 /* pm.c */
 void	pm_maintain(struct pool *);

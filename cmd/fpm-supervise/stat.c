@@ -113,7 +113,7 @@ stat_fill(struct pool *p, struct status_pool *sp, struct status_proc *procs,
 			sr->state = w->state == W_RETIRING ? "Ending" : "Idle";
 		sr->request_duration_us = (unsigned long long)ri->duration_us;
 		sr->method = ri->method;
-		sr->uri = ri->uri;	/* the path: conn.c cuts REQUEST_URI */
+		sr->uri = ri->uri;	/* the path: dispatch.c cuts REQUEST_URI */
 		sr->query = ri->query;
 		sr->content_length = ri->content_length;
 		/* PHP-FPM shows these for an idle worker only */

@@ -1,33 +1,29 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The dispatcher: front connections speak FastCGI with the web server; each
- * complete request goes to an idle worker over the worker's persistent
- * connection, and the worker's records are relayed back.
+ * The front side of the dispatcher: accept, read and decode what the web
+ * server sends, spool the body, send what goes back (a relayed answer or
+ * ours) within request.client_timeout, keep-alive, and the connection's
+ * life (fpm.h: enum conn_state).
  */
 
 #include <sys/types.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
-#include "libcommon/cgi.h"
 #include "libcommon/log.h"
-#include "libcommon/status.h"
 #include "fpm.h"
+#include "conn.h"
 
 #define ACCEPT_BATCH	64
 #define MGMT_MAX	64	/* largest BEGIN_REQUEST/GET_VALUES we take */
-#define HDRS_MAX	4096	/* response headers kept for %{NAME}o */
 /*
  * Answers of ours a client has not taken (GET_VALUES, unknown types...):
  * past OWN_MAX we stop reading it, and one read of inbuf adds at most
@@ -50,50 +46,27 @@ static LIST_HEAD(, conn) spare = LIST_HEAD_INITIALIZER(spare);
 static int	nspare;
 static uint8_t	inbuf[64 * 1024];
 
+static int	conn_in_request(const struct conn *);
+static void	conn_peer(struct conn *, const struct sockaddr_storage *);
+static int	conn_allowed(struct pool *, const struct sockaddr_storage *);
 static void	conn_event(struct ev_source *, uint32_t);
-static int	conn_watch(struct conn *, uint32_t);
 static void	conn_timeout(struct ev_timer *);
 static void	conn_read(struct conn *);
-static int	conn_record(struct conn *, const struct fcgi_header *,
-		    const uint8_t *, size_t);
 static int	conn_append(uint8_t **, size_t *, size_t *, const void *,
 		    size_t, size_t);
 static int	conn_body(struct conn *, const uint8_t *, size_t);
-static void	conn_request_ready(struct conn *);
-static void	conn_forward(struct conn *, struct worker *);
-static int	conn_next_stdin(struct conn *);
-static void	conn_worker_write(struct conn *);
-static void	conn_worker_read(struct conn *);
-static int	conn_worker_record_bad(struct conn *, const struct fcgi_header *);
-static void	conn_worker_end(struct conn *);
-static void	conn_worker_failed(struct conn *, const char *);
-static void	conn_flush(struct conn *);
-static int	conn_send(struct conn *, const void *, size_t);
+static int	conn_record(struct conn *, const struct fcgi_header *,
+		    const uint8_t *, size_t);
 static int	conn_out(struct conn *, const void *, size_t);
 static int	conn_reply(struct conn *, const void *, size_t);
 static int	conn_relaying(const struct conn *);
 static size_t	conn_own_unsent(const struct conn *);
 static void	conn_throttle(struct conn *);
-static void	conn_client_timer(struct conn *);
-static void	conn_respond(struct conn *, int, const char *, const char *,
-		    const char *);
-static void	conn_end(struct conn *, uint16_t, uint8_t);
 static void	conn_request_done(struct conn *);
 static void	conn_reset(struct conn *);
-static void	conn_close(struct conn *);
+static void	conn_client_gone(struct conn *);
 static struct conn *conn_new(void);
 static void	conn_free(struct conn *);
-static void	conn_client_gone(struct conn *);
-static int	conn_allowed(struct pool *, const struct sockaddr_storage *);
-static void	conn_peer(struct conn *, const struct sockaddr_storage *);
-static void	conn_scan_headers(struct conn *, const uint8_t *, size_t);
-static int	conn_builtin(struct conn *);
-static int	conn_script_allowed(struct conn *);
-static void	conn_status_page(struct conn *);
-static int	conn_param(const struct fcgi_nv *, void *);
-static const char *conn_what(const struct conn *);
-static void	conn_set_state(struct conn *, enum conn_state);
-static int	conn_in_request(const struct conn *);
 
 #define S(x)	(1U << (x))
 /* The moves fpm.h's table allows, from each state; C_CLOSED from any. */
@@ -114,7 +87,7 @@ static const unsigned int conn_moves[] = {
  * connection in a state nobody expects.  Entering and leaving C_QUEUED
  * takes c in and out of its pool's queue, and its queue timer.
  */
-static void
+void
 conn_set_state(struct conn *c, enum conn_state to)
 {
 	struct pool	*p = c->pool;
@@ -164,7 +137,7 @@ req_what(const char *method, const char *uri)
 	return (buf);
 }
 
-static const char *
+const char *
 conn_what(const struct conn *c)
 {
 	return (req_what(c->method, c->uri));
@@ -249,7 +222,7 @@ conn_accept(struct ev_source *src, uint32_t events)
  * Watch c's fd for events (EPOLLIN, and EPOLLOUT when a write would
  * block): the first time adds it to the epoll set.  0, or -1 (closed).
  */
-static int
+int
 conn_watch(struct conn *c, uint32_t events)
 {
 	if (c->src.fd == -1)
@@ -688,650 +661,6 @@ conn_record(struct conn *c, const struct fcgi_header *h, const uint8_t *data,
 	}
 }
 
-static int
-conn_param(const struct fcgi_nv *nv, void *arg)
-{
-	static const struct {
-		const char	*name;
-		size_t		 off, size;
-	} want[] = {
-		{ "REQUEST_METHOD", offsetof(struct conn, method),
-		    sizeof(((struct conn *)0)->method) },
-		{ "REQUEST_URI", offsetof(struct conn, uri),
-		    sizeof(((struct conn *)0)->uri) },
-		{ "SCRIPT_NAME", offsetof(struct conn, script),
-		    sizeof(((struct conn *)0)->script) },
-		{ "SCRIPT_FILENAME", offsetof(struct conn, filename),
-		    sizeof(((struct conn *)0)->filename) },
-		{ "QUERY_STRING", offsetof(struct conn, query),
-		    sizeof(((struct conn *)0)->query) },
-		{ "REMOTE_USER", offsetof(struct conn, user),
-		    sizeof(((struct conn *)0)->user) },
-	};
-	struct conn	*c = arg;
-	char		*dst, num[24];
-	size_t		 i, n;
-
-	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		if (nv->namelen != strlen(want[i].name) ||
-		    memcmp(nv->name, want[i].name, nv->namelen) != 0)
-			continue;
-		dst = (char *)c + want[i].off;
-		n = nv->valuelen < want[i].size - 1 ? nv->valuelen :
-		    want[i].size - 1;
-		memcpy(dst, nv->value, n);
-		dst[n] = '\0';
-		/* PHP-FPM shows the path; the query is QUERY_STRING's */
-		if (want[i].off == offsetof(struct conn, uri))
-			dst[strcspn(dst, "?")] = '\0';
-		return (0);
-	}
-	if (nv->namelen == 14 && memcmp(nv->name, "CONTENT_LENGTH", 14) == 0) {
-		n = nv->valuelen < sizeof(num) - 1 ? nv->valuelen :
-		    sizeof(num) - 1;
-		memcpy(num, nv->value, n);
-		num[n] = '\0';
-		c->content_length = strtoull(num, NULL, 10);
-	}
-	return (0);
-}
-
-/* The whole request is in: answer it ourselves, or find it a worker. */
-static void
-conn_request_ready(struct conn *c)
-{
-	struct pool	*p = c->pool;
-	struct worker	*w;
-
-	ev_timer_stop(&c->timer);
-	if (!c->retried)
-		c->ready_us = ev_now_us();
-	/* Apache's proxy: prefix goes before anyone reads SCRIPT_FILENAME */
-	if (cgi_params_normalize(&c->params, &c->paramslen, &c->paramssize,
-	    cgi_flags(p->cf, p->php), cgi_probe_stat, p->cf->chroot) == -1) {
-		log_warn("[pool %s] closing a connection", p->cf->name);
-		conn_close(c);
-		return;
-	}
-	if (fcgi_nv_foreach(c->params, c->paramslen, conn_param, c) == -1) {
-		log_warnx("[pool %s] closing a connection: malformed PARAMS",
-		    p->cf->name);
-		conn_close(c);
-		return;
-	}
-	/*
-	 * PHP-FPM's request URI (status, access log %r, slow lines) is
-	 * SCRIPT_NAME: /index.php behind a front controller, not the pretty
-	 * REQUEST_URI; REQUEST_URI's path when there is none.
-	 */
-	if (c->script[0] != '\0')
-		strlcpy(c->uri, c->script, sizeof(c->uri));
-	if (conn_builtin(c) || !conn_script_allowed(c))
-		return;
-	/* older requests first: a worker idle since this turn is theirs */
-	if (p->nqueue == 0 && (w = pool_idle_worker(p)) != NULL) {
-		conn_forward(c, w);
-		return;
-	}
-	if (p->nqueue >= p->cf->queue_max_length || sv_stopping() ||
-	    p->draining) {
-		p->queue_full++;
-		log_warnx("[pool %s] no idle worker and the queue is full (%d): "
-		    "answering 503 to \"%s\"", p->cf->name, p->nqueue,
-		    conn_what(c));
-		conn_respond(c, 503, "Service Unavailable", "text/plain",
-		    "503 Service Unavailable: all workers are busy\n");
-		return;
-	}
-	if (!c->polled && conn_watch(c, EPOLLIN | EPOLLRDHUP) == -1)
-		return;
-	conn_set_state(c, C_QUEUED);
-	if (p->cf->queue_timeout_ms > 0)
-		ev_timer_set(&c->timer, p->cf->queue_timeout_ms);
-	pool_post(p);		/* a worker may have to be started */
-}
-
-/*
- * Whatever waits in the queue gets its 503 now: on a fast stop, or when
- * no worker of the pool can start (pm.c).
- */
-void
-conn_queue_refuse(struct pool *p)
-{
-	struct conn	*c;
-
-	/* each answer takes c out of the queue (conn_set_state) */
-	while ((c = TAILQ_FIRST(&p->queue)) != NULL) {
-		p->queue_full++;
-		conn_respond(c, 503, "Service Unavailable", "text/plain",
-		    sv_stopping() ? "503 Service Unavailable: the server is "
-		    "stopping\n" : "503 Service Unavailable: no worker can "
-		    "start\n");
-	}
-}
-
-/* Idle workers take queued requests, oldest first. */
-void
-conn_dispatch_queue(struct pool *p)
-{
-	struct conn	*c;
-	struct worker	*w;
-
-	while ((c = TAILQ_FIRST(&p->queue)) != NULL && p->nidle > 0) {
-		w = pool_idle_worker(p);
-		conn_forward(c, w);	/* out of the queue */
-	}
-}
-
-/*
- * Build the request for the worker: BEGIN_REQUEST with FCGI_KEEP_CONN (one
- * persistent connection per worker), PARAMS, and STDIN from memory; a
- * spooled body follows as the worker drains the socket.
- */
-static void
-conn_forward(struct conn *c, struct worker *w)
-{
-	struct pool	*p = c->pool;
-	size_t		 need, n;
-	uint8_t		*nb;
-
-	conn_set_state(c, C_FORWARD);
-	c->w = w;
-	w->conn = c;
-	w->taken++;
-	conn_info(c, &w->cur);
-	w->fwd_mono = ev_now();
-	w->fwd_us = ev_now_us();
-	w->slow_logged = 0;
-	if (w->cpu_prev < 0 && stat_wanted(p))
-		stat_sample(w, -1);
-	stat_observe(p->wait_count, &p->wait_sum, w->fwd_us - c->ready_us);
-	slow_arm(w);
-	c->woff = c->wlen = 0;
-	c->wrote = 0;
-	c->spooloff = 0;
-	c->stdin_sent = 0;
-	c->got_response = c->hdr_done = 0;
-	c->wdrop = 0;
-	c->hdrslen = 0;
-	c->hdr_linelen = 0;
-	c->status = 200;
-	fcgi_decoder_init(&c->wdec);
-	if ((unsigned long)(p->nworkers - p->nretiring - p->nidle) >
-	    p->max_active)
-		p->max_active = (unsigned long)(p->nworkers - p->nretiring -
-		    p->nidle);
-	if (worker_connect(w) == -1) {
-		conn_worker_failed(c, "unable to connect");
-		return;
-	}
-	need = 16 + fcgi_stream_size(c->paramslen) + 8 +
-	    fcgi_stream_size(c->bodylen) + 8 + 8;
-	if (need < 16 + 65536)
-		need = 16 + 65536;	/* room for a whole STDIN record */
-	if (need > c->wbuf_size) {
-		if ((nb = realloc(c->wbuf, need)) == NULL) {
-			conn_worker_failed(c, "out of memory");
-			return;
-		}
-		c->wbuf = nb;
-		c->wbuf_size = need;
-	}
-	n = fcgi_begin_request_encode(c->wbuf, need, 1, c->role,
-	    FCGI_KEEP_CONN);
-	if (c->paramslen > 0)
-		n += fcgi_stream_encode(c->wbuf + n, need - n, FCGI_PARAMS, 1,
-		    c->params, c->paramslen);
-	n += fcgi_record_encode(c->wbuf + n, need - n, FCGI_PARAMS, 1, NULL, 0);
-	c->bodyoff = 0;
-	if (c->spoolfd == -1 && c->body_done) {
-		/* the common case: all of it in one write */
-		if (c->bodylen > 0)
-			n += fcgi_stream_encode(c->wbuf + n, need - n,
-			    FCGI_STDIN, 1, c->body, c->bodylen);
-		n += fcgi_record_encode(c->wbuf + n, need - n, FCGI_STDIN, 1,
-		    NULL, 0);
-		if (p->probe == PROBE_APPEND)
-			n += fcgi_record_encode(c->wbuf + n, need - n,
-			    FCGI_STDIN, 1, NULL, 0);
-		c->bodyoff = c->bodylen;
-		c->stdin_sent = 1;
-	}
-	c->wlen = n;
-	conn_worker_write(c);
-}
-
-/*
- * Fill wbuf with the next STDIN record: from the spool file, else from the
- * memory body, else the empty record once the client's body has ended.
- * Returns 0, 1 when there is nothing to send yet (streaming), -1 on error.
- */
-static int
-conn_next_stdin(struct conn *c)
-{
-	size_t	chunk = FCGI_STREAM_CHUNK;
-	ssize_t	n;
-
-	c->woff = c->wlen = 0;
-	if (c->spoolfd != -1 && c->spooloff < c->spoollen) {
-		if ((off_t)chunk > c->spoollen - c->spooloff)
-			chunk = (size_t)(c->spoollen - c->spooloff);
-		do
-			n = pread(c->spoolfd, c->wbuf + 8, chunk, c->spooloff);
-		while (n == -1 && errno == EINTR);
-		if (n <= 0) {
-			log_warn("[pool %s] unable to read the spooled body",
-			    c->pool->cf->name);
-			return (-1);
-		}
-		c->spooloff += n;
-		c->wlen = fcgi_record_encode(c->wbuf, c->wbuf_size, FCGI_STDIN,
-		    1, c->wbuf + 8, (size_t)n);
-		return (0);
-	}
-	if (c->spoolfd == -1 && c->bodyoff < c->bodylen) {
-		if (chunk > c->bodylen - c->bodyoff)
-			chunk = c->bodylen - c->bodyoff;
-		c->wlen = fcgi_record_encode(c->wbuf, c->wbuf_size, FCGI_STDIN,
-		    1, c->body + c->bodyoff, chunk);
-		c->bodyoff += chunk;
-		if (c->bodyoff == c->bodylen && !c->body_done)
-			c->bodylen = c->bodyoff = 0;	/* reuse the memory */
-		return (0);
-	}
-	if (!c->body_done)
-		return (1);
-	c->wlen = fcgi_record_encode(c->wbuf, c->wbuf_size, FCGI_STDIN, 1,
-	    NULL, 0);
-	if (c->pool->probe == PROBE_APPEND)
-		c->wlen += fcgi_record_encode(c->wbuf + c->wlen,
-		    c->wbuf_size - c->wlen, FCGI_STDIN, 1, NULL, 0);
-	c->stdin_sent = 1;
-	return (0);
-}
-
-/* Write what we have for the worker, pulling the body as it drains. */
-static void
-conn_worker_write(struct conn *c)
-{
-	struct worker	*w = c->w;
-	ssize_t		 n;
-	int		 r;
-
-	while (w != NULL && w->sock.fd != -1) {
-		if (c->woff == c->wlen && c->stdin_sent && c->abort == 1) {
-			c->woff = 0;
-			c->wlen = fcgi_record_encode(c->wbuf, c->wbuf_size,
-			    FCGI_ABORT_REQUEST, 1, NULL, 0);
-			c->abort = 2;
-		}
-		if (c->woff == c->wlen) {
-			if (c->stdin_sent)
-				return;
-			if ((r = conn_next_stdin(c)) == 1)
-				return;
-			if (r == -1) {
-				conn_worker_failed(c, "spool error");
-				return;
-			}
-		}
-		n = write(w->sock.fd, c->wbuf + c->woff, c->wlen - c->woff);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && errno == EAGAIN)
-			return;		/* EPOLLOUT (edge) brings us back */
-		if (n == -1) {
-			/* EPIPE, ECONNRESET: the read side tells the story */
-			conn_worker_read(c);
-			return;
-		}
-		c->woff += (size_t)n;
-		c->wrote = 1;
-	}
-}
-
-void
-conn_worker_event(struct worker *w, uint32_t events)
-{
-	struct conn	*c = w->conn;
-
-	if (events & EPOLLOUT)
-		conn_worker_write(c);
-	if (c->w == w && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP |
-	    EPOLLERR)))
-		conn_worker_read(c);
-}
-
-/* Note the HTTP status from the CGI response headers (Status:, Location:). */
-static void
-conn_scan_headers(struct conn *c, const uint8_t *p, size_t n)
-{
-	size_t	i, len;
-	char	*line = c->hdr_line;
-
-	if (c->pool->access_hdr && c->hdrslen < HDRS_MAX) {
-		/* keep the header block whole for the access log's %o */
-		len = n < HDRS_MAX - c->hdrslen ? n : HDRS_MAX - c->hdrslen;
-		if (c->hdrs == NULL)
-			c->hdrs = malloc(HDRS_MAX + 1);
-		if (c->hdrs != NULL) {
-			memcpy(c->hdrs + c->hdrslen, p, len);
-			c->hdrslen += len;
-		}
-	}
-	for (i = 0; i < n && !c->hdr_done; i++) {
-		if (p[i] != '\n') {
-			if (c->hdr_linelen < sizeof(c->hdr_line) - 1)
-				line[c->hdr_linelen] = (char)p[i];
-			c->hdr_linelen++;
-			continue;
-		}
-		len = c->hdr_linelen;
-		if (len > 0 && len <= sizeof(c->hdr_line) - 1 &&
-		    line[len - 1] == '\r')
-			len--;
-		c->hdr_linelen = 0;
-		if (len == 0) {
-			c->hdr_done = 1;
-			break;
-		}
-		if (len > sizeof(c->hdr_line) - 1)
-			continue;
-		line[len] = '\0';
-		if (strncasecmp(line, "Status:", 7) == 0)
-			c->status = atoi(line + 7 + strspn(line + 7, " \t"));
-		else if (strncasecmp(line, "Location:", 9) == 0 &&
-		    c->status == 200)
-			c->status = 302;
-	}
-}
-
-/*
- * A worker may send STDOUT, STDERR and END_REQUEST of request 1 (ours),
- * nothing else: a BEGIN_REQUEST, PARAMS or unknown type relayed would
- * confuse the web server (nginx: "upstream sent unexpected FastCGI
- * record"), an END_REQUEST of another id (an answer to the probe) would
- * end the wrong request.  Such records are dropped, said once per worker.
- */
-static int
-conn_worker_record_bad(struct conn *c, const struct fcgi_header *h)
-{
-	struct worker	*w = c->w;
-
-	if ((h->type == FCGI_STDOUT || h->type == FCGI_STDERR ||
-	    h->type == FCGI_END_REQUEST) && h->request_id == 1)
-		return (0);
-	if (!w->bad_records)
-		log_warnx("[pool %s] child %d sent a record a worker must "
-		    "not send (%s, type %u, request %u): dropped, as are "
-		    "all such records from it", c->pool->cf->name,
-		    (int)w->pid, fcgi_type_name(h->type), h->type,
-		    h->request_id);
-	w->bad_records++;
-	return (1);
-}
-
-/*
- * Relay the worker's records to the client: request ids are rewritten to
- * the client's, END_REQUEST ends the request, anything after it is dropped.
- * A header split across reads is never flushed half (so it can be patched).
- */
-static void
-conn_worker_read(struct conn *c)
-{
-	struct worker		*w = c->w;
-	struct fcgi_header	 h;
-	enum fcgi_event		 ev;
-	const uint8_t		*data;
-	size_t			 dlen, off, start;
-	ssize_t			 n, used;
-	int			 more;
-
-	if (c->rbuf == NULL) {
-		if ((c->rbuf = malloc(RBUF_SIZE)) == NULL) {
-			conn_worker_failed(c, "out of memory");
-			return;
-		}
-		c->rbuf_size = RBUF_SIZE;
-	}
-	for (more = 1; more && c->state == C_FORWARD && w->sock.fd != -1 &&
-	    c->rlen < RBUF_SIZE;) {
-		n = read(w->sock.fd, c->rbuf + c->rlen, RBUF_SIZE - c->rlen);
-		/*
-		 * Edge-triggered, but a short read of a stream socket means
-		 * its queue is empty: new bytes bring a new edge.
-		 */
-		more = n == (ssize_t)(RBUF_SIZE - c->rlen);
-		if (n == -1 && errno == EINTR) {
-			more = 1;
-			continue;
-		}
-		if (n == -1 && errno == EAGAIN)
-			break;
-		if (n <= 0) {
-			worker_disconnect(w);
-			break;
-		}
-		start = c->rlen;
-		c->rlen += (size_t)n;
-		ev = FCGI_EV_HEADER;
-		for (off = start; off < c->rlen || ev != FCGI_EV_NEED_MORE;) {
-			used = fcgi_decode(&c->wdec, c->rbuf + off,
-			    c->rlen - off, &ev, &data, &dlen);
-			if (used == -1) {
-				log_warnx("[pool %s] child %d speaks no "
-				    "FastCGI: closing its connection",
-				    c->pool->cf->name, (int)w->pid);
-				c->rlen = start;
-				worker_disconnect(w);
-				conn_worker_failed(c, "protocol error");
-				return;
-			}
-			if (c->wdrop && ev != FCGI_EV_HEADER) {
-				/* a record the client must not see: cut out */
-				memmove(c->rbuf + off, c->rbuf + off + used,
-				    c->rlen - off - (size_t)used);
-				c->rlen -= (size_t)used;
-				used = 0;
-				if (ev == FCGI_EV_RECORD_END)
-					c->wdrop = 0;
-				if (ev != FCGI_EV_NEED_MORE)
-					continue;
-			}
-			off += (size_t)used;
-			if (ev == FCGI_EV_NEED_MORE)
-				break;
-			h = c->wdec.hdr;
-			if (ev == FCGI_EV_HEADER && conn_worker_record_bad(c, &h)) {
-				/* its 8 bytes are here (see below): cut them */
-				memmove(c->rbuf + off - 8, c->rbuf + off,
-				    c->rlen - off);
-				c->rlen -= 8;
-				off -= 8;
-				c->wdrop = 1;
-			} else if (ev == FCGI_EV_HEADER) {
-				/* patch the id in place: the 8 bytes are here */
-				c->rbuf[off - 8 + 2] = (uint8_t)(c->reqid >> 8);
-				c->rbuf[off - 8 + 3] = (uint8_t)c->reqid;
-				if (h.type == FCGI_STDOUT && h.content_length)
-					c->got_response = 1;
-			} else if (ev == FCGI_EV_CONTENT &&
-			    h.type == FCGI_STDOUT && !c->hdr_done)
-				conn_scan_headers(c, data, dlen);
-			else if (ev == FCGI_EV_RECORD_END &&
-			    h.type == FCGI_END_REQUEST) {
-				conn_set_state(c, C_FLUSH);
-				if (off < c->rlen)
-					log_debug("[pool %s] child %d: %zu "
-					    "bytes after END_REQUEST dropped",
-					    c->pool->cf->name, (int)w->pid,
-					    c->rlen - off);
-				c->rlen = off;
-				break;
-			}
-		}
-	}
-	if (c->state == C_FORWARD && w->sock.fd == -1) {
-		/* the worker closed its connection mid-request */
-		conn_worker_failed(c, "connection closed");
-		return;
-	}
-	if (c->state == C_FLUSH)
-		conn_worker_end(c);
-	conn_flush(c);
-}
-
-/*
- * The worker's END_REQUEST is in: the answer is whole in rbuf and the
- * worker is done with c, though maybe not with its work (fpm.h:
- * finishing).  What the access log needs of c goes with the worker.
- */
-static void
-conn_worker_end(struct conn *c)
-{
-	struct worker	*w = c->w;
-	struct pool	*p = c->pool;
-	uint8_t		*pb;
-	char		*hb;
-	size_t		 size;
-
-	w->cur.status = c->status;
-	w->paramslen = w->hdrslen = 0;
-	if (p->access_fd != -1 && p->access_env) {
-		pb = w->params;
-		size = w->paramssize;
-		w->params = c->params;
-		w->paramslen = c->paramslen;
-		w->paramssize = c->paramssize;
-		c->params = pb;
-		c->paramssize = size;
-		c->paramslen = 0;
-	}
-	if (p->access_fd != -1 && p->access_hdr) {
-		hb = w->hdrs;
-		w->hdrs = c->hdrs;
-		w->hdrslen = c->hdrslen;
-		c->hdrs = hb;
-		c->hdrslen = 0;
-	}
-	c->served = 1;
-	c->w = NULL;
-	w->conn = NULL;
-	conn_client_timer(c);
-	/* a worker that answered before reading all we sent: start afresh */
-	if (!c->stdin_sent || c->woff < c->wlen)
-		worker_disconnect(w);
-	worker_end_request(w);
-}
-
-/* What a worker taking c's request, or the access log, keeps of it. */
-void
-conn_info(const struct conn *c, struct reqinfo *ri)
-{
-	strlcpy(ri->method, c->method, sizeof(ri->method));
-	strlcpy(ri->uri, c->uri, sizeof(ri->uri));
-	strlcpy(ri->query, c->query, sizeof(ri->query));
-	strlcpy(ri->script, c->filename, sizeof(ri->script));
-	strlcpy(ri->user, c->user, sizeof(ri->user));
-	strlcpy(ri->peer, c->peer, sizeof(ri->peer));
-	ri->content_length = c->content_length;
-	ri->status = c->status;
-	ri->start = c->start;
-	ri->start_us = c->start_us;
-	ri->duration_us = 0;
-	ri->cpu_s = ri->cpu_pct = 0;
-	ri->memory = 0;
-}
-
-/*
- * The worker is gone (pidfd): read what it left in the socket, which may be
- * the whole response; otherwise answer for it.
- */
-void
-conn_worker_died(struct conn *c)
-{
-	struct worker	*w = c->w;
-
-	if (w != NULL && w->sock.fd != -1 && c->state == C_FORWARD)
-		conn_worker_read(c);
-	if (c->w == NULL)
-		return;		/* its END_REQUEST was there */
-	conn_worker_failed(c, "exited");
-}
-
-/*
- * request_terminate_timeout: the worker goes (SIGTERM, then SIGKILL), the
- * client gets a 504 if nothing of the answer was sent yet.
- */
-void
-conn_terminated(struct conn *c)
-{
-	struct worker	*w = c->w;
-
-	c->w = NULL;
-	w->conn = NULL;
-	worker_retire(w, SIGTERM);
-	c->pool->timed_out++;
-	c->rlen = c->roff = 0;
-	if (c->got_response) {
-		conn_close(c);
-		return;
-	}
-	conn_respond(c, 504, "Gateway Timeout", "text/plain",
-	    "504 Gateway Timeout: the request ran too long\n");
-}
-
-/*
- * The worker failed this request.  Not one byte of it reached the worker
- * (connect(2) or the first write(2) failed): safe to run it elsewhere.
- * Nothing of the answer sent: 502.  A response half sent: close the client,
- * the only honest signal left.
- */
-static void
-conn_worker_failed(struct conn *c, const char *why)
-{
-	struct worker	*w = c->w;
-	struct pool	*p = c->pool;
-	int		 pid = w ? (int)w->pid : 0;
-
-	if (w != NULL) {
-		w->conn = NULL;
-		c->w = NULL;
-		w->failed = 1;	/* its death is news: see worker_reap */
-		if (w->state != W_RETIRING && w->pidsrc.fd != -1)
-			worker_retire(w, SIGTERM);
-	}
-	c->rlen = c->roff = 0;
-	if (c->got_response) {
-		log_warnx("[pool %s] child %d: %s in the middle of the response "
-		    "to \"%s\"", p->cf->name, pid, why, conn_what(c));
-		conn_close(c);
-		return;
-	}
-	/*
-	 * Once bytes are in the worker's socket nothing tells whether it
-	 * began the request: php-cgi reads record by record, and a worker
-	 * killed mid-script leaves no trace of what it did.  A second run
-	 * could charge a card twice, whatever the method; so only a request
-	 * that never reached the worker is sent again.  The body must be
-	 * whole (not streamed).
-	 */
-	if (!c->retried && !sv_stopping() && c->body_done &&
-	    p->cf->request_buffering && !c->wrote) {
-		c->retried = 1;
-		log_warnx("[pool %s] child %d: %s before reading \"%s\": "
-		    "trying another worker", p->cf->name, pid, why,
-		    conn_what(c));
-		conn_request_ready(c);
-		return;
-	}
-	log_warnx("[pool %s] child %d: %s before answering \"%s\": "
-	    "answering 502", p->cf->name, pid, why, conn_what(c));
-	p->bad_gateway++;
-	conn_respond(c, 502, "Bad Gateway", "text/plain",
-	    "502 Bad Gateway: the worker failed\n");
-}
-
 /* Append bytes for the client (our own records) to rbuf. */
 static int
 conn_out(struct conn *c, const void *data, size_t n)
@@ -1358,7 +687,7 @@ conn_out(struct conn *c, const void *data, size_t n)
 }
 
 /* Queue bytes for the client (our own records) and flush. */
-static int
+int
 conn_send(struct conn *c, const void *data, size_t n)
 {
 	if (conn_out(c, data, n) == -1)
@@ -1416,7 +745,7 @@ conn_throttle(struct conn *c)
 }
 
 /* Arm c's timer for request.client_timeout (0: none). */
-static void
+void
 conn_client_timer(struct conn *c)
 {
 	if (c->pool->cf->request_client_timeout_ms > 0)
@@ -1426,71 +755,11 @@ conn_client_timer(struct conn *c)
 		ev_timer_stop(&c->timer);
 }
 
-/* A whole response from us: headers and body, then END_REQUEST. */
-static void
-conn_respond(struct conn *c, int status, const char *reason,
-    const char *type, const char *body)
-{
-	char	 head[512], st[64] = "";
-	uint8_t	*rec;
-	size_t	 n, size, blen;
-	int	 hlen;
-
-	c->status = status;
-	if (status != 200)
-		snprintf(st, sizeof(st), "Status: %d %s\r\n", status, reason);
-	/* PHP-FPM's ping: the type first (status pages: libcommon/status) */
-	hlen = snprintf(head, sizeof(head), "%sContent-type: %s\r\n"
-	    "Expires: Thu, 01 Jan 1970 00:00:00 GMT\r\n"
-	    "Cache-Control: no-cache, no-store, must-revalidate, max-age=0\r\n"
-	    "\r\n", st, type);
-	if (hlen < 0 || (size_t)hlen >= sizeof(head)) {
-		conn_close(c);		/* our own types: cannot happen */
-		return;
-	}
-	/* a ping.response of any length, in as many records as it takes */
-	blen = strcasecmp(c->method, "HEAD") == 0 ? 0 : strlen(body);
-	size = fcgi_stream_size((size_t)hlen) + fcgi_stream_size(blen) +
-	    3 * FCGI_HEADER_LEN + 8;
-	if ((rec = malloc(size)) == NULL) {
-		log_warn("[pool %s] unable to answer \"%s\"",
-		    c->pool->cf->name, conn_what(c));
-		conn_close(c);
-		return;
-	}
-	n = fcgi_stream_encode(rec, size, FCGI_STDOUT, c->reqid, head,
-	    (size_t)hlen);
-	if (blen > 0)
-		n += fcgi_stream_encode(rec + n, size - n, FCGI_STDOUT,
-		    c->reqid, body, blen);
-	n += fcgi_record_encode(rec + n, size - n, FCGI_STDOUT, c->reqid,
-	    NULL, 0);
-	n += fcgi_end_request_encode(rec + n, size - n, c->reqid, 0,
-	    FCGI_REQUEST_COMPLETE);
-	/* the last record is queued: the flush may end the request */
-	conn_set_state(c, C_FLUSH);
-	if (conn_send(c, rec, n) == -1)
-		conn_close(c);
-	free(rec);
-}
-
-static void
-conn_end(struct conn *c, uint16_t reqid, uint8_t status)
-{
-	uint8_t	rec[16];
-	size_t	n;
-
-	n = fcgi_end_request_encode(rec, sizeof(rec), reqid, 0, status);
-	conn_set_state(c, C_FLUSH);
-	if (conn_send(c, rec, n) == -1)
-		conn_close(c);
-}
-
 /*
  * Write the relay buffer to the client; finish the request when done.
  * Every stall counts against request.client_timeout, in every state.
  */
-static void
+void
 conn_flush(struct conn *c)
 {
 	size_t	safe;
@@ -1645,7 +914,7 @@ conn_client_gone(struct conn *c)
 	conn_close(c);
 }
 
-static void
+void
 conn_close(struct conn *c)
 {
 	if (c->state == C_CLOSED)
@@ -1796,121 +1065,4 @@ conns_close_idle(struct pool *p)
 	LIST_FOREACH_SAFE(c, &conns, all, tc)
 		if (c->state == C_KEEP && (p == NULL || c->pool == p))
 			conn_close(c);
-}
-
-/*
- * security.limit_extensions, for php-cgi pools as in PHP-FPM (other
- * programs' scripts need not look like PHP), on the script php-cgi would
- * run: /srv/app/index.php for /srv/app/index.php/users/7, the upload for
- * /upload/evil.jpg/x.php.  None found is php-cgi's 404 to answer.
- * Answers a 403 and returns 0 when refused.
- */
-static int
-conn_script_allowed(struct conn *c)
-{
-	struct conf_pool	*cf = c->pool->cf;
-	const char		*s;
-	char			 script[sizeof(c->filename)];
-	char			 vis[4 * sizeof(c->filename)];
-	size_t			 slen;
-
-	if (!c->pool->php || cf->limit_extensions == NULL ||
-	    cf->limit_extensions[0] == NULL ||
-	    cgi_script(c->params, c->paramslen, cgi_flags(cf, 1),
-	    cgi_probe_stat, cf->chroot, &s, &slen) != 1 ||
-	    cgi_ext_allowed(s, slen, cf->limit_extensions))
-		return (1);
-	slen = slen < sizeof(script) ? slen : sizeof(script) - 1;
-	memcpy(script, s, slen);
-	script[slen] = '\0';
-	log_warnx("[pool %s] access to the script '%s' has been denied (see "
-	    "security.limit_extensions)", cf->name,
-	    log_vis(vis, sizeof(vis), script));
-	conn_respond(c, 403, "Forbidden", "text/html", "Access denied.\n");
-	return (0);
-}
-
-/*
- * pm.status_path: PHP-FPM's page for this pool in the format its query
- * switches ask for (?json, ?full...), headers included.
- */
-static void
-conn_status_page(struct conn *c)
-{
-	struct pool		*p = c->pool;
-	struct status_buf	 b = { NULL, 0, 0 };
-	struct status_pool	 sp;
-	struct status_proc	*procs;
-	enum status_format	 fmt;
-	uint8_t			*rec;
-	size_t			 n, size;
-	int			 full;
-
-	status_parse_query(c->query, &fmt, &full);
-	procs = calloc((size_t)p->nworkers + 1, sizeof(*procs));
-	if (procs == NULL || status_headers(&b, fmt) == -1) {
-		free(procs);
-		conn_respond(c, 500, "Internal Server Error", "text/plain",
-		    "Internal error. Please review log file for errors.\n");
-		return;
-	}
-	stat_fill(p, &sp, procs, (size_t)p->nworkers);
-	if (strcasecmp(c->method, "HEAD") != 0 &&
-	    status_render(&b, &sp, fmt, full) == -1) {
-		free(procs);
-		status_buf_free(&b);
-		conn_respond(c, 500, "Internal Server Error", "text/plain",
-		    "Internal error. Please review log file for errors.\n");
-		return;
-	}
-	free(procs);
-	c->status = 200;
-	size = fcgi_stream_size(b.len) + 2 * FCGI_HEADER_LEN + 16;
-	if ((rec = malloc(size)) == NULL) {
-		status_buf_free(&b);
-		conn_close(c);
-		return;
-	}
-	n = fcgi_stream_encode(rec, size, FCGI_STDOUT, c->reqid, b.data, b.len);
-	n += fcgi_record_encode(rec + n, size - n, FCGI_STDOUT, c->reqid,
-	    NULL, 0);
-	n += fcgi_end_request_encode(rec + n, size - n, c->reqid, 0,
-	    FCGI_REQUEST_COMPLETE);
-	status_buf_free(&b);
-	conn_set_state(c, C_FLUSH);
-	if (conn_send(c, rec, n) == -1)
-		conn_close(c);
-	free(rec);
-}
-
-/*
- * ping.path and pm.status_path, matched against SCRIPT_NAME as PHP-FPM
- * does, answered here: they never need (or wait for) a worker.  On
- * pm.status_listen nothing else is served.
- */
-static int
-conn_builtin(struct conn *c)
-{
-	struct pool		*p = c->pool;
-	struct conf_pool	*cf = p->cf;
-	const char		*status;
-
-	if (cf->ping_path != NULL && strcmp(c->script, cf->ping_path) == 0) {
-		conn_respond(c, 200, "OK", "text/plain;charset=UTF-8",
-		    cf->ping_response);
-		return (1);
-	}
-	/* on its own socket, the status page is at "/" unless set */
-	status = cf->status_path != NULL ? cf->status_path :
-	    c->status_only ? "/" : NULL;
-	if (status != NULL && strcmp(c->script, status) == 0) {
-		conn_status_page(c);
-		return (1);
-	}
-	if (!c->status_only)
-		return (0);
-	conn_respond(c, 404, "Not Found", "text/plain",
-	    "404 Not Found: only the status and ping pages are served on "
-	    "pm.status_listen\n");
-	return (1);
 }

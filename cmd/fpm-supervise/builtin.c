@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The answers the supervisor makes itself: ping, the status page, the 403
+ * of security.limit_extensions, and any own answer (502, 503, 504...).
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "libcommon/cgi.h"
+#include "libcommon/log.h"
+#include "libcommon/status.h"
+#include "fpm.h"
+#include "conn.h"
+
+static void	conn_status_page(struct conn *);
+
+/* A whole response from us: headers and body, then END_REQUEST. */
+void
+conn_respond(struct conn *c, int status, const char *reason,
+    const char *type, const char *body)
+{
+	char	 head[512], st[64] = "";
+	uint8_t	*rec;
+	size_t	 n, size, blen;
+	int	 hlen;
+
+	c->status = status;
+	if (status != 200)
+		snprintf(st, sizeof(st), "Status: %d %s\r\n", status, reason);
+	/* PHP-FPM's ping: the type first (status pages: libcommon/status) */
+	hlen = snprintf(head, sizeof(head), "%sContent-type: %s\r\n"
+	    "Expires: Thu, 01 Jan 1970 00:00:00 GMT\r\n"
+	    "Cache-Control: no-cache, no-store, must-revalidate, max-age=0\r\n"
+	    "\r\n", st, type);
+	if (hlen < 0 || (size_t)hlen >= sizeof(head)) {
+		conn_close(c);		/* our own types: cannot happen */
+		return;
+	}
+	/* a ping.response of any length, in as many records as it takes */
+	blen = strcasecmp(c->method, "HEAD") == 0 ? 0 : strlen(body);
+	size = fcgi_stream_size((size_t)hlen) + fcgi_stream_size(blen) +
+	    3 * FCGI_HEADER_LEN + 8;
+	if ((rec = malloc(size)) == NULL) {
+		log_warn("[pool %s] unable to answer \"%s\"",
+		    c->pool->cf->name, conn_what(c));
+		conn_close(c);
+		return;
+	}
+	n = fcgi_stream_encode(rec, size, FCGI_STDOUT, c->reqid, head,
+	    (size_t)hlen);
+	if (blen > 0)
+		n += fcgi_stream_encode(rec + n, size - n, FCGI_STDOUT,
+		    c->reqid, body, blen);
+	n += fcgi_record_encode(rec + n, size - n, FCGI_STDOUT, c->reqid,
+	    NULL, 0);
+	n += fcgi_end_request_encode(rec + n, size - n, c->reqid, 0,
+	    FCGI_REQUEST_COMPLETE);
+	/* the last record is queued: the flush may end the request */
+	conn_set_state(c, C_FLUSH);
+	if (conn_send(c, rec, n) == -1)
+		conn_close(c);
+	free(rec);
+}
+
+void
+conn_end(struct conn *c, uint16_t reqid, uint8_t status)
+{
+	uint8_t	rec[16];
+	size_t	n;
+
+	n = fcgi_end_request_encode(rec, sizeof(rec), reqid, 0, status);
+	conn_set_state(c, C_FLUSH);
+	if (conn_send(c, rec, n) == -1)
+		conn_close(c);
+}
+
+/*
+ * security.limit_extensions, for php-cgi pools as in PHP-FPM (other
+ * programs' scripts need not look like PHP), on the script php-cgi would
+ * run: /srv/app/index.php for /srv/app/index.php/users/7, the upload for
+ * /upload/evil.jpg/x.php.  None found is php-cgi's 404 to answer.
+ * Answers a 403 and returns 0 when refused.
+ */
+int
+conn_script_allowed(struct conn *c)
+{
+	struct conf_pool	*cf = c->pool->cf;
+	const char		*s;
+	char			 script[sizeof(c->filename)];
+	char			 vis[4 * sizeof(c->filename)];
+	size_t			 slen;
+
+	if (!c->pool->php || cf->limit_extensions == NULL ||
+	    cf->limit_extensions[0] == NULL ||
+	    cgi_script(c->params, c->paramslen, cgi_flags(cf, 1),
+	    cgi_probe_stat, cf->chroot, &s, &slen) != 1 ||
+	    cgi_ext_allowed(s, slen, cf->limit_extensions))
+		return (1);
+	slen = slen < sizeof(script) ? slen : sizeof(script) - 1;
+	memcpy(script, s, slen);
+	script[slen] = '\0';
+	log_warnx("[pool %s] access to the script '%s' has been denied (see "
+	    "security.limit_extensions)", cf->name,
+	    log_vis(vis, sizeof(vis), script));
+	conn_respond(c, 403, "Forbidden", "text/html", "Access denied.\n");
+	return (0);
+}
+
+/*
+ * pm.status_path: PHP-FPM's page for this pool in the format its query
+ * switches ask for (?json, ?full...), headers included.
+ */
+static void
+conn_status_page(struct conn *c)
+{
+	struct pool		*p = c->pool;
+	struct status_buf	 b = { NULL, 0, 0 };
+	struct status_pool	 sp;
+	struct status_proc	*procs;
+	enum status_format	 fmt;
+	uint8_t			*rec;
+	size_t			 n, size;
+	int			 full;
+
+	status_parse_query(c->query, &fmt, &full);
+	procs = calloc((size_t)p->nworkers + 1, sizeof(*procs));
+	if (procs == NULL || status_headers(&b, fmt) == -1) {
+		free(procs);
+		conn_respond(c, 500, "Internal Server Error", "text/plain",
+		    "Internal error. Please review log file for errors.\n");
+		return;
+	}
+	stat_fill(p, &sp, procs, (size_t)p->nworkers);
+	if (strcasecmp(c->method, "HEAD") != 0 &&
+	    status_render(&b, &sp, fmt, full) == -1) {
+		free(procs);
+		status_buf_free(&b);
+		conn_respond(c, 500, "Internal Server Error", "text/plain",
+		    "Internal error. Please review log file for errors.\n");
+		return;
+	}
+	free(procs);
+	c->status = 200;
+	size = fcgi_stream_size(b.len) + 2 * FCGI_HEADER_LEN + 16;
+	if ((rec = malloc(size)) == NULL) {
+		status_buf_free(&b);
+		conn_close(c);
+		return;
+	}
+	n = fcgi_stream_encode(rec, size, FCGI_STDOUT, c->reqid, b.data, b.len);
+	n += fcgi_record_encode(rec + n, size - n, FCGI_STDOUT, c->reqid,
+	    NULL, 0);
+	n += fcgi_end_request_encode(rec + n, size - n, c->reqid, 0,
+	    FCGI_REQUEST_COMPLETE);
+	status_buf_free(&b);
+	conn_set_state(c, C_FLUSH);
+	if (conn_send(c, rec, n) == -1)
+		conn_close(c);
+	free(rec);
+}
+
+/*
+ * ping.path and pm.status_path, matched against SCRIPT_NAME as PHP-FPM
+ * does, answered here: they never need (or wait for) a worker.  On
+ * pm.status_listen nothing else is served.
+ */
+int
+conn_builtin(struct conn *c)
+{
+	struct pool		*p = c->pool;
+	struct conf_pool	*cf = p->cf;
+	const char		*status;
+
+	if (cf->ping_path != NULL && strcmp(c->script, cf->ping_path) == 0) {
+		conn_respond(c, 200, "OK", "text/plain;charset=UTF-8",
+		    cf->ping_response);
+		return (1);
+	}
+	/* on its own socket, the status page is at "/" unless set */
+	status = cf->status_path != NULL ? cf->status_path :
+	    c->status_only ? "/" : NULL;
+	if (status != NULL && strcmp(c->script, status) == 0) {
+		conn_status_page(c);
+		return (1);
+	}
+	if (!c->status_only)
+		return (0);
+	conn_respond(c, 404, "Not Found", "text/plain",
+	    "404 Not Found: only the status and ping pages are served on "
+	    "pm.status_listen\n");
+	return (1);
+}
