@@ -26,6 +26,8 @@ static size_t		  nheap, heapsize;
 static size_t		  nreserved;
 static struct ev_backoff *paused;	/* their source is out of the set */
 static struct ev_post	 *posted, **posted_tail = &posted;	/* a FIFO */
+static void		**graveyard;	/* ev_defer_free() */
+static size_t		  ngraveyard, graveyardsize;
 
 static void	ev_heap_up(size_t);
 static void	ev_heap_down(size_t);
@@ -222,6 +224,26 @@ ev_run_posted(void)
 	}
 }
 
+void
+ev_defer_free(void *p)
+{
+	static int	 said;
+	void		**n;
+	size_t		  size;
+
+	if (ngraveyard == graveyardsize) {
+		size = graveyardsize ? graveyardsize * 2 : 64;
+		if ((n = reallocarray(graveyard, size, sizeof(*n))) == NULL) {
+			if (!said++)
+				log_warn("leaking memory, not to free it early");
+			return;
+		}
+		graveyard = n;
+		graveyardsize = size;
+	}
+	graveyard[ngraveyard++] = p;
+}
+
 int64_t
 ev_now_update(void)
 {
@@ -384,5 +406,8 @@ ev_run_once(void)
 		t->cb(t);
 	}
 	ev_run_posted();
+	for (i = 0; i < (int)ngraveyard; i++)
+		free(graveyard[i]);
+	ngraveyard = 0;
 	return (0);
 }

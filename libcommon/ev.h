@@ -114,6 +114,13 @@ void	ev_unpost(struct ev_post *p);
 /* Run what is posted, and what that posts, until nothing is. */
 void	ev_run_posted(void);
 
+/*
+ * Free p after this loop turn, its posted work included: a later event of
+ * the same batch may still name it.  Should the list not grow (ENOMEM), p
+ * is leaked, said once: never freed early.
+ */
+void	ev_defer_free(void *p);
+
 /* CLOCK_MONOTONIC milliseconds, read once per loop turn. */
 int64_t	ev_now(void);
 /* CLOCK_MONOTONIC microseconds, read now. */
@@ -123,7 +130,8 @@ int64_t	ev_now_update(void);
 
 /*
  * Wait for events (at most until the next timer), run their callbacks, then
- * the expired timers, then the posted work.  Returns 0, or -1 with errno set if epoll_wait failed
+ * the expired timers, then the posted work, then frees what was deferred.
+ * Returns 0, or -1 with errno set if epoll_wait failed
  * with anything but EINTR.
  */
 int	ev_run_once(void);

@@ -269,8 +269,7 @@ ctl_refuse(int fd, uid_t uid)
 static void
 ctl_timeout(struct ev_timer *t)
 {
-	ctl_close((struct ctlconn *)((char *)t -
-	    offsetof(struct ctlconn, timer)));
+	ctl_close(container_of(t, struct ctlconn, timer));
 }
 
 static void
@@ -285,7 +284,7 @@ ctl_close(struct ctlconn *c)
 	LIST_REMOVE(c, entry);
 	nctl--;
 	free(c->out);
-	defer_free(c);
+	ev_defer_free(c);
 	if (after == AFTER_STOP)
 		supervisor_stop(2);
 	else if (after == AFTER_QUIT)

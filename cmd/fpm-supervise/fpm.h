@@ -343,8 +343,6 @@ void	sv_set_state(enum sv_state);
 #define sv_stopping()	(sv_state >= SV_UPGRADE_EXEC)
 #define sv_upgrading()	(sv_state == SV_UPGRADE_DRAIN || \
 			    sv_state == SV_UPGRADE_EXEC)
-/* Free p after this loop turn (see libcommon/ev.h). */
-void	defer_free(void *p);
 void	conf_release(struct confref *);
 
 /* pool.c */

@@ -93,8 +93,6 @@ static const struct {
 
 static struct ev_source	 sigsrc;
 static struct ev_timer	 stop_timer;
-static void		**graveyard;
-static size_t		  ngraveyard, graveyardsize;
 static int		  nsigquit;
 static char		**saved_argv;
 static char		  exe[PATH_MAX];	/* our binary, by name */
@@ -129,22 +127,6 @@ handle(poptContext pc, int c)
 	(void)pc;
 	if (c == 't')
 		opt_test++;
-}
-
-void
-defer_free(void *p)
-{
-	void	**n;
-	size_t	  size;
-
-	if (ngraveyard == graveyardsize) {
-		size = graveyardsize ? graveyardsize * 2 : 64;
-		if ((n = reallocarray(graveyard, size, sizeof(*n))) == NULL)
-			fatal("reallocarray");
-		graveyard = n;
-		graveyardsize = size;
-	}
-	graveyard[ngraveyard++] = p;
 }
 
 /* dir/name into buf: 0, or -1 with ENAMETOOLONG when it does not fit. */
@@ -1223,9 +1205,6 @@ main(int argc, char *argv[])
 		    conns_active() > 0) {
 			if (ev_run_once() == -1)
 				fatal("epoll_wait");
-			for (i = 0; i < ngraveyard; i++)
-				free(graveyard[i]);
-			ngraveyard = 0;
 			conns_reap();
 			if (sv_state == SV_UPGRADE_DRAIN && conns_count() == 0)
 				upgrade_drained();
@@ -1249,7 +1228,6 @@ main(int argc, char *argv[])
 	log_info("exiting, bye-bye!");
 	pidfile_cleanup();
 	free(pools);
-	free(graveyard);
 	conf_release(current);
 	return (FPM_EXIT_OK);
 }

@@ -166,8 +166,7 @@ output_note(struct worker *w)
 static void
 output_timeout(struct ev_timer *t)
 {
-	output_note((struct worker *)(void *)((char *)t -
-	    offsetof(struct worker, out_timer)));
+	output_note(container_of(t, struct worker, out_timer));
 }
 
 /* Emit every complete line; a full buffer is a line of its own. */

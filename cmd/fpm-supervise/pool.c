@@ -747,8 +747,7 @@ pool_idle_worker(struct pool *p)
 static void
 worker_sock_event(struct ev_source *src, uint32_t events)
 {
-	struct worker	*w = (struct worker *)((char *)src -
-	    offsetof(struct worker, sock));
+	struct worker	*w = container_of(src, struct worker, sock);
 	uint8_t		 junk[512];
 	ssize_t		 n;
 	int		 closed;
@@ -1000,8 +999,7 @@ worker_retire(struct worker *w, int sig)
 static void
 worker_kill_timeout(struct ev_timer *t)
 {
-	struct worker	*w = (struct worker *)((char *)t -
-	    offsetof(struct worker, kill_timer));
+	struct worker	*w = container_of(t, struct worker, kill_timer);
 
 	if (w->signaled == 0) {
 		/* retired while busy, and process_control_timeout is over */
@@ -1047,8 +1045,7 @@ pool_exit_reason(char *buf, size_t size, const siginfo_t *si)
 static void
 worker_reap(struct ev_source *src, uint32_t events)
 {
-	struct worker	*w = (struct worker *)((char *)src -
-	    offsetof(struct worker, pidsrc));
+	struct worker	*w = container_of(src, struct worker, pidsrc);
 	struct pool	*p = w->pool;
 	siginfo_t	 si;
 	struct timespec	 now;
@@ -1125,7 +1122,7 @@ worker_free(struct worker *w)
 	unlink(w->path);
 	/* freed after this loop turn: see libcommon/ev.h */
 	w->pool = NULL;
-	defer_free(w);
+	ev_defer_free(w);
 }
 
 /*
@@ -1220,5 +1217,5 @@ pool_gc(struct pool *p)
 	ev_timer_stop(&p->pm_timer);
 	ev_timer_unreserve(POOL_NTIMERS);
 	ev_unpost(&p->pass);
-	defer_free(p);
+	ev_defer_free(p);
 }

@@ -84,8 +84,7 @@ slow_arm(struct worker *w)
 void
 slow_timeout(struct ev_timer *t)
 {
-	struct worker		*w = (struct worker *)((char *)t -
-	    offsetof(struct worker, req_timer));
+	struct worker		*w = container_of(t, struct worker, req_timer);
 	struct conf_pool	*cf = w->pool->cf;
 	const struct reqinfo	*ri = &w->cur;
 	int64_t			 us = ev_now_us() - w->fwd_us;
@@ -195,5 +194,5 @@ slow_reap(struct ev_source *src, uint32_t events)
 	ev_del(src);
 	close(src->fd);
 	src->fd = -1;
-	defer_free(t);
+	ev_defer_free(t);
 }
