@@ -27,8 +27,11 @@ struct conn;
 struct pool;
 
 /*
- * Worker life cycle, one place (the transitions are in pool.c):
+ * Worker life cycle, one place: worker_set_state() (pool.c) allows only
+ * these moves, and keeps the idle stack and the counts:
  *
+ *   W_NEW --spawned--+
+ *                    v
  *   W_IDLE ---dispatch---> W_BUSY ---END_REQUEST---> W_BUSY, finishing
  *     ^                      |                          |
  *     |                      |     back reading: the probe read
@@ -51,6 +54,7 @@ struct pool;
  * worker is back when the kernel says it read all we wrote (SIOCOUTQ 0).
  */
 enum worker_state {
+	W_NEW,		/* spawned, not yet counted */
 	W_IDLE,
 	W_BUSY,
 	W_RETIRING

@@ -42,6 +42,7 @@ static void	worker_leave(struct worker *);
 static int	listener_open(struct pool *, struct listener *, const char *,
 		    char *, size_t);
 static void	pool_respawn_timeout(struct ev_timer *);
+static void	worker_set_state(struct worker *, enum worker_state);
 static void	pool_pass(struct ev_post *);
 static int	pool_env(struct pool *);
 static void	pool_exit_reason(char *, size_t, const siginfo_t *);
@@ -712,11 +713,9 @@ worker_spawn(struct pool *p)
 		w->max_requests = (unsigned long)p->cf->max_requests +
 		    arc4random_uniform((uint32_t)p->cf->max_requests / 8 + 1);
 	}
-	w->state = W_IDLE;
 	TAILQ_INSERT_TAIL(&p->workers, w, entry);
-	TAILQ_INSERT_HEAD(&p->idle, w, idle);
 	p->nworkers++;
-	p->nidle++;
+	worker_set_state(w, W_IDLE);
 	log_info("[pool %s] child %d started", p->cf->name, (int)w->pid);
 	pool_post(p);		/* it takes the queue */
 	return (0);
@@ -730,9 +729,7 @@ pool_idle_worker(struct pool *p)
 
 	if ((w = TAILQ_FIRST(&p->idle)) == NULL)
 		return (NULL);
-	TAILQ_REMOVE(&p->idle, w, idle);
-	p->nidle--;
-	w->state = W_BUSY;
+	worker_set_state(w, W_BUSY);
 	/* dynamic: a spare was just used, replace it in this turn */
 	if (p->cf->pm == CONF_PM_DYNAMIC && p->nidle < p->cf->min_spare_servers)
 		pool_post(p);
@@ -941,9 +938,7 @@ worker_done(struct worker *w)
 		pool_post(p);
 		return;
 	}
-	w->state = W_IDLE;
-	TAILQ_INSERT_HEAD(&p->idle, w, idle);
-	p->nidle++;
+	worker_set_state(w, W_IDLE);
 	pool_post(p);
 }
 
@@ -951,17 +946,47 @@ worker_done(struct worker *w)
 static void
 worker_leave(struct worker *w)
 {
+	if (w->state != W_RETIRING)
+		worker_set_state(w, W_RETIRING);
+}
+
+#define S(x)	(1U << (x))
+/* The moves fpm.h's worker table allows, from each state. */
+static const unsigned int worker_moves[] = {
+	[W_NEW] = S(W_IDLE),
+	[W_IDLE] = S(W_BUSY) | S(W_RETIRING),
+	[W_BUSY] = S(W_IDLE) | S(W_RETIRING),
+	[W_RETIRING] = 0
+};
+
+/*
+ * The one way w's state changes, checked against the table (a move it
+ * does not list is our bug: said, and abort).  It keeps the pool's idle
+ * stack (most recently used first) and its counts.
+ */
+static void
+worker_set_state(struct worker *w, enum worker_state to)
+{
 	struct pool	*p = w->pool;
 
+	if (!(worker_moves[w->state] & S(to))) {
+		log_errorx("[pool %s] bug: child %d state %d to %d",
+		    p->cf->name, (int)w->pid, (int)w->state, (int)to);
+		abort();
+	}
 	if (w->state == W_IDLE) {
 		TAILQ_REMOVE(&p->idle, w, idle);
 		p->nidle--;
 	}
-	if (w->state != W_RETIRING) {
-		w->state = W_RETIRING;
-		p->nretiring++;
+	if (to == W_IDLE) {
+		TAILQ_INSERT_HEAD(&p->idle, w, idle);
+		p->nidle++;
 	}
+	if (to == W_RETIRING)
+		p->nretiring++;
+	w->state = to;
 }
+#undef S
 
 /*
  * Ask w to go: a busy worker (running or finishing) finishes first, within
