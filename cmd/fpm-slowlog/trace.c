@@ -844,16 +844,13 @@ trace_fuzz_elf(const char *path, uint64_t *eg, uint64_t *sg)
 		.section_address = dwfl_offline_section_address,
 	};
 	struct tracer	 t;
-	int		 fd;
 
 	memset(&t, 0, sizeof(t));
 	if ((t.dwfl = dwfl_begin(&offline)) == NULL)
 		fatalx("dwfl_begin: %s", dwfl_errmsg(-1));
 	dwfl_report_begin(t.dwfl);
-	/* libdwfl owns fd from here, even on failure */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		fatal("%s", path);
-	(void)dwfl_report_elf(t.dwfl, "php-cgi", path, fd, 0, false);
+	/* fd -1: libdwfl opens path, and closes it when it is no ELF */
+	(void)dwfl_report_elf(t.dwfl, "php-cgi", path, -1, 0, false);
 	if (dwfl_report_end(t.dwfl, NULL, NULL) == 0) {
 		(void)dwfl_getmodules(t.dwfl, prewarm_cb, &t, 0);
 		(void)dwfl_getmodules(t.dwfl, find_php_cb, &t, 0);

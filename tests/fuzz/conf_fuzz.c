@@ -111,6 +111,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	setenv("FUZZ_NUM", "8", 1);
 	setenv("FUZZ_WORDS", "/usr/bin/php-cgi -d 'a b' \"c\\\"d\"", 1);
 	setenv("FUZZ_QUOTE", "'\";$pool${FUZZ_NUM}", 1);
+	fuzz_fd_mark();
 	return (0);
 }
 
@@ -316,5 +317,6 @@ done:
 	fuzz_rmtree(dir);
 	if (mkdir(dir, 0700) == -1)
 		abort();
+	fuzz_fd_check();
 	return (0);
 }

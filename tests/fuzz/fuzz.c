@@ -32,10 +32,12 @@ static int	json_utf8(struct json *);
 static int	json_number(struct json *);
 static int	json_lit(struct json *, const char *);
 static int	rm_one(const char *, const struct stat *, int, struct FTW *);
+static int	fd_lowest(void);
 static void	rm_tmpdirs(void);
 
 static char	tmpdirs[4][PATH_MAX];	/* removed at exit */
 static size_t	ntmpdirs;
+static int	fd_low = -1;		/* fuzz_fd_mark() */
 
 void
 fuzz_in_init(struct fuzz_in *in, const uint8_t *data, size_t len)
@@ -418,6 +420,37 @@ fuzz_fail(const char *what, const char *data, size_t len)
 		fprintf(stderr, "\n----\n");
 	}
 	abort();
+}
+
+static int
+fd_lowest(void)
+{
+	int	fd;
+
+	if ((fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1) {
+		perror("/dev/null");
+		abort();
+	}
+	close(fd);
+	return (fd);
+}
+
+void
+fuzz_fd_mark(void)
+{
+	fd_low = fd_lowest();
+}
+
+void
+fuzz_fd_check(void)
+{
+	char	msg[64];
+	int	fd;
+
+	if ((fd = fd_lowest()) > fd_low) {
+		snprintf(msg, sizeof(msg), "descriptor %d leaked", fd_low);
+		fuzz_fail(msg, NULL, 0);
+	}
 }
 
 void

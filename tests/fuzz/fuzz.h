@@ -58,6 +58,13 @@ void	fuzz_path(char *buf, size_t size, const char *dir, const char *name,
 __attribute__((noreturn)) void fuzz_fail(const char *what, const char *data,
 	    size_t len);
 
+/*
+ * Descriptor leaks, which the sanitizers do not see: fuzz_fd_mark() notes
+ * the lowest free descriptor, fuzz_fd_check() fails when it has moved up.
+ */
+void	fuzz_fd_mark(void);
+void	fuzz_fd_check(void);
+
 /* Send stdout to /dev/null, for code under test that prints. */
 void	fuzz_quiet_stdout(void);
 

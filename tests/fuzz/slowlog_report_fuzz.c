@@ -55,6 +55,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	}
 	close(fd);
+	fuzz_fd_mark();
 	return (0);
 }
 
@@ -150,5 +151,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	first[n] = '\0';
 	(void)report_parse_time(first, &t);
 	fuzz_in_free(&in);
+	fuzz_fd_check();
 	return (0);
 }

@@ -128,6 +128,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	}
 	close(outfd);
 	outfd = STDOUT_FILENO;
+	fuzz_fd_mark();
 	return (0);
 }
 
@@ -249,5 +250,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	(void)trace_fuzz_php(eg, sg, depth, entrypath);
 	check_entry();
 	fuzz_in_free(&in);
+	fuzz_fd_check();
 	return (0);
 }
