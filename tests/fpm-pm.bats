@@ -137,10 +137,11 @@ nlog() {
 	is "max children reached" 0
 	# six requests ending 100 ms apart at least: "FINISH-NS PID" to $D/done;
 	# long enough for a fifth worker, started in the third second (1, 2,
-	# then 4 a second at most: pm.max_spawn_rate's ramp)
+	# then 4 a second at most: pm.max_spawn_rate's ramp), with a second to
+	# spare on a busy machine before the first one ends
 	for i in 1 2 3 4 5 6; do
 		(
-			req "sleep=$((2400 + 100 * i)),pid=1" >"$D/r$i"
+			req "sleep=$((3400 + 100 * i)),pid=1" >"$D/r$i"
 			echo "$(date +%s%N) $(sed -n 's/^pid=//p' "$D/r$i")" \
 			    >>"$D/done"
 		) 3>&- &
