@@ -186,7 +186,8 @@ as_nobody() {
 	before=$(grep -c 'child [0-9]* started' "$LOG")
 	run -0 fpm-ctl -s "$CTL" restart www
 	[[ -z $output ]]
-	wait_for 10 test "$(grep -c 'child [0-9]* started' "$LOG")" -ge $((before + 2))
+	# polled: the count is taken anew at each try
+	wait_for 10 eval '(($(grep -c "child [0-9]* started" "$LOG") >= before + 2))'
 	run -1 fpm-ctl -s "$CTL" restart nope
 	[[ $output == "fpm-ctl: fatal: no pool 'nope'" ]]
 }
