@@ -181,15 +181,22 @@ state_is() {
 	done
 }
 
-@test "fpm-finishing: a worker exiting after its work is replaced, no 502" {
+@test "fpm-finishing: a worker exiting after its work is replaced" {
 	conf "pm.max_children = 1"
 	start
 	first=$(worker_pids)
 	run -0 req "early_end=1,sleep=1000,exit_after=0" -t 5000
 	[[ ${lines[-1]} == hello ]]
+	# libfcgi reads the probe as it finishes, then exits: a request given
+	# to it in between reached its socket, and is never run twice, so a
+	# 502 (fpm-supervise(8), LIMITS); one that finds it gone goes to the
+	# replacement
 	run -0 req "pid=1"
+	if [[ ${lines[0]} == "Status: 502 Bad Gateway"* ]]; then
+		grep -q "child $first: connection closed before answering" "$LOG"
+		run -0 req "pid=1"
+	fi
 	[[ ${lines[-1]} == pid=* && ${lines[-1]} != "pid=$first" ]]
-	! grep -q 'answering 502' "$LOG"
 }
 
 @test "fpm-finishing: a reload, then a graceful stop, let the work end" {
