@@ -156,3 +156,16 @@ rss_kb() {
 	[[ ${lines[2]} == "END_REQUEST 1 8 status=0" ]]
 	[[ ${#lines[@]} == 3 ]]
 }
+
+@test "fault-front: a request behind one answered at once, in the same read" {
+	conf "ping.path = /ping"
+	start
+	for how in abort ping; do
+		run -0 "$HOSTILE" keepbegin "$SOCK" "$how"
+		# two answers, the second from a worker: nothing aborted
+		[[ $(grep -c '^END_REQUEST 1 8 status=0' <<<"$output") == 2 ]]
+		[[ ${lines[-1]} == pid=* ]]
+	done
+	kill -0 "$SUP"
+	! grep -q 'bug:' "$LOG"
+}

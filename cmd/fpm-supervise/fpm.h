@@ -223,7 +223,8 @@ struct pool {
  *   C_FORWARD   C_FLUSH (END_REQUEST; or ours: 502, 504), C_QUEUED or
  *               C_FORWARD (a retry of a request no worker got)
  *   C_FLUSH     C_KEEP (all out, FCGI_KEEP_CONN)
- *   C_KEEP      C_NEW (bytes of a next request)
+ *   C_KEEP      C_NEW (bytes of a next request, read now or with the
+ *               request just answered)
  *   any         C_CLOSED, the last
  *
  * C_FLUSH: the whole answer is in rbuf, a worker's or ours.  Beside the

@@ -391,6 +391,15 @@ conn_read(struct conn *c)
 				data = NULL, dlen = 0;
 			else if (ev == FCGI_EV_RECORD_END)
 				data = NULL, dlen = (size_t)-1;
+			/*
+			 * A request we answered at once (ping, an abort...)
+			 * may end, kept alive, with more of this read behind
+			 * it: the next request's bytes.
+			 */
+			if (c->state == C_KEEP) {
+				conn_set_state(c, C_NEW);
+				conn_client_timer(c);
+			}
 			if (conn_record(c, &h, data, dlen) == -1) {
 				conn_close(c);
 				return;
