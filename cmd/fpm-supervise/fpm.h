@@ -279,7 +279,7 @@ struct conn {
 	/* our answers to management records, held during a relay */
 	uint8_t			*obuf;
 	size_t			 olen, osize;
-	int			 got_response;	/* any STDOUT byte */
+	int			 got_response;	/* any relayed content */
 	int			 wdrop;		/* cutting a bad record out */
 	int			 retried;
 	int			 served;	/* a worker answered: it logs */

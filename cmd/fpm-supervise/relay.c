@@ -355,7 +355,12 @@ conn_worker_read(struct conn *c)
 				/* patch the id in place: the 8 bytes are here */
 				c->rbuf[off - 8 + 2] = (uint8_t)(c->reqid >> 8);
 				c->rbuf[off - 8 + 3] = (uint8_t)c->reqid;
-				if (h.type == FCGI_STDOUT && h.content_length)
+				/*
+				 * Any record with content may go out in part
+				 * (STDERR too): after it, an answer of ours
+				 * would land inside it, so a failure closes.
+				 */
+				if (h.content_length > 0)
 					c->got_response = 1;
 			} else if (ev == FCGI_EV_CONTENT &&
 			    h.type == FCGI_STDOUT && !c->hdr_done)
