@@ -267,6 +267,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	size_t		 i, dalen, dblen;
 	int		 ra, rb, ea, rc;
 
+	/* per input: libFuzzer opens its own between inputs (the
+	   symbolizer's pipes when it prints a new function) */
+	fuzz_fd_mark();
 	if (unpack((const char *)data, len) == 0)
 		abort();
 	memset(err, 'x', sizeof(err));

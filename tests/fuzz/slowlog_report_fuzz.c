@@ -117,6 +117,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	time_t			 t;
 	uint8_t			 flags;
 
+	/* per input: libFuzzer opens its own between inputs (the
+	   symbolizer's pipes when it prints a new function) */
+	fuzz_fd_mark();
 	fuzz_in_init(&in, data, len);
 	memset(&o, 0, sizeof(o));
 	o.format = (enum report_format)(fuzz_u8(&in) % 4);

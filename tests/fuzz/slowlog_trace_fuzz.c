@@ -223,6 +223,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	int		 depth, fd;
 	uint8_t		 flags;
 
+	/* per input: libFuzzer opens its own between inputs (the
+	   symbolizer's pipes when it prints a new function) */
+	fuzz_fd_mark();
 	fuzz_in_init(&in, data, len);
 	flags = fuzz_u8(&in);
 	depth = fuzz_u8(&in);
