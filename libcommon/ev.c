@@ -26,6 +26,7 @@ static size_t		  nheap, heapsize;
 static size_t		  nreserved;
 static struct ev_backoff *paused;	/* their source is out of the set */
 static struct ev_post	 *posted, **posted_tail = &posted;	/* a FIFO */
+static struct ev_post	 *later, **later_tail = &later;	/* the next turn's */
 static void		**graveyard;	/* ev_defer_free() */
 static size_t		  ngraveyard, graveyardsize;
 
@@ -197,17 +198,30 @@ ev_post(struct ev_post *p)
 }
 
 void
+ev_post_next(struct ev_post *p)
+{
+	if (p->posted)
+		return;
+	p->posted = 2;
+	p->next = NULL;
+	*later_tail = p;
+	later_tail = &p->next;
+}
+
+void
 ev_unpost(struct ev_post *p)
 {
-	struct ev_post	**pp;
+	struct ev_post	**pp, ***tail;
 
 	if (!p->posted)
 		return;
-	for (pp = &posted; *pp != p; pp = &(*pp)->next)
+	pp = p->posted == 1 ? &posted : &later;
+	tail = p->posted == 1 ? &posted_tail : &later_tail;
+	for (; *pp != p; pp = &(*pp)->next)
 		;
 	*pp = p->next;
-	if (posted_tail == &p->next)
-		posted_tail = pp;
+	if (*tail == &p->next)
+		*tail = pp;
 	p->posted = 0;
 }
 
@@ -378,12 +392,22 @@ ev_run_once(void)
 	struct epoll_event	 evs[EV_MAXEVENTS];
 	struct ev_source	*src;
 	struct ev_timer		*t;
+	struct ev_post		*p;
 	int64_t			 wait;
 	int			 n, i;
 
 	ev_run_posted();	/* posted outside the loop (at start) */
 	wait = -1;
-	if (nheap > 0) {
+	if (later != NULL) {
+		/* yielded last turn: runs after this turn's events */
+		for (p = later; p != NULL; p = p->next)
+			p->posted = 1;
+		*posted_tail = later;
+		posted_tail = later_tail;
+		later = NULL;
+		later_tail = &later;
+		wait = 0;
+	} else if (nheap > 0) {
 		wait = heap[0]->when - now;
 		if (wait < 0)
 			wait = 0;

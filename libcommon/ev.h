@@ -26,6 +26,8 @@ struct ev_source {
  * queue, run a process manager) marks it instead of running it nested in
  * its caller.  Embedded in its owner; posted again before it ran, it runs
  * once.  A pass may post more, which runs in the same turn, in order.
+ * Work that yields (a relay that has had its share of a turn) is posted
+ * for the next turn instead, which then does not wait for events.
  */
 struct ev_post {
 	void		(*cb)(struct ev_post *p);
@@ -109,7 +111,12 @@ void	ev_timer_stop(struct ev_timer *t);
 
 /* Run p->cb once at the end of this loop turn (ev_run_once). */
 void	ev_post(struct ev_post *p);
-/* An owner that goes: p does not run. */
+/*
+ * Run p->cb once at the end of the next loop turn, after that turn's
+ * events, which are polled without waiting: others get their turn first.
+ */
+void	ev_post_next(struct ev_post *p);
+/* An owner that goes: p does not run, in this turn or the next. */
 void	ev_unpost(struct ev_post *p);
 /* Run what is posted, and what that posts, until nothing is. */
 void	ev_run_posted(void);

@@ -169,3 +169,50 @@ rss_kb() {
 	kill -0 "$SUP"
 	! grep -q 'bug:' "$LOG"
 }
+
+@test "fault-front: a client that shuts its sending side still gets its answer" {
+	conf "pm.max_children = 1"
+	start
+	# in one write (never watched) and in two (watched when EOF comes)
+	for writes in 1 2; do
+		run -0 "$HOSTILE" halfclose "$SOCK" "sleep=200,pid=1" "$writes"
+		[[ $output == *"END_REQUEST 1 8 status=0"* ]]
+		[[ ${lines[-1]} == "pid=$(worker_pids)" ]]
+	done
+	# queued behind a busy worker, half-closed: served when it is free
+	req_bg a "stderr_fd=busy,sleep=500,count=1"
+	wait_for 5 grep -qF "child $(worker_pids) said into stderr: \"busy\"" "$LOG"
+	run -0 "$HOSTILE" halfclose "$SOCK" "count=1" 1
+	[[ $output == *"END_REQUEST 1 8 status=0"* ]]
+	# the worker's fourth request: after the busy one
+	[[ ${lines[-1]} == count=4 ]]
+	wait "$PID_a"
+	! grep -q "client went away" "$LOG"
+}
+
+@test "fault-front: with request.terminate_on_abort a half-close is the client's going" {
+	conf "pm.max_children = 1" "request.terminate_on_abort = yes"
+	start
+	for writes in 1 2; do
+		first=$(worker_pids)
+		run -0 "$HOSTILE" halfclose "$SOCK" "sleep=5000" "$writes"
+		[[ $output != *END_REQUEST* ]]
+		wait_for 5 grep -q "client went away during \"GET /index.php\": terminating child $first" "$LOG"
+		wait_for 10 eval '[[ -n $(worker_pids) && $(worker_pids) != "$first" ]]'
+	done
+}
+
+@test "fault-front: a 256 MB answer relays whole while others are served" {
+	conf "pm.max_children = 2" "ping.path = /ping"
+	start
+	(exec fcgi-client -s "$SOCK" -t 60000 -p "QUERY_STRING=bytes=268435456" |
+	    wc -c) >"$D/big" 2>&1 3>&- &
+	big=$!
+	track_pid "$big"
+	run -0 "$HOSTILE" keepbegin "$SOCK" ping
+	[[ $(grep -c '^END_REQUEST 1 8 status=0' <<<"$output") == 2 ]]
+	wait "$big"
+	# 268435456 bytes of body behind the headers
+	run -0 cat "$D/big"
+	((output > 268435456 && output < 268435456 + 200))
+}

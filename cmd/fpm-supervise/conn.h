@@ -15,6 +15,8 @@ const char *conn_what(const struct conn *c);
 int	conn_watch(struct conn *c, uint32_t events);
 /* The whole request is in: our answer, a worker, the queue or 503. */
 void	conn_request_ready(struct conn *c);
+/* c's request goes to a worker: our unsent answers wait behind it. */
+void	conn_hold_own(struct conn *c);
 /* Give c's request to w, an idle worker taken for it. */
 void	conn_forward(struct conn *c, struct worker *w);
 /* Write what waits for c's worker, the body as its socket drains. */

@@ -96,8 +96,12 @@ conn_request_ready(struct conn *c)
 		strlcpy(c->uri, c->script, sizeof(c->uri));
 	if (conn_builtin(c) || !conn_script_allowed(c))
 		return;
-	/* older requests first: a worker idle since this turn is theirs */
-	if (p->nqueue == 0 && (w = pool_idle_worker(p)) != NULL) {
+	/*
+	 * Older requests first: a worker idle since this turn is theirs.
+	 * A retry has waited its turn already.
+	 */
+	if ((p->nqueue == 0 || c->retried) &&
+	    (w = pool_idle_worker(p)) != NULL) {
 		conn_forward(c, w);
 		return;
 	}
@@ -114,6 +118,11 @@ conn_request_ready(struct conn *c)
 	if (!c->polled && conn_watch(c, EPOLLIN | EPOLLRDHUP) == -1)
 		return;
 	conn_set_state(c, C_QUEUED);
+	if (c->retried) {
+		/* at the head of the queue, where it was */
+		TAILQ_REMOVE(&p->queue, c, qentry);
+		TAILQ_INSERT_HEAD(&p->queue, c, qentry);
+	}
 	if (p->cf->queue_timeout_ms > 0)
 		ev_timer_set(&c->timer, p->cf->queue_timeout_ms);
 	pool_post(p);		/* a worker may have to be started */
@@ -210,6 +219,10 @@ conn_worker_failed(struct conn *c, const char *why)
 			worker_retire(w, SIGTERM);
 	}
 	c->rlen = c->roff = 0;
+	if (c->client_gone) {
+		conn_close(c);		/* nobody to answer */
+		return;
+	}
 	if (c->got_response) {
 		log_warnx("[pool %s] child %d: %s in the middle of the response "
 		    "to \"%s\"", p->cf->name, pid, why, conn_what(c));

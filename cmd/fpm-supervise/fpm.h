@@ -229,7 +229,9 @@ struct pool {
  *
  * C_FLUSH: the whole answer is in rbuf, a worker's or ours.  Beside the
  * state: client_gone (the client left while a worker works on its
- * request: freed when the worker is done), throttled (not read for now).
+ * request: freed when the worker is done), throttled (not read for now),
+ * rdeof (it shut its sending side after a whole request: answered, then
+ * closed).
  */
 enum conn_state {
 	C_NEW,		/* reading, no request yet */
@@ -254,6 +256,7 @@ struct conn {
 	int			 polled;	/* in the epoll set */
 	int			 pollout;	/* EPOLLOUT asked for */
 	int			 throttled;	/* not read: answers unsent */
+	int			 rdeof;		/* half-closed: read no more */
 	int			 abort;		/* 1 asked, 2 passed on */
 	uint8_t			 mgmt[64];	/* BEGIN_REQUEST, GET_VALUES */
 	size_t			 mlen;
@@ -305,6 +308,7 @@ struct conn {
 	char			 peer[48];	/* TCP peer, for %R */
 	struct worker		*w;
 	struct ev_timer		 timer;		/* queue wait, idle, read */
+	struct ev_post		 resume;	/* the relay, next turn */
 	TAILQ_ENTRY(conn)	 qentry;
 	LIST_ENTRY(conn)	 all;
 };

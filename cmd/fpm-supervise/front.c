@@ -32,6 +32,12 @@
  */
 #define OWN_MAX		(64 * 1024)
 #define OWN_HARD_MAX	(OWN_MAX + 2 * sizeof(inbuf) + 4096)
+/*
+ * A relay moves RBUF_SIZE per read; a client and a worker both fast would
+ * keep it going for ever: past this many reads in a row, it yields to the
+ * next loop turn, so others are served and the stack stays shallow.
+ */
+#define RELAY_TURN	16
 #define SPARE_MAX	32	/* closed connections kept for reuse */
 #define SPARE_BUF_MAX	(80 * 1024)	/* larger buffers are not kept */
 
@@ -51,7 +57,10 @@ static void	conn_peer(struct conn *, const struct sockaddr_storage *);
 static int	conn_allowed(struct pool *, const struct sockaddr_storage *);
 static void	conn_event(struct ev_source *, uint32_t);
 static void	conn_timeout(struct ev_timer *);
-static void	conn_read(struct conn *);
+static void	conn_read(struct conn *, int);
+static uint32_t	conn_inmask(const struct conn *);
+static void	conn_half_closed(struct conn *);
+static void	conn_resume(struct ev_post *);
 static int	conn_append(uint8_t **, size_t *, size_t *, const void *,
 		    size_t, size_t);
 static int	conn_body(struct conn *, const uint8_t *, size_t);
@@ -202,6 +211,7 @@ conn_accept(struct ev_source *src, uint32_t events)
 			conn_peer(c, &ss);
 		c->spoolfd = -1;
 		c->timer.cb = conn_timeout;
+		c->resume.cb = conn_resume;
 		/* not C_KEEP: its first request may be in flight already */
 		c->state = C_NEW;
 		fcgi_decoder_init(&c->dec);
@@ -214,19 +224,22 @@ conn_accept(struct ev_source *src, uint32_t events)
 		 * it has to wait (conn_watch), which a one-request connection
 		 * answered at once never does: no epoll_ctl for it.
 		 */
-		conn_read(c);
+		conn_read(c, 0);
 	}
 }
 
 /*
  * Watch c's fd for events (EPOLLIN, and EPOLLOUT when a write would
- * block): the first time adds it to the epoll set.  0, or -1 (closed).
+ * block): the first time adds it to the epoll set.  Its input only while
+ * it is read (conn_inmask).  0, or -1 (closed).  A client gone during
+ * its request has nothing to watch: 0.
  */
 int
 conn_watch(struct conn *c, uint32_t events)
 {
 	if (c->src.fd == -1)
-		return (-1);
+		return (0);
+	events &= EPOLLOUT | conn_inmask(c);
 	if ((c->polled ? ev_mod(&c->src, events) : ev_add(&c->src, events))
 	    == -1) {
 		log_warn("[pool %s] epoll_ctl", c->pool->cf->name);
@@ -282,23 +295,37 @@ conn_allowed(struct pool *p, const struct sockaddr_storage *ss)
 	return (ok);
 }
 
+/* The input events c is watched for: none while it is not read. */
+static uint32_t
+conn_inmask(const struct conn *c)
+{
+	return (c->throttled || c->rdeof ? 0 : EPOLLIN | EPOLLRDHUP);
+}
+
+/*
+ * EPOLLHUP and EPOLLERR come whatever is watched: shut both ways (a unix
+ * socket's peer closed) or reset, the client is gone, with what it sent.
+ * A TCP peer's close reads as a half-close (conn_read), until a write
+ * fails.
+ */
 static void
 conn_event(struct ev_source *src, uint32_t events)
 {
 	struct conn	*c = (struct conn *)src;
+	int		 hup = (events & (EPOLLHUP | EPOLLERR)) != 0;
 
 	if (events & EPOLLOUT)
 		conn_flush(c);
 	if (c->src.fd == -1)
 		return;
-	if (c->throttled) {
+	if (!conn_inmask(c)) {
 		/* not reading it: only its end is news */
-		if (events & (EPOLLHUP | EPOLLERR))
+		if (hup)
 			conn_client_gone(c);
 		return;
 	}
-	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-		conn_read(c);
+	if (hup || (events & (EPOLLIN | EPOLLRDHUP)))
+		conn_read(c, hup);
 }
 
 static void
@@ -328,7 +355,12 @@ conn_timeout(struct ev_timer *t)
 	case C_CLOSED:
 		break;
 	case C_FORWARD:
-		/* the worker's time is its own timer's (slow.c) */
+		/*
+		 * The worker's time is its own timer's (slow.c).  Throttled,
+		 * the client sent 64 KiB of records wanting answers during
+		 * its request: a stall like any other, though the answers
+		 * wait behind the relay.
+		 */
 		if (c->rlen == 0 && !c->throttled)
 			break;
 		/* FALLTHROUGH */
@@ -342,8 +374,12 @@ stalled:
 	}
 }
 
+/*
+ * Read what c sent and act on each record.  hup: the client has hung up
+ * (conn_event), so the end of its bytes is its going, not a half-close.
+ */
 static void
-conn_read(struct conn *c)
+conn_read(struct conn *c, int hup)
 {
 	struct fcgi_header	 h;
 	enum fcgi_event		 ev;
@@ -365,6 +401,13 @@ conn_read(struct conn *c)
 		}
 		if (n == -1 && errno == EAGAIN)
 			break;
+		if (n == 0 && !hup && ((c->body_done && (c->state ==
+		    C_QUEUED || c->state == C_FORWARD)) ||
+		    c->state == C_FLUSH) &&
+		    !c->pool->cf->request_terminate_on_abort) {
+			conn_half_closed(c);
+			return;
+		}
 		if (n <= 0) {
 			conn_client_gone(c);
 			return;
@@ -409,11 +452,25 @@ conn_read(struct conn *c)
 		}
 	}
 	/* waiting for more, or for the client to go: watch it */
-	if (!c->polled && (c->state == C_NEW || c->state == C_PARAMS ||
+	if (!c->polled && !c->rdeof && (c->state == C_NEW || c->state == C_PARAMS ||
 	    c->state == C_BODY || c->state == C_KEEP ||
 	    c->state == C_QUEUED || (c->state == C_FORWARD &&
 	    c->pool->cf->request_terminate_on_abort)))
 		(void)conn_watch(c, EPOLLIN | EPOLLRDHUP);
+}
+
+/*
+ * The client shut its sending side after a whole request (shutdown(2),
+ * as a one-shot client may): it still reads.  Its answer goes out, then
+ * the connection closes; only a hang-up or a failed write says it left.
+ * With request.terminate_on_abort, the end of its bytes is its going.
+ */
+static void
+conn_half_closed(struct conn *c)
+{
+	c->rdeof = 1;
+	if (c->polled)
+		(void)conn_watch(c, c->pollout ? EPOLLOUT : 0);
 }
 
 static int
@@ -771,9 +828,10 @@ conn_client_timer(struct conn *c)
 void
 conn_flush(struct conn *c)
 {
-	size_t	safe;
-	ssize_t	n;
-	int	fwd, full;
+	static int	depth;	/* relay reads in a row (RELAY_TURN) */
+	size_t		safe;
+	ssize_t		n;
+	int		fwd, full;
 
 	/* our answers held back by a relay go once it is whole */
 	if (c->olen > 0 && !conn_relaying(c)) {
@@ -795,7 +853,7 @@ conn_flush(struct conn *c)
 			continue;
 		if (n == -1 && errno == EAGAIN) {
 			if (!c->pollout && conn_watch(c, EPOLLOUT |
-			    (c->throttled ? 0 : EPOLLIN | EPOLLRDHUP)) == 0)
+			    EPOLLIN | EPOLLRDHUP) == 0)
 				c->pollout = 1;
 			if (c->state != C_QUEUED && c->timer.slot == 0)
 				conn_client_timer(c);
@@ -815,7 +873,7 @@ conn_flush(struct conn *c)
 			conn_client_timer(c);
 	}
 	if (c->pollout && c->src.fd != -1 && c->roff == c->rlen &&
-	    ev_mod(&c->src, c->throttled ? 0 : EPOLLIN | EPOLLRDHUP) == 0)
+	    ev_mod(&c->src, conn_inmask(c)) == 0)
 		c->pollout = 0;
 	/* keep the half header at the front */
 	if (c->roff > 0) {
@@ -835,10 +893,46 @@ conn_flush(struct conn *c)
 	}
 	if (c->state == C_FLUSH && c->rlen == 0)
 		conn_request_done(c);
-	else if (full && c->state == C_FORWARD && c->w != NULL &&
-	    c->w->sock.fd != -1 &&
+	else if (full && c->rlen < RBUF_SIZE) {
+		/* room again: the worker's reading resumes, within a share */
+		if (depth < RELAY_TURN) {
+			depth++;
+			conn_resume(&c->resume);
+			depth--;
+		} else
+			ev_post_next(&c->resume);
+	}
+}
+
+/* The relay of c's answer goes on, if it still can. */
+static void
+conn_resume(struct ev_post *p)
+{
+	struct conn	*c = container_of(p, struct conn, resume);
+
+	if (c->state == C_FORWARD && c->w != NULL && c->w->sock.fd != -1 &&
 	    c->rlen < RBUF_SIZE)
 		conn_worker_read(c);
+}
+
+/*
+ * c goes to a worker: answers of ours it has not taken yet wait in obuf,
+ * with those that come meanwhile, so rbuf holds the worker's answer alone
+ * (a failure drops it whole).  Outside a relay obuf is empty (conn_flush
+ * moves it), so the buffers swap, and nothing can fail.
+ */
+void
+conn_hold_own(struct conn *c)
+{
+	if (c->rlen == c->roff || c->olen != 0)
+		return;
+	memmove(c->rbuf, c->rbuf + c->roff, c->rlen - c->roff);
+	free(c->obuf);
+	c->obuf = c->rbuf;
+	c->osize = c->rbuf_size;
+	c->olen = c->rlen - c->roff;
+	c->rbuf = NULL;
+	c->rbuf_size = c->rlen = c->roff = 0;
 }
 
 static void
@@ -857,7 +951,7 @@ conn_request_done(struct conn *c)
 		alog_write(c->pool, 0, &ri, c->params, c->paramslen, c->hdrs,
 		    c->hdrslen);
 	}
-	if (c->client_gone || !(c->flags & FCGI_KEEP_CONN) ||
+	if (c->client_gone || c->rdeof || !(c->flags & FCGI_KEEP_CONN) ||
 	    sv_state != SV_RUNNING) {
 		conn_close(c);
 		return;
@@ -916,6 +1010,7 @@ conn_client_gone(struct conn *c)
 		c->client_gone = 1;
 		if (c->polled)
 			ev_del(&c->src);
+		c->polled = c->pollout = 0;
 		close(c->src.fd);
 		c->src.fd = -1;		/* freed when the worker is done */
 		return;
@@ -929,6 +1024,7 @@ conn_close(struct conn *c)
 	if (c->state == C_CLOSED)
 		return;
 	conn_set_state(c, C_CLOSED);
+	ev_unpost(&c->resume);
 	if (c->w != NULL) {
 		/* the worker's answer has nowhere to go: it must not linger */
 		c->w->conn = NULL;

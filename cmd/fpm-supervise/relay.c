@@ -37,6 +37,7 @@ conn_forward(struct conn *c, struct worker *w)
 	size_t		 need, n;
 	uint8_t		*nb;
 
+	conn_hold_own(c);
 	conn_set_state(c, C_FORWARD);
 	c->w = w;
 	w->conn = c;

@@ -144,7 +144,7 @@ main(void)
 	int64_t			 start, when[6] = { 50, 10, 30, 20, 40, 60 };
 	int			 p[2], i, turns, ok;
 
-	printf("1..24\n");
+	printf("1..27\n");
 	CHECK(ev_init() == 0, "ev_init");
 	CHECK(ev_timer_reserve(6) == 0, "ev_timer_reserve 6");
 	start = ev_now();
@@ -275,5 +275,22 @@ main(void)
 	ev_post(&passes[1].p);
 	ev_run_once();
 	CHECK(strcmp(ran, "b") == 0, "ev_run_once runs posted work");
+
+	/* yielding: the next turn runs it, without waiting for an event */
+	nran = 0;
+	ran[0] = '\0';
+	ev_post_next(&passes[2].p);
+	ev_post_next(&passes[1].p);
+	ev_post_next(&passes[2].p);
+	ev_post_next(&passes[0].p);
+	ev_unpost(&passes[0].p);
+	ev_run_posted();
+	CHECK(nran == 0, "work for the next turn waits for it");
+	ev_timer_set(&t[0].t, 5000);	/* else it would wait for ever */
+	start = ev_now_update();
+	ev_run_once();
+	CHECK(strcmp(ran, "cb") == 0, "the next turn runs it once, in order");
+	CHECK(ev_now_update() - start < 2500, "the next turn does not wait");
+	ev_timer_stop(&t[0].t);
 	return (nfailed != 0);
 }
