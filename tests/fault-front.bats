@@ -216,3 +216,18 @@ rss_kb() {
 	run -0 cat "$D/big"
 	((output > 268435456 && output < 268435456 + 200))
 }
+
+@test "fault-front: a worker dying inside its STDERR record costs a close, never a 502 inside it" {
+	conf "command = $HOSTILE cutworker" "pm.max_children = 1"
+	start
+	first=$(worker_pids)
+	run -0 "$HOSTILE" get "$SOCK" "x=1"
+	echo "$output"
+	# the 50 bytes of the cut record may or may not have gone out; no
+	# record of ours follows them
+	[[ $output != *END_REQUEST* && $output != *STDOUT* ]]
+	wait_for 5 grep -q "child $first: .* in the middle of the response to \"GET /index.php\"" "$LOG"
+	! grep -q "answering 502" "$LOG"
+	# a new worker takes the pool's next request
+	wait_for 10 eval '[[ -n $(worker_pids) && $(worker_pids) != "$first" ]]'
+}
