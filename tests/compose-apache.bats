@@ -43,5 +43,5 @@ teardown() {
 	printf '<?php echo "EVIL RAN\\n";\n' >"$WEB_ROOT/upload/evil.jpg"
 	[[ $(web_get /upload/evil.jpg/x.php) == 403 ]]
 	[[ $(cat "$BATS_TEST_TMPDIR/body") == "Access denied." ]]
-	grep -qF "access to the script '$WEB_ROOT/upload/evil.jpg' has been denied" "$LOG"
+	grep -qF "Access to the script '$WEB_ROOT/upload/evil.jpg' has been denied" "$LOG"
 }

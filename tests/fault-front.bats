@@ -126,12 +126,14 @@ rss_kb() {
 	# a file of that name: the extensions are checked on a script that is
 	evil=$D/$'x.jpg\n[05-Dec-2026 10:00:00] ALERT: forged \e[1m'
 	: >"$evil"
-	run -0 fcgi-client -s "$SOCK" -t 5000 -p SCRIPT_FILENAME="$evil" \
-	    -p REQUEST_METHOD=$'GET\nALERT:'
+	run -0 --separate-stderr fcgi-client -s "$SOCK" -t 5000 \
+	    -p SCRIPT_FILENAME="$evil" -p REQUEST_METHOD=$'GET\nALERT:'
 	[[ ${lines[0]} == "Status: 403 Forbidden"* ]]
+	# escaped for the web server's log too
+	[[ $stderr == "Access to the script '$D/x.jpg\\n[05-Dec-2026 10:00:00] ALERT: forged \\033[1m' has been denied (see security.limit_extensions)" ]]
 	! grep -q '^\[05-Dec-2026 10:00:00\] ALERT' "$LOG"
 	! grep -q $'\e' "$LOG"
-	grep -qF "access to the script '$D/x.jpg\\n[05-Dec-2026 10:00:00] ALERT: forged \\033[1m' has been denied" "$LOG"
+	grep -qF "Access to the script '$D/x.jpg\\n[05-Dec-2026 10:00:00] ALERT: forged \\033[1m' has been denied" "$LOG"
 }
 
 @test "fault-front: an answer of our own of any size goes out whole" {

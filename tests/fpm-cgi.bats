@@ -48,6 +48,21 @@ get() {
 		body { print }'
 }
 
+# raw SOCK [NAME=VALUE...]: get's request; the whole answer, headers
+# included, then "stderr:" and what came as FCGI_STDERR.
+raw() {
+	local sock=$1 a args=()
+	shift
+	for a in "$@"; do
+		args+=(-p "$a")
+	done
+	fcgi-client -s "$sock" -t 20000 -p REQUEST_METHOD=GET \
+	    -p GATEWAY_INTERFACE=CGI/1.1 -p SERVER_PROTOCOL=HTTP/1.1 \
+	    "${args[@]}" 2>"$D/raw.err" | tr -d '\r'
+	echo "stderr:"
+	cat "$D/raw.err"
+}
+
 @test "fpm-cgi: PATH_INFO left on SCRIPT_FILENAME (lighttpd) runs the script" {
 	php
 	run -0 get "$SOCK" "SCRIPT_FILENAME=$APP/paths.php/users/7" \
@@ -99,7 +114,7 @@ get() {
 	run -0 get "$SOCK" "SCRIPT_FILENAME=$APP/upload/evil.jpg/x.php" \
 	    SCRIPT_NAME=/upload/evil.jpg/x.php "DOCUMENT_ROOT=$APP"
 	[[ ${lines[0]} == status=403 && ${lines[1]} == "Access denied." ]]
-	grep -qF "WARNING: [pool www] access to the script '$APP/upload/evil.jpg' has been denied (see security.limit_extensions)" "$LOG"
+	grep -qF "ERROR: [pool www] Access to the script '$APP/upload/evil.jpg' has been denied (see security.limit_extensions)" "$LOG"
 	# the other side: a PHP script with a PATH_INFO that looks like a jpg
 	run -0 get "$SOCK" "SCRIPT_FILENAME=$APP/upload/ok.php/x.jpg" \
 	    PATH_INFO=/x.jpg SCRIPT_NAME=/upload/ok.php
@@ -117,16 +132,27 @@ get() {
 	    PATH_INFO=/upload/evil.jpg "PATH_TRANSLATED=$APP/upload/evil.jpg" \
 	    REDIRECT_URL=/upload/evil.jpg SCRIPT_NAME=/paths.php
 	[[ ${lines[0]} == status=403 && ${lines[1]} == "Access denied." ]]
-	grep -qF "access to the script '$APP/upload/evil.jpg' has been denied" "$LOG"
+	grep -qF "Access to the script '$APP/upload/evil.jpg' has been denied" "$LOG"
 	run -0 get "$SOCK" "SCRIPT_FILENAME=$APP/paths.php" \
 	    "PATH_TRANSLATED=$APP/upload/ok.php" REDIRECT_URL=/upload/ok.php \
 	    SCRIPT_NAME=/paths.php
 	[[ ${lines[0]} == status=200 ]]
 }
 
-@test "fpm-cgi: what is no script is left to php-cgi's 404; a directory is refused" {
+@test "fpm-cgi: no script is PHP-FPM's 404 with \"Primary script unknown\"; a directory is refused" {
 	php
-	# PHP-FPM: 404 for a missing script whatever its name
+	# PHP-FPM: 404 for a missing script whatever its name, its log line
+	# to the web server, no worker taken
+	run -0 raw "$SOCK" "SCRIPT_FILENAME=$APP/none.txt"
+	[[ $output == "Status: 404 Not Found
+Content-type: text/html; charset=UTF-8
+
+File not found.
+stderr:
+Primary script unknown" ]]
+	run -0 raw "$SOCK" "SCRIPT_NAME=/none.php"
+	[[ ${lines[0]} == "Status: 404 Not Found" && ${lines[-1]} == "Primary script unknown" ]]
+	status_has "max active processes: 0"
 	run -0 get "$SOCK" "SCRIPT_FILENAME=$APP/none.txt"
 	[[ ${lines[0]} == status=404 ]]
 	run -0 get "$SOCK" "SCRIPT_FILENAME=$APP/upload/../paths.php"
@@ -190,6 +216,8 @@ cases() {
 		SCRIPT_FILENAME=$APP/none.php
 		SCRIPT_FILENAME=$APP/upload/../paths.php
 		PATH_TRANSLATED=$APP/paths.php/a|PATH_INFO=/a
+		SCRIPT_NAME=/paths.php|DOCUMENT_ROOT=$APP
+		SCRIPT_FILENAME=$APP/none.php/a/b|PATH_INFO=/a/b
 	EOF
 }
 
@@ -211,12 +239,9 @@ cases() {
 	local c rc=0 theirs ours
 	while IFS= read -r c; do
 		IFS='|' read -ra ps <<<"$c"
-		theirs=$(get "$D/php-fpm.sock" "${ps[@]}")
-		ours=$(get "$SOCK" "${ps[@]}")
-		# 404 bodies differ (issue 16, point 4): the status must agree
-		if [[ $theirs == status=404* ]]; then
-			theirs=${theirs%%$'\n'*} ours=${ours%%$'\n'*}
-		fi
+		# the whole answer, headers and what goes to FCGI_STDERR
+		theirs=$(raw "$D/php-fpm.sock" "${ps[@]}")
+		ours=$(raw "$SOCK" "${ps[@]}")
 		if [[ $theirs != "$ours" ]]; then
 			echo "# $c" >&2
 			diff -u <(echo "$theirs") <(echo "$ours") >&2 || true

@@ -15,42 +15,45 @@
 #include "fpm.h"
 #include "conn.h"
 
+static void	conn_answer(struct conn *, int, const char *, size_t,
+		    const char *, const char *);
+static void	conn_respond_php(struct conn *, int, const char *,
+		    const char *, const char *);
 static void	conn_status_page(struct conn *);
 
-/* A whole response from us: headers and body, then END_REQUEST. */
-void
-conn_respond(struct conn *c, int status, const char *reason,
-    const char *type, const char *body)
+/*
+ * A whole answer of ours: err (if not NULL) in an FCGI_STDERR record, as
+ * a worker writes its log lines before its output; the headers head[0..
+ * hlen), the body (none for HEAD), then END_REQUEST.
+ */
+static void
+conn_answer(struct conn *c, int status, const char *head, size_t hlen,
+    const char *body, const char *err)
 {
-	char	 head[512], st[64] = "";
 	uint8_t	*rec;
-	size_t	 n, size, blen;
-	int	 hlen;
+	size_t	 n, size, blen, elen;
 
 	c->status = status;
-	if (status != 200)
-		snprintf(st, sizeof(st), "Status: %d %s\r\n", status, reason);
-	/* PHP-FPM's ping: the type first (status pages: libcommon/status) */
-	hlen = snprintf(head, sizeof(head), "%sContent-type: %s\r\n"
-	    "Expires: Thu, 01 Jan 1970 00:00:00 GMT\r\n"
-	    "Cache-Control: no-cache, no-store, must-revalidate, max-age=0\r\n"
-	    "\r\n", st, type);
-	if (hlen < 0 || (size_t)hlen >= sizeof(head)) {
-		conn_close(c);		/* our own types: cannot happen */
-		return;
-	}
 	/* a ping.response of any length, in as many records as it takes */
 	blen = strcasecmp(c->method, "HEAD") == 0 ? 0 : strlen(body);
-	size = fcgi_stream_size((size_t)hlen) + fcgi_stream_size(blen) +
-	    3 * FCGI_HEADER_LEN + 8;
+	elen = err != NULL ? strlen(err) : 0;
+	size = fcgi_stream_size(elen) + fcgi_stream_size(hlen) +
+	    fcgi_stream_size(blen) + 3 * FCGI_HEADER_LEN + 8;
 	if ((rec = malloc(size)) == NULL) {
 		log_warn("[pool %s] unable to answer \"%s\"",
 		    c->pool->cf->name, conn_what(c));
 		conn_close(c);
 		return;
 	}
-	n = fcgi_stream_encode(rec, size, FCGI_STDOUT, c->reqid, head,
-	    (size_t)hlen);
+	n = 0;
+	if (elen > 0) {
+		n += fcgi_stream_encode(rec, size, FCGI_STDERR, c->reqid, err,
+		    elen);
+		n += fcgi_record_encode(rec + n, size - n, FCGI_STDERR,
+		    c->reqid, NULL, 0);
+	}
+	n += fcgi_stream_encode(rec + n, size - n, FCGI_STDOUT, c->reqid, head,
+	    hlen);
 	if (blen > 0)
 		n += fcgi_stream_encode(rec + n, size - n, FCGI_STDOUT,
 		    c->reqid, body, blen);
@@ -63,6 +66,49 @@ conn_respond(struct conn *c, int status, const char *reason,
 	if (conn_send(c, rec, n) == -1)
 		conn_close(c);
 	free(rec);
+}
+
+/* A whole response from us: headers and body, then END_REQUEST. */
+void
+conn_respond(struct conn *c, int status, const char *reason,
+    const char *type, const char *body)
+{
+	char	head[512], st[64] = "";
+	int	hlen;
+
+	if (status != 200)
+		snprintf(st, sizeof(st), "Status: %d %s\r\n", status, reason);
+	/* PHP-FPM's ping: the type first (status pages: libcommon/status) */
+	hlen = snprintf(head, sizeof(head), "%sContent-type: %s\r\n"
+	    "Expires: Thu, 01 Jan 1970 00:00:00 GMT\r\n"
+	    "Cache-Control: no-cache, no-store, must-revalidate, max-age=0\r\n"
+	    "\r\n", st, type);
+	if (hlen < 0 || (size_t)hlen >= sizeof(head)) {
+		conn_close(c);		/* our own types: cannot happen */
+		return;
+	}
+	conn_answer(c, status, head, (size_t)hlen, body, NULL);
+}
+
+/*
+ * An answer PHP-FPM's worker makes before it runs a script (404, 403):
+ * PHP's headers, and what its log line sends the web server (err).
+ */
+static void
+conn_respond_php(struct conn *c, int status, const char *reason,
+    const char *body, const char *err)
+{
+	char	head[256];
+	int	hlen;
+
+	hlen = snprintf(head, sizeof(head), "Status: %d %s\r\n"
+	    "Content-type: text/html; charset=UTF-8\r\n\r\n", status,
+	    reason);
+	if (hlen < 0 || (size_t)hlen >= sizeof(head)) {
+		conn_close(c);		/* our own reasons: cannot happen */
+		return;
+	}
+	conn_answer(c, status, head, (size_t)hlen, body, err);
 }
 
 void
@@ -78,11 +124,13 @@ conn_end(struct conn *c, uint16_t reqid, uint8_t status)
 }
 
 /*
- * security.limit_extensions, for php-cgi pools as in PHP-FPM (other
- * programs' scripts need not look like PHP), on the script php-cgi would
- * run: /srv/app/index.php for /srv/app/index.php/users/7, the upload for
- * /upload/evil.jpg/x.php.  None found is php-cgi's 404 to answer.
- * Answers a 403 and returns 0 when refused.
+ * What PHP-FPM's worker checks before it runs a script, for php-cgi
+ * pools (other programs' scripts need not look like PHP), on the script
+ * php-cgi would run: /srv/app/index.php for /srv/app/index.php/users/7,
+ * the upload for /upload/evil.jpg/x.php.  None (no SCRIPT_FILENAME, no
+ * such file): PHP-FPM's 404, "Primary script unknown" for the web
+ * server's log.  security.limit_extensions refuses it: 403.  Returns 1
+ * when the request goes on, else 0 (answered).
  */
 int
 conn_script_allowed(struct conn *c)
@@ -91,21 +139,32 @@ conn_script_allowed(struct conn *c)
 	const char		*s;
 	char			 script[sizeof(c->filename)];
 	char			 vis[4 * sizeof(c->filename)];
+	char			 msg[sizeof(vis) + 64];
 	size_t			 slen;
+	int			 r;
 
-	if (!c->pool->php || cf->limit_extensions == NULL ||
+	if (!c->pool->php)
+		return (1);
+	r = cgi_script(c->params, c->paramslen, cgi_flags(cf, 1),
+	    cgi_probe_stat, cf->chroot, &s, &slen);
+	if (r == 0) {
+		conn_respond_php(c, 404, "Not Found", "File not found.\n",
+		    "Primary script unknown");
+		return (0);
+	}
+	if (r != 1 || cf->limit_extensions == NULL ||
 	    cf->limit_extensions[0] == NULL ||
-	    cgi_script(c->params, c->paramslen, cgi_flags(cf, 1),
-	    cgi_probe_stat, cf->chroot, &s, &slen) != 1 ||
 	    cgi_ext_allowed(s, slen, cf->limit_extensions))
 		return (1);
 	slen = slen < sizeof(script) ? slen : sizeof(script) - 1;
 	memcpy(script, s, slen);
 	script[slen] = '\0';
-	log_warnx("[pool %s] access to the script '%s' has been denied (see "
-	    "security.limit_extensions)", cf->name,
+	/* PHP-FPM's words, to our log and to the web server's, escaped */
+	snprintf(msg, sizeof(msg), "Access to the script '%s' has been denied "
+	    "(see security.limit_extensions)",
 	    log_vis(vis, sizeof(vis), script));
-	conn_respond(c, 403, "Forbidden", "text/html", "Access denied.\n");
+	log_errorx("[pool %s] %s", cf->name, msg);
+	conn_respond_php(c, 403, "Forbidden", "Access denied.\n", msg);
 	return (0);
 }
 
