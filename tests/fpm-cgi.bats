@@ -251,3 +251,40 @@ cases() {
 	((rc == 0))
 	run ! grep -rq 'EVIL' "$D"/stderr
 }
+
+@test "fpm-cgi: our answers for a PHP pool carry php-cgi's X-Powered-By as PHP-FPM's do" {
+	command -v php-fpm8.2 >/dev/null || skip "php-fpm8.2 is not installed"
+	php "php_admin_value[expose_php] = On" "ping.path = /ping"
+	cat >"$D/php-fpm.conf" <<-EOF
+		[global]
+		error_log = $D/php-fpm.log
+		[www]
+		listen = $D/php-fpm.sock
+		pm = static
+		pm.max_children = 1
+		ping.path = /ping
+		php_admin_value[expose_php] = On
+	EOF
+	php-fpm8.2 -n -y "$D/php-fpm.conf" -F -R </dev/null >/dev/null 2>&1 3>&- &
+	track_pid $!
+	wait_for 10 test -S "$D/php-fpm.sock"
+	# before php-cgi has answered, its version is not known here
+	run -0 raw "$SOCK" SCRIPT_NAME=/ping
+	[[ $output != *X-Powered-By* ]]
+	run -0 raw "$SOCK" "SCRIPT_FILENAME=$APP/paths.php"
+	version=$(php-cgi -v | sed -n '1s/^PHP \([^ ]*\) .*/\1/p')
+	[[ ${lines[0]} == "X-Powered-By: PHP/$version" ]]
+	local c rc=0 theirs ours
+	for c in SCRIPT_NAME=/ping "SCRIPT_FILENAME=$APP/none.php" \
+	    "SCRIPT_FILENAME=$APP/upload/evil.jpg"; do
+		theirs=$(raw "$D/php-fpm.sock" "$c")
+		ours=$(raw "$SOCK" "$c")
+		if [[ $theirs != "$ours" ]]; then
+			echo "# $c" >&2
+			diff -u <(echo "$theirs") <(echo "$ours") >&2 || true
+			rc=1
+		fi
+	done
+	((rc == 0))
+	[[ $ours == *"X-Powered-By: PHP/$version"* ]]
+}

@@ -22,6 +22,13 @@ static void	conn_respond_php(struct conn *, int, const char *,
 static void	conn_status_page(struct conn *);
 
 /*
+ * The X-Powered-By line php-cgi sends (relay.c learns it), for the three
+ * %s of a format: PHP-FPM's answers are made by a PHP worker.
+ */
+#define POWERED(c)	(c)->pool->powered[0] ? "X-Powered-By: " : "", \
+			(c)->pool->powered, (c)->pool->powered[0] ? "\r\n" : ""
+
+/*
  * A whole answer of ours: err (if not NULL) in an FCGI_STDERR record, as
  * a worker writes its log lines before its output; the headers head[0..
  * hlen), the body (none for HEAD), then END_REQUEST.
@@ -79,10 +86,10 @@ conn_respond(struct conn *c, int status, const char *reason,
 	if (status != 200)
 		snprintf(st, sizeof(st), "Status: %d %s\r\n", status, reason);
 	/* PHP-FPM's ping: the type first (status pages: libcommon/status) */
-	hlen = snprintf(head, sizeof(head), "%sContent-type: %s\r\n"
+	hlen = snprintf(head, sizeof(head), "%s%s%s%sContent-type: %s\r\n"
 	    "Expires: Thu, 01 Jan 1970 00:00:00 GMT\r\n"
 	    "Cache-Control: no-cache, no-store, must-revalidate, max-age=0\r\n"
-	    "\r\n", st, type);
+	    "\r\n", st, POWERED(c), type);
 	if (hlen < 0 || (size_t)hlen >= sizeof(head)) {
 		conn_close(c);		/* our own types: cannot happen */
 		return;
@@ -98,12 +105,12 @@ static void
 conn_respond_php(struct conn *c, int status, const char *reason,
     const char *body, const char *err)
 {
-	char	head[256];
+	char	head[512];
 	int	hlen;
 
-	hlen = snprintf(head, sizeof(head), "Status: %d %s\r\n"
+	hlen = snprintf(head, sizeof(head), "Status: %d %s\r\n%s%s%s"
 	    "Content-type: text/html; charset=UTF-8\r\n\r\n", status,
-	    reason);
+	    reason, POWERED(c));
 	if (hlen < 0 || (size_t)hlen >= sizeof(head)) {
 		conn_close(c);		/* our own reasons: cannot happen */
 		return;
@@ -181,8 +188,9 @@ conn_status_page(struct conn *c)
 	struct status_proc	*procs;
 	enum status_format	 fmt;
 	uint8_t			*rec;
+	char			 pw[sizeof(p->powered) + 16];
 	size_t			 n, size;
-	int			 full;
+	int			 full, hlen;
 
 	status_parse_query(c->query, &fmt, &full);
 	procs = calloc((size_t)p->nworkers + 1, sizeof(*procs));
@@ -203,13 +211,21 @@ conn_status_page(struct conn *c)
 	}
 	free(procs);
 	c->status = 200;
-	size = fcgi_stream_size(b.len) + 2 * FCGI_HEADER_LEN + 16;
+	size = fcgi_stream_size(sizeof(pw)) + fcgi_stream_size(b.len) +
+	    2 * FCGI_HEADER_LEN + 16;
 	if ((rec = malloc(size)) == NULL) {
 		status_buf_free(&b);
 		conn_close(c);
 		return;
 	}
-	n = fcgi_stream_encode(rec, size, FCGI_STDOUT, c->reqid, b.data, b.len);
+	n = 0;
+	if (p->powered[0] != '\0') {
+		hlen = snprintf(pw, sizeof(pw), "%s%s%s", POWERED(c));
+		n = fcgi_stream_encode(rec, size, FCGI_STDOUT, c->reqid, pw,
+		    (size_t)hlen);
+	}
+	n += fcgi_stream_encode(rec + n, size - n, FCGI_STDOUT, c->reqid,
+	    b.data, b.len);
 	n += fcgi_record_encode(rec + n, size - n, FCGI_STDOUT, c->reqid,
 	    NULL, 0);
 	n += fcgi_end_request_encode(rec + n, size - n, c->reqid, 0,

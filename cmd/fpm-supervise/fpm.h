@@ -152,6 +152,7 @@ struct listener {
 struct pool {
 	struct conf_pool	*cf;
 	int			 php;		/* the workers are php-cgi */
+	char			 powered[64];	/* their X-Powered-By, or "" */
 	enum probe		 probe;
 	int			 hinted;	/* said a worker closes */
 	struct listener		 lst;

@@ -21,6 +21,7 @@
 #define HDRS_MAX	4096	/* response headers kept for %{NAME}o */
 
 static int	conn_next_stdin(struct conn *);
+static void	conn_learn_powered(struct pool *, const char *);
 static void	conn_scan_headers(struct conn *, const uint8_t *, size_t);
 static int	conn_worker_record_bad(struct conn *, const struct fcgi_header *);
 static void	conn_worker_end(struct conn *);
@@ -205,6 +206,26 @@ conn_worker_event(struct worker *w, uint32_t events)
 		conn_worker_read(c);
 }
 
+/*
+ * php-cgi's X-Powered-By (its version, sent when its expose_php is on),
+ * kept for the answers we make in its place (builtin.c), as PHP-FPM's
+ * worker makes them.  Only a short printable one is kept.
+ */
+static void
+conn_learn_powered(struct pool *p, const char *v)
+{
+	size_t	i, n;
+
+	v += strspn(v, " \t");
+	n = strlen(v);
+	if (n == 0 || n >= sizeof(p->powered))
+		return;
+	for (i = 0; i < n; i++)
+		if (v[i] < 0x20 || v[i] > 0x7e)
+			return;
+	memcpy(p->powered, v, n + 1);
+}
+
 /* Note the HTTP status from the CGI response headers (Status:, Location:). */
 static void
 conn_scan_headers(struct conn *c, const uint8_t *p, size_t n)
@@ -243,6 +264,9 @@ conn_scan_headers(struct conn *c, const uint8_t *p, size_t n)
 		line[len] = '\0';
 		if (strncasecmp(line, "Status:", 7) == 0)
 			c->status = atoi(line + 7 + strspn(line + 7, " \t"));
+		else if (c->pool->php &&
+		    strncasecmp(line, "X-Powered-By:", 13) == 0)
+			conn_learn_powered(c->pool, line + 13);
 		else if (strncasecmp(line, "Location:", 9) == 0 &&
 		    c->status == 200)
 			c->status = 302;
