@@ -444,11 +444,18 @@ fuzz_fd_mark(void)
 void
 fuzz_fd_check(void)
 {
-	char	msg[64];
+	char	msg[PATH_MAX + 64], path[32], what[PATH_MAX];
+	ssize_t	n;
 	int	fd;
 
 	if ((fd = fd_lowest()) > fd_low) {
-		snprintf(msg, sizeof(msg), "descriptor %d leaked", fd_low);
+		/* what it is: a socket, a pipe, a file of which name */
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd_low);
+		if ((n = readlink(path, what, sizeof(what) - 1)) == -1)
+			n = 0;
+		what[n] = '\0';
+		snprintf(msg, sizeof(msg), "descriptor %d leaked (%s)", fd_low,
+		    what);
 		fuzz_fail(msg, NULL, 0);
 	}
 }
