@@ -30,6 +30,9 @@ setup_file() {
 		mkdir "$I/build-$m"
 		(cd "$BUILDDIR" && tar cf - bin cmd gen libcommon libcommon.a) |
 		    (cd "$I/build-$m" && tar xpf -)
+		# the objects' dependencies (-MMD) name them where they were
+		find "$I/build-$m" -name '*.d' -exec sed -i -E \
+		    "s#^[^ :]*/((cmd|libcommon|gen)/[^ :]*\.o):#$I/build-$m/\1:#" {} +
 	done
 	unset MAKEFLAGS MFLAGS MAKELEVEL
 	make -s -C "$TOP" BUILDDIR="$I/build-p" PREFIX="$I/p" \
@@ -300,4 +303,61 @@ files() {
 	grep -qx 'Type=notify' "$P/lib/systemd/system/fpm.service"
 	grep -qx "ExecReload=$P/bin/fpm-ctl -P /run/fpm/fpm.pid reload" \
 	    "$P/lib/systemd/system/fpm.service"
+}
+
+# example NAME: $D/ex.conf runs the installed example pool NAME as nobody
+# on $D/www.sock
+example() {
+	sed -e 's/^user = www-data/user = nobody/' \
+	    -e 's/^group = www-data/group = nogroup/' \
+	    -e "s|^listen = .*|listen = $D/www.sock|" \
+	    -e '/^listen\.\(owner\|group\) = /d' \
+	    "$P/share/fpm/examples/$1.conf" >"$D/pool.conf"
+	printf '[global]\nruntime_dir = %s\nerror_log = %s\ninclude = %s\n' \
+	    "$D" "$LOG" "$D/pool.conf" >"$D/ex.conf"
+}
+
+@test "install: the cgit example serves a CGI program through fcgiwrap" {
+	command -v fcgiwrap >/dev/null || skip "no fcgiwrap"
+	[ -x /usr/sbin/fcgiwrap ] || skip "fcgiwrap is not /usr/sbin/fcgiwrap"
+	example cgit
+	cp "$BATS_TEST_DIRNAME/fixtures/hello.cgi" "$D/"
+	chmod 755 "$D/hello.cgi"
+	"$P/bin/fpm-supervise" -y "$D/ex.conf" </dev/null >/dev/null 2>&1 &
+	track_pid $!
+	wait_for 10 grep -q 'ready to handle connections' "$LOG"
+	run -0 fcgi-client -s "$D/www.sock" -t 10000 \
+	    -p "SCRIPT_FILENAME=$D/hello.cgi" -p REQUEST_METHOD=GET \
+	    -p QUERY_STRING=cgit
+	[[ $output == *"hello from cgi cgit"* ]]
+}
+
+@test "install: the php-cgi example serves PHP" {
+	[ -x /usr/bin/php-cgi ] || skip "no /usr/bin/php-cgi"
+	example php-cgi
+	cp "$BATS_TEST_DIRNAME/fixtures/hello.php" "$D/"
+	chmod 644 "$D/hello.php"
+	"$P/bin/fpm-supervise" -y "$D/ex.conf" </dev/null >/dev/null 2>&1 &
+	track_pid $!
+	wait_for 10 grep -q 'ready to handle connections' "$LOG"
+	run -0 fcgi-client -s "$D/www.sock" -t 10000 \
+	    -p "SCRIPT_FILENAME=$D/hello.php" -p REQUEST_METHOD=GET \
+	    -p QUERY_STRING=name=ex
+	[[ $output == *"hello from cgi-fcgi ex"* ]]
+}
+
+@test "install: fpm(7)'s migration from PHP-FPM takes Debian's php-fpm pools" {
+	local src=/etc/php/8.2/fpm/pool.d
+	[ -f "$src/www.conf" ] || skip "no $src/www.conf (php8.2-fpm)"
+	mkdir "$D/pool.d"
+	cp "$src"/*.conf "$D/pool.d/"
+	# the line of fpm(7)
+	run -0 grep -F "sed -i '/^\e[.*\e]\$/a command = /usr/bin/php-cgi'" \
+	    "$TOP/man/fpm.7"
+	sed -i '/^\[.*\]$/a command = /usr/bin/php-cgi' "$D"/pool.d/*.conf
+	sed -i "s|^listen = .*|listen = $D/php.sock|" "$D"/pool.d/*.conf
+	printf '[global]\nruntime_dir = %s\ninclude = pool.d/*.conf\n' "$D" \
+	    >"$D/fpm.conf"
+	run -0 "$P/bin/fpm-supervise" -t -y "$D/fpm.conf"
+	[[ $output == *"configuration file $D/fpm.conf test is successful"* ]]
 }
