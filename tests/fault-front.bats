@@ -233,3 +233,19 @@ rss_kb() {
 	# a new worker takes the pool's next request
 	wait_for 10 eval '[[ -n $(worker_pids) && $(worker_pids) != "$first" ]]'
 }
+
+@test "fault-front: request.buffering = no holds the client back, never spools" {
+	# no spool directory: a body that had to be spooled would fail
+	conf "pm.max_children = 1" "request.buffering = no" \
+	    "request.buffer_size = 16k" "request.spool_dir = $D/none"
+	start
+	head -c 8388608 /dev/urandom >"$D/big"
+	# the worker reads 8 KiB every 2 ms: the client outruns it
+	run -0 req bodylen=2 -p REQUEST_METHOD=POST -i "$D/big"
+	[[ ${lines[-1]} == bodylen=8388608 ]]
+	! grep -q "unable to spool" "$LOG"
+	# held back, not buffered: the supervisor's peak stays small
+	peak=$(rss_kb "$SUP" VmHWM)
+	echo "peak $peak kB"
+	((peak < 8 * 1024))
+}

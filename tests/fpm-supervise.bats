@@ -214,7 +214,8 @@ said_pid() {
 @test "fpm-supervise: a full queue answers 503 at once" {
 	conf "pm.max_children = 1" "queue.max_length = 1"
 	start
-	req_bg a "stderr_fd=busy,sleep=1000,count=1"
+	# busy long enough for a loaded machine to queue b and refuse c
+	req_bg a "stderr_fd=busy,sleep=3000,count=1"
 	wait_for 5 said "$(worker_pids)" busy
 	req_bg b count=1
 	wait_for 5 status_has "listen queue:         1"

@@ -19,6 +19,8 @@ void	conn_request_ready(struct conn *c);
 void	conn_hold_own(struct conn *c);
 /* Give c's request to w, an idle worker taken for it. */
 void	conn_forward(struct conn *c, struct worker *w);
+/* The worker took the body it lagged behind on: read the client on. */
+void	conn_resume_body(struct conn *c);
 /* Write what waits for c's worker, the body as its socket drains. */
 void	conn_worker_write(struct conn *c);
 /* Read and relay c's worker's records. */

@@ -230,9 +230,10 @@ struct pool {
  *
  * C_FLUSH: the whole answer is in rbuf, a worker's or ours.  Beside the
  * state: client_gone (the client left while a worker works on its
- * request: freed when the worker is done), throttled (not read for now),
- * rdeof (it shut its sending side after a whole request: answered, then
- * closed).
+ * request: freed when the worker is done), throttled (not read: answers
+ * of ours unsent), paused (not read: with request.buffering = no, a
+ * request.buffer_size of body waits for the worker), rdeof (it shut its
+ * sending side after a whole request: answered, then closed).
  */
 enum conn_state {
 	C_NEW,		/* reading, no request yet */
@@ -258,6 +259,7 @@ struct conn {
 	int			 pollout;	/* EPOLLOUT asked for */
 	int			 throttled;	/* not read: answers unsent */
 	int			 rdeof;		/* half-closed: read no more */
+	int			 paused;	/* not read: the worker lags */
 	int			 abort;		/* 1 asked, 2 passed on */
 	uint8_t			 mgmt[64];	/* BEGIN_REQUEST, GET_VALUES */
 	size_t			 mlen;

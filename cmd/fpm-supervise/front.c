@@ -60,6 +60,8 @@ static void	conn_timeout(struct ev_timer *);
 static void	conn_read(struct conn *, int);
 static uint32_t	conn_inmask(const struct conn *);
 static void	conn_half_closed(struct conn *);
+static size_t	conn_body_pending(const struct conn *);
+static void	conn_pause(struct conn *);
 static void	conn_resume(struct ev_post *);
 static int	conn_append(uint8_t **, size_t *, size_t *, const void *,
 		    size_t, size_t);
@@ -299,7 +301,8 @@ conn_allowed(struct pool *p, const struct sockaddr_storage *ss)
 static uint32_t
 conn_inmask(const struct conn *c)
 {
-	return (c->throttled || c->rdeof ? 0 : EPOLLIN | EPOLLRDHUP);
+	return (c->throttled || c->paused || c->rdeof ? 0 :
+	    EPOLLIN | EPOLLRDHUP);
 }
 
 /*
@@ -390,6 +393,10 @@ conn_read(struct conn *c, int hup)
 	for (n = sizeof(inbuf); n == (ssize_t)sizeof(inbuf);) {
 		if (conn_own_unsent(c) >= OWN_MAX) {
 			conn_throttle(c);
+			return;
+		}
+		if (conn_body_pending(c) >= c->pool->cf->request_buffer_size) {
+			conn_pause(c);
 			return;
 		}
 		/* level-triggered: a short read means drained, no EAGAIN call */
@@ -500,12 +507,66 @@ conn_append(uint8_t **buf, size_t *len, size_t *size, const void *data,
 	return (0);
 }
 
-/* Body bytes: memory up to request.buffer_size, then a spool file. */
+/*
+ * With request.buffering = no, the body bytes read and not yet passed to
+ * the worker; 0 otherwise.
+ */
+static size_t
+conn_body_pending(const struct conn *c)
+{
+	if (c->pool->cf->request_buffering || c->body_done)
+		return (0);
+	return (c->bodylen - c->bodyoff);
+}
+
+/*
+ * The worker takes the body more slowly than the client sends it (or none
+ * is free yet): read no more of the client until it has (conn_resume_body),
+ * so the body stays in memory, within request.buffer_size and a read.  Its
+ * hang-up is still watched; the time is the worker's.
+ */
+static void
+conn_pause(struct conn *c)
+{
+	c->paused = 1;
+	(void)conn_watch(c, c->pollout ? EPOLLOUT : 0);
+}
+
+/* The worker took the body down to half of request.buffer_size: read on. */
+void
+conn_resume_body(struct conn *c)
+{
+	if (!c->paused ||
+	    conn_body_pending(c) > c->pool->cf->request_buffer_size / 2)
+		return;
+	c->paused = 0;
+	/* level-triggered: what it sent meanwhile is reported */
+	(void)conn_watch(c, EPOLLIN | EPOLLRDHUP |
+	    (c->pollout ? EPOLLOUT : 0));
+}
+
+/*
+ * Body bytes: memory up to request.buffer_size, then a spool file.
+ * Passed on as they come (request.buffering = no), they stay in memory:
+ * conn_read pauses at request.buffer_size, so one read is the most over.
+ */
 static int
 conn_body(struct conn *c, const uint8_t *data, size_t n)
 {
 	struct conf_pool	*cf = c->pool->cf;
 	ssize_t			 w;
+
+	if (!cf->request_buffering && c->spoolfd == -1) {
+		if (c->bodyoff > 0) {
+			/* what the worker took makes room */
+			memmove(c->body, c->body + c->bodyoff,
+			    c->bodylen - c->bodyoff);
+			c->bodylen -= c->bodyoff;
+			c->bodyoff = 0;
+		}
+		return (conn_append(&c->body, &c->bodylen, &c->bodysize, data,
+		    n, cf->request_buffer_size + sizeof(inbuf)));
+	}
 
 	if (c->spoolfd == -1 && c->bodylen + n <= cf->request_buffer_size)
 		return (conn_append(&c->body, &c->bodylen, &c->bodysize, data,
@@ -984,6 +1045,7 @@ conn_reset(struct conn *c)
 	c->retried = 0;
 	c->served = 0;
 	c->abort = 0;
+	c->paused = 0;
 	c->method[0] = c->uri[0] = c->script[0] = c->query[0] = '\0';
 	c->filename[0] = '\0';
 	c->user[0] = '\0';

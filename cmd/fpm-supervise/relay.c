@@ -191,6 +191,8 @@ conn_worker_write(struct conn *c)
 		}
 		c->woff += (size_t)n;
 		c->wrote = 1;
+		if (c->paused)
+			conn_resume_body(c);
 	}
 }
 
