@@ -643,7 +643,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		clients[i].fd = -1;
 	settle();
 	cleanup();
-	fuzz_fd_mark();
 	virt = 0;
 	return (0);
 }
@@ -737,6 +736,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* each input begins at a round time, whatever the last one did */
 	vnow_us = (vnow_us / 1000000000000LL + 1) * 1000000000000LL;
 	settle();
+	/* per input: libFuzzer's symbolizer pipes may have come meanwhile */
+	fuzz_fd_mark();
 	while (p < end) {
 		b = *p++;
 		who = b >> 5;
