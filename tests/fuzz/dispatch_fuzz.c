@@ -20,7 +20,8 @@
  * What the supervisor sends a client or a worker must be a FastCGI stream
  * it may send: checked as it is read.  After each input every client and
  * worker goes, time runs on until nothing is left, and no descriptor or
- * connection may remain (the sanitizers see the memory).
+ * connection may remain (the sanitizers see the memory).  The seeds are
+ * written by tests/fuzz/dispatch-seeds (run from the top directory).
  */
 
 #include <sys/types.h>
