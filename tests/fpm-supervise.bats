@@ -320,14 +320,17 @@ said_pid() {
 	start
 	wait_for 10 grep -qF "WARNING: [pool www] workers keep dying at start (3 times in a row), next start in 2.000s" "$LOG"
 	grep -qF "WARNING: [pool www] workers keep dying at start (2 times in a row), next start in 1.000s" "$LOG"
-	# no respawn storm: 3 starts in that second, each exited 1
-	[[ $(worker_pids | wc -l) == 3 ]]
-	[[ $(grep -Ec '\] child [0-9]+ exited with code 1 after' "$LOG") == 3 ]]
+	# no respawn storm: 3 starts, each exited 1 (a 4th after the 2 s
+	# back-off, should a loaded machine take that long to look)
+	n=$(worker_pids | wc -l)
+	((n == 3 || n == 4))
+	[[ $(grep -Ec '\] child [0-9]+ exited with code 1 after' "$LOG") == [34] ]]
 	# meanwhile requests are answered at once (fault-config.bats)
 	run -0 req pid=1
 	[[ $output == "$(response '503 Service Unavailable' \
 	    '503 Service Unavailable: no worker can start')" ]]
-	[[ $(worker_pids | wc -l) == 3 ]]
+	n=$(worker_pids | wc -l)
+	((n == 3 || n == 4))
 }
 
 @test "fpm-supervise: catch_workers_output logs the workers' lines, made safe" {
