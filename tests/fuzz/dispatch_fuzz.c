@@ -13,7 +13,8 @@
  * socket the supervisor made for it, which the script accepts, reads and
  * writes; its pidfd is an eventfd that turns readable when the script (or
  * a signal of the supervisor's, through the wrapped syscall()) kills it,
- * and waitid() answers for it.  The clock is the script's too:
+ * and waitid() answers for it.  The scripts under /srv/www exist
+ * (cgi_probe_stat() is wrapped too).  The clock is the script's too:
  * clock_gettime() is wrapped and epoll_wait() never sleeps, so timers fire
  * when the script moves time on, and every run is the same.
  *
@@ -45,6 +46,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "libcommon/cgi.h"
 #include "libcommon/conf.h"
 #include "libcommon/ev.h"
 #include "libcommon/fcgi.h"
@@ -84,6 +86,11 @@ enum op {
 	OP_CREC,	/* u8 type, u8 id, len16, bytes: one client record */
 	OP_WREC,	/* u8 type, u8 id, len16, bytes: one worker record */
 	OP_CABORT,	/* u8 id: ABORT_REQUEST */
+	OP_CREPEAT,	/* u8 n, len16, bytes: the client sends them n + 1
+			   times (up to IOBUF): answers it does not read */
+	OP_WBIG,	/* u8 n: a worker answers request 1 with n % 32 * 64 KB
+			   of STDOUT, more than the sockets hold; with n & 32
+			   the clients read along */
 	OP_NOPS
 };
 
@@ -123,6 +130,8 @@ long	__real_syscall(long, ...);
 long	__wrap_syscall(long, ...);
 pid_t	__wrap_spawn_start(const struct spawn *, int *, char *, size_t);
 uint32_t __wrap_arc4random_uniform(uint32_t);
+enum cgi_ftype __real_cgi_probe_stat(const char *, void *);
+enum cgi_ftype __wrap_cgi_probe_stat(const char *, void *);
 
 static void	settle(void);
 static void	fw_die(struct fakew *, int, int);
@@ -131,8 +140,11 @@ static struct fakew *fw_of_pidfd(int);
 static void	client_check(struct client *, const uint8_t *, size_t);
 static void	worker_check(struct fakew *, const uint8_t *, size_t);
 static void	client_send(struct client *, const uint8_t *, size_t);
+static size_t	send_part(int, const uint8_t *, size_t);
 static void	send_all(int, const uint8_t *, size_t);
+static void	worker_big(struct fakew *, size_t, int);
 static void	drain(int, void (*)(void *, const uint8_t *, size_t), void *);
+static void	drain_clients(void);
 static void	cleanup(void);
 
 static char		 dir[PATH_MAX];
@@ -147,6 +159,7 @@ static struct fakew	 fws[MAXWORKERS];
 static pid_t		 next_pid = FAKE_PID0;
 static int		 spawn_fail;
 static uint8_t		 iobuf[IOBUF];
+static uint8_t		 recbig[IOBUF];	/* worker_big()'s records */
 static uint8_t		 recbuf[FCGI_RECORD_SIZE(FCGI_MAX_CONTENT)];
 /* OP_CLOCK's steps, milliseconds */
 static const int64_t	 steps[] = { 0, 1, 10, 100, 999, 1000, 1001, 3000,
@@ -294,6 +307,29 @@ __wrap_spawn_start(const struct spawn *s, int *pidfd, char *err,
 	fcgi_decoder_init(&f->in);
 	*pidfd = f->pidfd;
 	return (f->pid);
+}
+
+/*
+ * The scripts the requests name, the same on every machine: /srv/www
+ * holds index.php, a.phtml, x.txt and up/evil.jpg; anything else is
+ * looked up for real.
+ */
+enum cgi_ftype
+__wrap_cgi_probe_stat(const char *path, void *root)
+{
+	static const char *const files[] = { "/srv/www/index.php",
+	    "/srv/www/a.phtml", "/srv/www/x.txt", "/srv/www/up/evil.jpg" };
+	size_t	i;
+
+	if (strncmp(path, "/srv/www", 8) != 0)
+		return (__real_cgi_probe_stat(path, root));
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (strcmp(path, files[i]) == 0)
+			return (CGI_FT_REG);
+	if (strcmp(path, "/srv/www") == 0 || strcmp(path, "/srv/www/") == 0 ||
+	    strcmp(path, "/srv/www/up") == 0)
+		return (CGI_FT_OTHER);
+	return (CGI_FT_NONE);
 }
 
 /* max_requests' jitter, and anything else random: none. */
@@ -464,27 +500,38 @@ drain(int fd, void (*cb)(void *, const uint8_t *, size_t), void *arg)
 		cb(arg, iobuf, (size_t)n);
 }
 
-/* Write all of buf, letting the supervisor run while fd is full. */
-static void
-send_all(int fd, const uint8_t *buf, size_t len)
+/*
+ * Write buf, letting the supervisor run while fd is full: how much went
+ * (less when nobody reads it, or the other side closed).
+ */
+static size_t
+send_part(int fd, const uint8_t *buf, size_t len)
 {
 	ssize_t	n;
+	size_t	sent = 0;
 	int	stuck = 0;
 
-	while (len > 0 && stuck < 2) {
-		n = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (sent < len && stuck < 2) {
+		n = send(fd, buf + sent, len - sent, MSG_NOSIGNAL |
+		    MSG_DONTWAIT);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && errno != EAGAIN)
-			return;		/* EPIPE: the other side closed */
+			break;		/* EPIPE: the other side closed */
 		if (n > 0) {
-			buf += n;
-			len -= (size_t)n;
+			sent += (size_t)n;
 			stuck = 0;
 		} else
 			stuck++;
 		settle();
 	}
+	return (sent);
+}
+
+static void
+send_all(int fd, const uint8_t *buf, size_t len)
+{
+	(void)send_part(fd, buf, len);
 }
 
 /* A client's bytes: note the BEGIN_REQUESTs it makes, then send them. */
@@ -579,6 +626,50 @@ client_request(struct client *cl, int flags, uint16_t id, size_t bodylen)
 		n += fcgi_record_encode(iobuf + n, sizeof(iobuf) - n,
 		    FCGI_STDIN, id, NULL, 0);
 	client_send(cl, iobuf, n);
+}
+
+/* Every client reads what is there. */
+static void
+drain_clients(void)
+{
+	size_t	i;
+
+	for (i = 0; i < MAXCLIENTS; i++)
+		if (clients[i].fd != -1)
+			drain(clients[i].fd, client_check_cb, &clients[i]);
+}
+
+/*
+ * A worker's long answer to request 1: headers, len bytes, its end; what
+ * the supervisor does not take stays unsent, unless the clients read.
+ */
+static void
+worker_big(struct fakew *f, size_t len, int read_along)
+{
+	static const char	hdr[] = "Content-Type: text/plain\r\n\r\n";
+	size_t			n, chunk;
+
+	n = fcgi_record_encode(iobuf, sizeof(iobuf), FCGI_STDOUT, 1, hdr,
+	    sizeof(hdr) - 1);
+	send_all(f->cfd, iobuf, n);
+	memset(recbuf, 'x', 32768);
+	while (len > 0 && f->cfd != -1) {
+		/* as much as iobuf holds, in records of 32 KB */
+		for (n = 0; len > 0 && n + FCGI_RECORD_SIZE(32768) <=
+		    sizeof(recbig); len -= chunk) {
+			chunk = len < 32768 ? len : 32768;
+			n += fcgi_record_encode(recbig + n, sizeof(recbig) - n,
+			    FCGI_STDOUT, 1, recbuf, chunk);
+		}
+		if (read_along)
+			drain_clients();
+		if (send_part(f->cfd, recbig, n) < n && !read_along)
+			return;		/* nobody takes it: the rest stays */
+	}
+	n = fcgi_record_encode(iobuf, sizeof(iobuf), FCGI_STDOUT, 1, NULL, 0);
+	n += fcgi_end_request_encode(iobuf + n, sizeof(iobuf) - n, 1, 0,
+	    FCGI_REQUEST_COMPLETE);
+	send_all(f->cfd, iobuf, n);
 }
 
 int
@@ -859,6 +950,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case OP_SPAWNFAIL:
 			spawn_fail = 1;
+			break;
+		case OP_CREPEAT:
+			b = take8(&p, end);
+			n = take_data(&p, end);
+			for (i = 0; n > 0 && i <= b && (i + 1) * n <= IOBUF;
+			    i++)
+				memcpy(iobuf + i * n, p, n);
+			p += n;
+			client_send(cl, iobuf, i * n);
+			break;
+		case OP_WBIG:
+			b = take8(&p, end);
+			if ((f = fw_pick(who)) != NULL && f->cfd != -1)
+				worker_big(f, (size_t)(b % 32) * 65536, b & 32);
 			break;
 		case OP_NOPS:
 			break;
