@@ -249,3 +249,23 @@ rss_kb() {
 	echo "peak $peak kB"
 	((peak < 8 * 1024))
 }
+
+@test "fault-front: request.buffering = no reads a body that comes after the request went to a worker" {
+	conf "pm.max_children = 1" "request.buffering = no"
+	start
+	# stopped, the supervisor finds the request's start whole when it
+	# accepts: it goes to the worker in the first read
+	kill -STOP "$SUP"
+	(exec "$HOSTILE" slowbody "$SOCK" "bodylen=0" "$D/sent" "$D/go") \
+	    >"$D/out" 2>&1 3>&- &
+	client=$!
+	track_pid "$client"
+	wait_for 10 test -e "$D/sent"
+	kill -CONT "$SUP"
+	wait_for 10 status_has "active processes:     1"
+	touch "$D/go"
+	wait "$client"
+	run -0 cat "$D/out"
+	[[ $output == *"END_REQUEST 1 8 status=0"* ]]
+	[[ ${lines[-1]} == bodylen=6 ]]
+}

@@ -458,11 +458,16 @@ conn_read(struct conn *c, int hup)
 				return;
 		}
 	}
-	/* waiting for more, or for the client to go: watch it */
-	if (!c->polled && !c->rdeof && (c->state == C_NEW || c->state == C_PARAMS ||
-	    c->state == C_BODY || c->state == C_KEEP ||
-	    c->state == C_QUEUED || (c->state == C_FORWARD &&
-	    c->pool->cf->request_terminate_on_abort)))
+	/*
+	 * Waiting for more, or for the client to go: watch it.  Not a
+	 * whole request a worker has, unless its going is news
+	 * (request.terminate_on_abort): no epoll_ctl for it.
+	 */
+	if (!c->polled && !c->rdeof && (c->state == C_NEW ||
+	    c->state == C_PARAMS || c->state == C_BODY ||
+	    c->state == C_KEEP || c->state == C_QUEUED ||
+	    (c->state == C_FORWARD && (!c->body_done ||
+	    c->pool->cf->request_terminate_on_abort))))
 		(void)conn_watch(c, EPOLLIN | EPOLLRDHUP);
 }
 
