@@ -288,6 +288,8 @@ static const struct conf_opt conf_pool_opts[] = {
 	    CONF_NOSET, 0, 0, 0 },
 	{ "request.max_params_size", CT_SIZE, P(request_max_params_size),
 	    CONF_NOSET, 0, 0, 0 },
+	{ "php.extension", CT_STR, P(php_extension), CONF_NOSET, 0, 0,
+	    CF_WORKER },
 	{ NULL, CT_STR, 0, 0, 0, 0, 0 }
 };
 

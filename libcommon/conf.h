@@ -61,8 +61,10 @@
  *
  * php_value[], php_flag[], php_admin_value[], php_admin_flag[] are only for
  * php-cgi workers: they become "-d key=value" arguments (conf_pool_argv).
- * On a command line php-cgi cannot tell admin values from the others, and
- * disable_functions replaces php.ini's list instead of extending it.
+ * disable_functions replaces php.ini's list instead of extending it.  The
+ * admin ones are locked by fpm.so (php/fpm.c), which fpm-supervise loads
+ * into php-cgi workers (php.extension: unset is the installed one, if
+ * any; "no" none; else an absolute path).
  */
 
 enum conf_pm {
@@ -206,6 +208,7 @@ struct conf_pool {
 	int		 request_terminate_on_abort;
 	int		 request_finish_probe;
 	uint64_t	 request_max_params_size;
+	char		*php_extension;	/* NULL: the installed fpm.so */
 };
 
 struct conf {

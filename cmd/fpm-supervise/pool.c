@@ -51,6 +51,7 @@ static int	pool_err(struct conf_pool *, const char *, char *, size_t,
 		    const char *, ...) __attribute__((format(printf, 5, 6)));
 static int	pool_check_exec(struct pool *, char *, size_t);
 static int	pool_exec_ok(const char *);
+static int	pool_phpext(struct pool *, char *, size_t);
 
 /*
  * The worker environment: PHP-FPM's clear_env and env[], plus what php-cgi
@@ -185,6 +186,10 @@ pool_template(struct pool *p, struct conf_pool *c, int allow_root, char *err,
 		spawn_free(&t.spawn);
 		return (-1);
 	}
+	if (pool_phpext(&t, err, errsize) == -1) {
+		pool_template_free(&t);
+		return (-1);
+	}
 	t.spawn.argv = t.argv;
 	t.spawn.envp = t.envp;
 	if (pool_check_exec(&t, err, errsize) == -1) {
@@ -200,6 +205,92 @@ pool_template(struct pool *p, struct conf_pool *c, int allow_root, char *err,
 	p->probe = !c->request_finish_probe ? PROBE_NONE :
 	    p->php ? PROBE_APPEND : PROBE_AFTER;
 	return (0);
+}
+
+/*
+ * fpm.so (php/fpm.c) for php-cgi workers, as "-d extension=PATH" and
+ * "-d fpm.admin_values=NAME,..." after argv[0]: php.extension unset is the
+ * installed one when there is one (in the chroot), "no" is none.  The
+ * admin names go as a quoted ini string, so only names PHP could have.
+ * Returns 0, or -1 with err.
+ */
+static int
+pool_phpext(struct pool *t, char *err, size_t errsize)
+{
+	static const char	 namech[] = "abcdefghijklmnopqrstuvwxyz"
+				    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-";
+	struct conf_pool	*c = t->cf;
+	const char		*path = c->php_extension;
+	char			 buf[PATH_MAX], *names = NULL, **v;
+	char			*ext = NULL, *adm = NULL, *d1 = NULL, *d2 = NULL;
+	size_t			 n, i, k, len = 0;
+	FILE			*f;
+	int			 r;
+
+	if (!conf_is_phpcgi(t->argv[0]) ||
+	    (path != NULL && strcmp(path, "no") == 0))
+		return (0);
+	if (path != NULL && (*path != '/' || strpbrk(path, "\"$\\\n") != NULL))
+		return (pool_err(c, "php.extension", err, errsize,
+		    "php.extension is 'no' or an absolute path without '\"', "
+		    "'$' or '\\' ('%s')", path));
+	r = snprintf(buf, sizeof(buf), "%s%s", c->chroot != NULL ? c->chroot :
+	    "", path != NULL ? path : FPM_PHPEXT);
+	if (r < 0 || (size_t)r >= sizeof(buf) || access(buf, R_OK) == -1) {
+		if (path == NULL)
+			return (0);	/* fpm was built without it */
+		return (pool_err(c, "php.extension", err, errsize, "unable "
+		    "to read %s: %s", buf, r < 0 || (size_t)r >= sizeof(buf) ?
+		    strerror(ENAMETOOLONG) : strerror(errno)));
+	}
+	if ((f = open_memstream(&names, &len)) == NULL)
+		goto oom;
+	for (i = 0; i < c->nphp; i++)
+		if ((c->php[i].kind == CONF_PHP_ADMIN_VALUE ||
+		    c->php[i].kind == CONF_PHP_ADMIN_FLAG) &&
+		    c->php[i].key[strspn(c->php[i].key, namech)] == '\0')
+			fprintf(f, "%s%s", ftell(f) > 0 ? "," : "",
+			    c->php[i].key);
+	if (fclose(f) != 0)
+		goto oom;
+	if (asprintf(&ext, "extension=%s", path != NULL ? path :
+	    FPM_PHPEXT) == -1) {
+		ext = NULL;
+		goto oom;
+	}
+	if (len > 0 && asprintf(&adm, "fpm.admin_values=\"%s\"",
+	    names) == -1) {
+		adm = NULL;
+		goto oom;
+	}
+	for (n = 0; t->argv[n] != NULL; n++)
+		;
+	if ((d1 = strdup("-d")) == NULL ||
+	    (adm != NULL && (d2 = strdup("-d")) == NULL) ||
+	    (v = calloc(n + 5, sizeof(*v))) == NULL)
+		goto oom;
+	k = 0;
+	v[k++] = t->argv[0];
+	v[k++] = d1;
+	v[k++] = ext;
+	if (adm != NULL) {
+		v[k++] = d2;
+		v[k++] = adm;
+	}
+	for (i = 1; i <= n; i++)
+		v[k++] = t->argv[i];
+	free(names);
+	free(t->argv);
+	t->argv = v;
+	return (0);
+oom:
+	free(d1);
+	free(d2);
+	free(ext);
+	free(adm);
+	free(names);
+	return (pool_err(c, "php.extension", err, errsize, "unable to "
+	    "build the worker's argv: %s", strerror(ENOMEM)));
 }
 
 /* The checks of pool_template() alone, for -t: 0, or -1 with err. */

@@ -1,0 +1,146 @@
+# SPDX-License-Identifier: ISC
+# fpm.so (php/fpm.c) in php-cgi workers: fastcgi_finish_request() with
+# "Finishing" in status, php_admin_value locked as PHP-FPM locks it, no
+# PHP_FCGI_* in the script's environment; php.extension turns it off.
+
+bats_require_minimum_version 1.5.0
+load helpers/common
+load helpers/supervise
+
+setup() {
+	D=$(short_tmpdir)
+	chmod 755 "$D"		# workers run as nobody when we are root
+	CONF=$D/fpm.conf
+	SOCK=$D/www.sock
+	LOG=$D/stderr
+	GLOBAL=
+	APP=$D/app
+	mkdir -p "$APP"
+	cp "$BATS_TEST_DIRNAME/fixtures/fpm-ext.php" "$APP/"
+	mkdir -m 1777 "$D/w"
+	W=$D/w
+	EXT=$BUILDDIR/php/fpm.so
+	WORKER=$BUILDDIR/tests/helpers/fcgi-testworker
+}
+
+# php [POOL-LINE...]: a php-cgi pool with the fpm.so just built
+php() {
+	command -v php-cgi >/dev/null || skip "no php-cgi"
+	[[ -e $EXT ]] || { echo "$EXT not built" >&2; return 1; }
+	conf "command = $(command -v php-cgi)" "php.extension = $EXT" \
+	    "pm.max_children = 1" "$@"
+	start
+}
+
+# ext QUERY [fcgi-client ARG...]: a GET of fpm-ext.php?QUERY
+ext() {
+	local q=$1
+	shift
+	fcgi-client -s "$SOCK" -t 20000 -p REQUEST_METHOD=GET \
+	    -p "SCRIPT_FILENAME=$APP/fpm-ext.php" -p SCRIPT_NAME=/fpm-ext.php \
+	    -p "QUERY_STRING=$q" "$@" | tr -d '\r'
+}
+
+# state PID: PID's state on the full status page.
+state() {
+	fcgi-client -s "$SOCK" -t 5000 -p SCRIPT_NAME=/status \
+	    -p QUERY_STRING=full | awk -v pid="$1" '
+		$1 == "pid:" { p = $2 }
+		$1 == "state:" && p == pid { print $2 }'
+}
+
+state_is() {
+	[[ $(state "$1") == "$2" ]]
+}
+
+@test "fpm-php: fastcgi_finish_request() answers at once, the script runs on, Finishing meanwhile" {
+	php "catch_workers_output = yes"
+	pid=$(worker_pids)
+	# the script waits for $W/go, which only comes after the answer
+	run -0 ext "t=finish&d=$W"
+	[[ $output == *answered* ]]
+	[[ $output != *"printed after the end"* ]]
+	[[ ! -e $W/done ]]
+	state_is "$pid" Finishing
+	status_has "active processes:     1"
+	touch "$W/go"
+	wait_for 10 test -e "$W/done"
+	# true, then false (once only), and the request's parameters remain
+	[[ $(cat "$W/done") == "true false t=finish&d=$W" ]]
+	wait_for 5 state_is "$pid" Idle
+	# what PHP logged after the end went to stderr, not onto the request
+	wait_for 5 grep -q "child $pid said into stderr: \"logged after the end\"" "$LOG"
+	# and the worker serves on, on the same connection
+	run -0 ext "t=fn"
+	[[ $output == *"fastcgi_finish_request true"* ]]
+	[[ $(worker_pids) == "$pid" ]]
+}
+
+@test "fpm-php: ini_set() fails on a php_admin_value, works on a php_value" {
+	php "php_admin_value[memory_limit] = 96M" "php_value[precision] = 10" \
+	    "php_admin_flag[log_errors] = on"
+	# .user.ini cannot change it either
+	printf 'memory_limit = 300M\n' >"$APP/.user.ini"
+	run -0 ext "t=ini"
+	[[ $output == *"memory_limit false 96M"* ]]
+	[[ $output == *"precision '10' 5"* ]]
+	grep -a -- '-d fpm.admin_values="memory_limit,log_errors"' \
+	    <(tr '\0' ' ' </proc/"$(worker_pids)"/cmdline)
+}
+
+@test "fpm-php: no PHP_FCGI_* in \$_SERVER, \$_ENV or getenv()" {
+	php "php_admin_value[variables_order] = EGPCS"
+	for i in 1 2; do
+		run -0 ext "t=env"
+		[[ $output == *"env done"* ]]
+		[[ $output != *PHP_FCGI_* ]]
+	done
+	# php-cgi read them all the same: they are in the worker's start
+	grep -qa PHP_FCGI_MAX_REQUESTS=0 /proc/"$(worker_pids)"/environ
+}
+
+@test "fpm-php: php.extension = no leaves php-cgi as it is" {
+	php "php.extension = no" "php_admin_value[memory_limit] = 96M"
+	run -0 ext "t=fn"
+	[[ $output == *"fastcgi_finish_request false"* ]]
+	run -0 ext "t=ini"
+	[[ $output == *"memory_limit '96M' 300M"* ]]
+	run -0 ext "t=env"
+	[[ $output == *"SERVER PHP_FCGI_CHILDREN"* ]]
+}
+
+@test "fpm-php: an unreadable php.extension is a configuration error" {
+	command -v php-cgi >/dev/null || skip "no php-cgi"
+	conf "command = $(command -v php-cgi)" "php.extension = $D/none.so"
+	run -100 fpm-supervise -t -y "$CONF"
+	[[ $output == *"fpm.conf:"*"[pool www] unable to read $D/none.so: No such file or directory"* ]]
+	conf "command = $(command -v php-cgi)" "php.extension = fpm.so"
+	run -100 fpm-supervise -t -y "$CONF"
+	[[ $output == *"php.extension is 'no' or an absolute path"* ]]
+}
+
+@test "fpm-php: not a php-cgi worker, no extension; outside FastCGI, false" {
+	conf "php.extension = $EXT" "pm.max_children = 1"
+	start
+	run -0 tr '\0' ' ' </proc/"$(worker_pids)"/cmdline
+	[[ $output != *extension* ]]
+	command -v php >/dev/null || skip "no php"
+	run -0 command php -n -d "extension=$EXT" -r 'var_dump(fastcgi_finish_request());'
+	[[ $output == "bool(false)" ]]
+	# php-cgi run as a CGI program: no FastCGI request
+	printf '<?php var_dump(fastcgi_finish_request());\n' >"$D/cgi.php"
+	run -0 php-cgi -n -q -d "extension=$EXT" "$D/cgi.php"
+	[[ $output == "bool(false)" ]]
+}
+
+@test "fpm-php: php.extension unset, fpm.so not installed: php-cgi as it is" {
+	command -v php-cgi >/dev/null || skip "no php-cgi"
+	# the default of a build with the default PREFIX
+	[[ ! -e /usr/local/lib/fpm/fpm.so ]] || skip "fpm.so is installed"
+	conf "command = $(command -v php-cgi)" "pm.max_children = 1"
+	start
+	run -0 tr '\0' ' ' </proc/"$(worker_pids)"/cmdline
+	[[ $output != *extension* ]]
+	run -0 ext "t=fn"
+	[[ $output == *"fastcgi_finish_request false"* ]]
+}
