@@ -153,6 +153,32 @@ codes() {
 	[[ $(worker_pids | wc -l) == 2 ]]
 }
 
+@test "compose-nginx: fastcgi_finish_request() answers nginx's client while the script runs on" {
+	command -v php-cgi >/dev/null || skip "no php-cgi"
+	conf "$(command -v php-cgi)" "pm.max_children = 1" \
+	    "php.extension = $BUILDDIR/php/fpm.so"
+	start
+	# both ways nginx talks FastCGI: a connection per request, and kept
+	nginx_start "unix:$SOCK" 1
+	cp "$FIXTURES/fpm-ext.php" "$NGINX_DIR/html/"
+	mkdir "$D/w"
+	# the script goes on until $D/w/go, which only comes after the answer
+	[[ $(http_get "/fpm-ext.php?t=finish&d=$D/w") == 200 ]]
+	[[ $(cat "$BATS_TEST_TMPDIR/body") == answered ]]
+	[[ ! -e $D/w/done ]]
+	touch "$D/w/go"
+	wait_for 10 test -e "$D/w/done"
+	[[ $(cat "$D/w/done") == "true false t=finish&d=$D/w" ]]
+	nginx_stop
+	rm "$D/w/go" "$D/w/done"
+	nginx_start "unix:$SOCK"
+	[[ $(http_get "/fpm-ext.php?t=finish&d=$D/w") == 200 ]]
+	[[ $(cat "$BATS_TEST_TMPDIR/body") == answered ]]
+	[[ ! -e $D/w/done ]]
+	touch "$D/w/go"
+	wait_for 10 test -e "$D/w/done"
+}
+
 @test "compose-nginx: fcgiwrap behind fpm-supervise" {
 	command -v fcgiwrap >/dev/null || skip "no fcgiwrap"
 	conf "$(command -v fcgiwrap)" "pm.max_children = 1"
