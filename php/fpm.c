@@ -130,11 +130,12 @@ static PHP_FUNCTION(fastcgi_finish_request)
 	if (fpm_finished)
 		RETURN_FALSE;
 	if ((r = fpm_request()) == NULL) {
+		/* logged, not shown: no fault of the script's */
 		if (fpm_fastcgi && !fpm_said) {
 			fpm_said = 1;
-			php_error_docref(NULL, E_WARNING, "this php-cgi's "
-			    "request is not laid out as fpm.so knows it; "
-			    "the response ends with the script");
+			php_log_err("fpm.so: fastcgi_finish_request(): this "
+			    "php-cgi's request is not laid out as fpm.so knows "
+			    "it; the response ends with the script");
 		}
 		RETURN_FALSE;
 	}
