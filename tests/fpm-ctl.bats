@@ -81,6 +81,18 @@ as_nobody() {
 	run -100 fpm-ctl -s "$CTL" reload --wait
 	run -0 fpm-ctl --help
 	[[ $output == *"Usage: fpm-ctl [OPTION...] COMMAND [POOL]"* ]]
+	# every command of fpm-ctl(8) is listed
+	local cmd cmds n=0
+	cmds=$(sed -n '/^Commands:/,/^  -/p' <<<"$output")
+	for cmd in $(sed -n 's/^\.It Cm \([a-z-]*\).*/\1/p' \
+	    "$TOP/man/fpm-ctl.8"); do
+		grep -qw -- "$cmd" <<<"$cmds" || {
+			echo "--help lacks $cmd" >&2
+			return 1
+		}
+		n=$((n + 1))
+	done
+	[[ $n -ge 11 ]]
 	run -0 fpm-ctl --version
 	[[ $output == "fpm-ctl 0.1.0" ]]
 }
@@ -105,7 +117,7 @@ as_nobody() {
 	run -0 fpm-ctl -y "$CONF" version
 	[[ $output == "fpm-supervise 0.1.0" ]]
 	run -0 fpm-ctl -s "$D/other.sock" pools
-	[[ $output == "www static $D/www.sock 2 2 0 0"* ]]
+	[[ $(tr -s ' ' <<<"${lines[1]}") == "www static $D/www.sock 2 2 0 0" ]]
 	# a broken config cannot say where the socket is
 	echo "bogus = 1" >>"$CONF"
 	run -100 fpm-ctl -y "$CONF" pid
@@ -143,8 +155,15 @@ as_nobody() {
 	[[ $output == "$SUP" && $(cat "$PIDF") == "$SUP" ]]
 	run -0 fpm-ctl -s "$CTL" version
 	[[ $output == "fpm-supervise 0.1.0" ]]
+	# a header, the columns aligned, the counts to the right
 	run -0 fpm-ctl -s "$CTL" pools
-	[[ $output == "www static $D/www.sock 2 2 0 0" ]]
+	local w=${#D}
+	w=$((w + 9))	# /www.sock
+	[[ ${#lines[@]} == 2 ]]
+	[[ ${lines[0]} == "$(printf '%-4s %-6s %-*s %5s %4s %6s %6s' POOL PM \
+	    "$w" LISTEN TOTAL IDLE ACTIVE QUEUED)" ]]
+	[[ ${lines[1]} == "$(printf '%-4s %-6s %-*s %5s %4s %6s %6s' www static \
+	    "$w" "$D/www.sock" 2 2 0 0)" ]]
 	run -0 fpm-ctl -s "$CTL" reopen
 	[[ -z $output ]]
 	kill -0 "$SUP"
@@ -160,7 +179,7 @@ as_nobody() {
 	run -0 fpm-ctl -s "$CTL" reload www
 	[[ $output == "reloaded pool www: "* ]]
 	run -0 fpm-ctl -s "$CTL" pools
-	[[ $output == "www static $D/www.sock 3 "* ]]
+	[[ $(tr -s ' ' <<<"${lines[1]}") == "www static $D/www.sock 3 "* ]]
 	run -1 fpm-ctl -s "$CTL" reload nope
 	[[ $output == "fpm-ctl: reload refused: no pool 'nope'" ]]
 }
@@ -176,7 +195,7 @@ as_nobody() {
 	[[ -z $output ]]
 	# still serving the old configuration
 	run -0 fpm-ctl -s "$CTL" pools
-	[[ $output == "www static "* ]]
+	[[ ${lines[1]} == "www  static "* ]]
 }
 
 @test "fpm-ctl: restart rolls a pool's workers" {

@@ -55,7 +55,7 @@ start() {
 	wait_for 10 grep -q 'NOTICE: ready to handle connections' "$LOG"
 	# both www workers up, so that the pages have two workers like the
 	# fixtures
-	wait_for 10 sh -c "fpm-ctl -s '$CTL' pools | grep -q '^www dynamic .* 2 2 0 0$'"
+	wait_for 10 sh -c "fpm-ctl -s '$CTL' pools | tr -s ' ' | grep -q '^www dynamic .* 2 2 0 0$'"
 }
 
 # body FILE: a fixture's page without its response headers

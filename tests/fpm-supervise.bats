@@ -469,3 +469,20 @@ said_pid() {
 	# not unlinked: a socket unit would keep a listener nobody can reach
 	[[ -S $SOCK && $(stat -c %i "$SOCK") == "$ino" ]]
 }
+
+@test "fpm-supervise: a listen address in use exits 111, as fpm-supervise(8) says" {
+	# a live listener holds the socket
+	python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen()
+print("up", flush=True); time.sleep(60)' "$SOCK" >"$D/holder" 2>&1 &
+	track_pid $!
+	wait_for 10 grep -q up "$D/holder"
+	conf
+	run -111 fpm-supervise -y "$CONF"
+	[[ $output == *"unable to bind $SOCK: another process is listening there"* ]]
+	# the page puts it under 111, not under 100
+	run -0 sed -n '/^\.Sh EXIT STATUS/,/^\.Sh EXAMPLES/p' \
+	    "$TOP/man/fpm-supervise.8"
+	[[ ${output#*.It 111} == *"listening socket cannot be bound"* ]]
+	[[ ${output%%.It 111*} != *"socket that cannot be bound"* ]]
+}

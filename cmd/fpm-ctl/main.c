@@ -26,8 +26,8 @@
 #include "libcommon/parse.h"
 
 #define USAGE	"[OPTION...] COMMAND [POOL]\n" \
-	"Commands: reload [POOL], restart POOL, stop, quit, reopen, pid,\n" \
-	"  wait-ready, status [POOL], pools, version"
+	"Commands: reload [POOL], restart POOL, stop, quit, upgrade, reopen,\n" \
+	"  pid, wait-ready, status [POOL], pools, version"
 #define DEFAULT_TIMEOUT_MS	30000
 #define MAXWORDS		8
 
@@ -99,6 +99,8 @@ static int	 pid_alive(pid_t);
 static int	 wait_gone(pid_t);
 static int	 run_signal(const struct cmd *, const char *, int);
 static int	 run_wait_ready(void);
+static size_t	 pools_split(const char *, size_t, const char **, size_t *);
+static void	 print_pools(const char *);
 static int	 run(const struct cmd *, const char *);
 
 /*
@@ -349,6 +351,87 @@ run_wait_ready(void)
 	    timeout_ms / 1000, timeout_ms % 1000);
 }
 
+#define POOLS_FIELDS	7
+#define POOLS_WIDTH_MAX	256	/* wider fields are not padded to */
+#define POOLS_LINE_MAX	65536	/* longer lines are printed as they came */
+
+/*
+ * One line of the supervisor's "pools" answer, len bytes at line, into
+ * its fields (pointer and length), separated by blanks.  Returns the
+ * number of fields, POOLS_FIELDS + 1 when there are more.
+ */
+static size_t
+pools_split(const char *line, size_t len, const char **f, size_t *flen)
+{
+	size_t	i = 0, n = 0, start;
+
+	for (;;) {
+		while (i < len && line[i] == ' ')
+			i++;
+		if (i == len)
+			return (n);
+		if (n == POOLS_FIELDS)
+			return (n + 1);
+		start = i;
+		while (i < len && line[i] != ' ')
+			i++;
+		f[n] = line + start;
+		flen[n++] = i - start;
+	}
+}
+
+/*
+ * "pools": the supervisor's lines, name pm listen total idle active
+ * queued (fpm-control(7)), under a header in aligned columns; the counts
+ * to the right.  A line of another shape is printed as it came.
+ */
+static void
+print_pools(const char *body)
+{
+	static const char *const head[POOLS_FIELDS] = { "POOL", "PM",
+	    "LISTEN", "TOTAL", "IDLE", "ACTIVE", "QUEUED" };
+	const char	*f[POOLS_FIELDS], *line, *eol;
+	size_t		 flen[POOLS_FIELDS], w[POOLS_FIELDS], len, i;
+	int		 pass;
+
+	for (i = 0; i < POOLS_FIELDS; i++)
+		w[i] = strlen(head[i]);
+	for (pass = 0; pass < 2; pass++) {
+		if (pass == 1)
+			for (i = 0; i < POOLS_FIELDS; i++)
+				printf("%-*s%s", i == POOLS_FIELDS - 1 ? 0 :
+				    (int)w[i], head[i],
+				    i == POOLS_FIELDS - 1 ? "\n" : " ");
+		for (line = body; *line != '\0'; line = eol) {
+			if ((eol = strchr(line, '\n')) == NULL)
+				eol = line + strlen(line);
+			len = (size_t)(eol - line);
+			if (*eol == '\n')
+				eol++;
+			if (len > POOLS_LINE_MAX ||
+			    pools_split(line, len, f, flen) != POOLS_FIELDS) {
+				if (pass == 1) {
+					fwrite(line, 1, len, stdout);
+					putchar('\n');
+				}
+				continue;
+			}
+			for (i = 0; i < POOLS_FIELDS; i++) {
+				if (pass == 0) {
+					if (flen[i] > w[i] &&
+					    flen[i] <= POOLS_WIDTH_MAX)
+						w[i] = flen[i];
+				} else if (i == POOLS_FIELDS - 1)
+					printf("%*.*s\n", (int)w[i],
+					    (int)flen[i], f[i]);
+				else
+					printf(i < 3 ? "%-*.*s " : "%*.*s ",
+					    (int)w[i], (int)flen[i], f[i]);
+			}
+		}
+	}
+}
+
 static int
 run(const struct cmd *c, const char *pool)
 {
@@ -392,7 +475,10 @@ run(const struct cmd *c, const char *pool)
 	}
 	if (strcmp(c->name, "reload") == 0 && *msg != '\0')
 		printf("%s\n", msg);
-	fputs(body, stdout);
+	if (strcmp(c->name, "pools") == 0)
+		print_pools(body);
+	else
+		fputs(body, stdout);
 	free(reply);
 	if (fflush(stdout) == EOF)
 		fatal("stdout");
