@@ -55,12 +55,14 @@ static void	fpm_lock_admin(void);
 static zend_result fpm_post_startup(void);
 static void	fpm_scrub_env(void);
 static void	fpm_scrub_array(zval *);
+static void	fpm_log_message(const char *, int);
 
 static int	fpm_fastcgi;		/* php-cgi serving FastCGI on fd 0 */
 static int	fpm_scrubbed;		/* PHP_FCGI_* are gone */
 static int	fpm_finished;		/* this request's END_REQUEST is out */
 static int	fpm_said;		/* the layout warning was logged */
 static zend_result (*fpm_next_post_startup)(void);
+static void	(*fpm_next_log)(const char *, int);
 
 PHP_INI_BEGIN()
 	/* the names the pool set with php_admin_value/_flag, comma-separated */
@@ -260,6 +262,28 @@ fpm_scrub_array(zval *a)
 	} while (again);
 }
 
+/*
+ * PHP's messages (errors under log_errors with no error_log file, and
+ * error_log()) as PHP-FPM's worker logs them: "PHP message: " to the web
+ * server as FCGI_STDERR (by php-cgi, while fastcgi.logging is on and a
+ * request is under way), and a NOTICE on stderr, which
+ * catch_workers_output puts in fpm's log: 'child 42 said into stderr:
+ * "NOTICE: PHP message: ..."'.
+ */
+static void
+fpm_log_message(const char *msg, int syslog_type)
+{
+	char	*buf;
+
+	fprintf(stderr, "NOTICE: PHP message: %s\n", msg);
+	if (fpm_finished || SG(server_context) == NULL ||
+	    !INI_INT("fastcgi.logging"))
+		return;
+	spprintf(&buf, 0, "PHP message: %s", msg);
+	fpm_next_log(buf, syslog_type);
+	efree(buf);
+}
+
 static PHP_MINIT_FUNCTION(fpm)
 {
 	int		 acc = 0;
@@ -272,6 +296,10 @@ static PHP_MINIT_FUNCTION(fpm)
 	    acc != 0;
 	fpm_next_post_startup = zend_post_startup_cb;
 	zend_post_startup_cb = fpm_post_startup;
+	if (fpm_fastcgi && sapi_module.log_message != NULL) {
+		fpm_next_log = sapi_module.log_message;
+		sapi_module.log_message = fpm_log_message;
+	}
 	return (SUCCESS);
 }
 

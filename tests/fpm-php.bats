@@ -69,7 +69,7 @@ state_is() {
 	[[ $(cat "$W/done") == "true false t=finish&d=$W" ]]
 	wait_for 5 state_is "$pid" Idle
 	# what PHP logged after the end went to stderr, not onto the request
-	wait_for 5 grep -q "child $pid said into stderr: \"logged after the end\"" "$LOG"
+	wait_for 5 grep -q "child $pid said into stderr: \"NOTICE: PHP message: logged after the end\"" "$LOG"
 	# and the worker serves on, on the same connection
 	run -0 ext "t=fn"
 	[[ $output == *"fastcgi_finish_request true"* ]]
@@ -143,4 +143,18 @@ state_is() {
 	[[ $output != *extension* ]]
 	run -0 ext "t=fn"
 	[[ $output == *"fastcgi_finish_request false"* ]]
+}
+
+@test "fpm-php: PHP's messages reach the web server and, with catch_workers_output, the log, as PHP-FPM writes them" {
+	php "catch_workers_output = yes"
+	run -0 --separate-stderr ext "t=log"
+	[[ ${lines[-1]} == logged ]]
+	# FCGI_STDERR, as nginx logs it from PHP-FPM
+	[[ $stderr == *"PHP message: hello from error_log"* ]]
+	[[ $stderr == *"PHP message: PHP Warning:  Undefined variable \$undefined_variable in $APP/fpm-ext.php on line "* ]]
+	pid=$(worker_pids)
+	wait_for 5 grep -qF "WARNING: [pool www] child $pid said into stderr: \"NOTICE: PHP message: hello from error_log\"" "$LOG"
+	wait_for 5 grep -qF "WARNING: [pool www] child $pid said into stderr: \"NOTICE: PHP message: PHP Warning:  Undefined variable \$undefined_variable in $APP/fpm-ext.php on line " "$LOG"
+	# once each
+	[[ $(grep -c "hello from error_log" "$LOG") == 1 ]]
 }
