@@ -322,13 +322,27 @@ struct confref {
 	int		refs;
 };
 
-/* main.c */
+/* main.c: options, start, the loop */
 extern struct pool	**pools;
 extern size_t		 npools;
 extern struct conf	 fpmconf;	/* the [global] in force */
+extern struct confref	*fpmconf_ref;	/* the configuration in force */
 extern char		 runtime_dir[];
+extern char		 self_exe[];	/* our binary, by name: "" unknown */
+extern char		**self_argv;	/* to exec it again (upgrade) */
+extern const char	*pidpath;	/* NULL: no pid file */
+extern int		 opt_root;	/* -R: pools may run as root */
+/* Read the configuration as the options say: 0, or -1 with err. */
+int	main_conf_read(struct conf *, char *err, size_t errsize);
+/* Apply [global]'s logging: 0, or -1 if error_log can't be opened. */
+int	main_log_setup(void);
+void	main_pidfile_handover(void);
+int	runtime_dir_make(void);
+void	runtime_dir_cleanup(void);
+
+/* supervisor.c: the supervisor's life */
 /*
- * The supervisor's life, changed only by sv_set_state() (main.c), which
+ * The supervisor's life, changed only by sv_set_state() (supervisor.c), which
  * refuses any move not in this table.  A reload runs whole within one
  * turn of the loop and needs no state; a pool's draining is the pool's.
  *
@@ -355,12 +369,23 @@ void	sv_set_state(enum sv_state);
 #define sv_stopping()	(sv_state >= SV_UPGRADE_EXEC)
 #define sv_upgrading()	(sv_state == SV_UPGRADE_DRAIN || \
 			    sv_state == SV_UPGRADE_EXEC)
-void	conf_release(struct confref *);
+void	supervisor_signals(void);
+/* for ctl.c */
+void	supervisor_stop(int mode);
+int	supervisor_reload(const char *pool, char *msg, size_t size);
+void	supervisor_reopen(void);
+void	supervisor_upgrade(void);
+/* for the loop: no connection left, and the workers gone */
+void	supervisor_upgrade_drained(void);
+void	supervisor_upgrade_exec(void);
 
 /* pool.c */
 struct pool *pool_new(struct conf_pool *, int allow_root, char *, size_t);
 struct pool *pool_alloc(void);
 void	pool_free(struct pool *);
+/* p now lives in r's configuration; r goes with its last pool. */
+void	pool_own(struct pool *, struct confref *);
+void	conf_release(struct confref *);
 void	pool_listen_start(struct pool *, struct listener *);
 int	pool_template(struct pool *, struct conf_pool *, int allow_root,
 	    char *, size_t);
@@ -417,12 +442,6 @@ void	pm_worker_died(struct pool *, const siginfo_t *);
 /* ctl.c */
 int	ctl_open(const char *pidfile);
 void	ctl_shutdown(void);
-
-/* main.c, for ctl.c */
-void	supervisor_stop(int mode);
-int	supervisor_reload(const char *pool, char *msg, size_t size);
-void	supervisor_reopen(void);
-void	supervisor_upgrade(void);
 
 /* notify.c */
 void	notify_init(int64_t interval_ms);

@@ -42,12 +42,15 @@ extern const struct embed embed_conf[];
 struct pool	**pools;
 size_t		  npools;
 struct conf	  fpmconf;
-static struct confref *current;	/* the configuration in force */
-char		 runtime_dir[96];	/* + "/w%lu.sock" fits sun_path */
-enum sv_state	 sv_state;
+struct confref	 *fpmconf_ref;
+char		  runtime_dir[96];	/* + "/w%lu.sock" fits sun_path */
+char		  self_exe[PATH_MAX];
+char		**self_argv;
+const char	 *pidpath;
+int		  opt_root;
 
 static char	*opt_config, *opt_pid, *opt_prefix;
-static int	 opt_test, opt_daemonize, opt_foreground, opt_root;
+static int	 opt_test, opt_daemonize, opt_foreground;
 static int	 opt_stderr;
 static int	 opt_readyfd = -1;
 
@@ -77,48 +80,18 @@ static struct poptOption options[] = {
 	POPT_TABLEEND
 };
 
-/* What each signal means (nginx's signals[]); the rest stay blocked. */
-static const struct {
-	int		 sig;
-	const char	*what;
-} signals[] = {
-	{ SIGTERM, "fast stop" },
-	{ SIGINT, "fast stop" },
-	{ SIGQUIT, "graceful stop" },
-	{ SIGUSR1, "reopen logs" },
-	{ SIGUSR2, "reload" },
-	{ SIGHUP, "reload" },
-	{ SIGURG, "binary upgrade" },
-};
-
-static struct ev_source	 sigsrc;
-static struct ev_timer	 stop_timer;
-static int		  nsigquit;
-static char		**saved_argv;
-static char		  exe[PATH_MAX];	/* our binary, by name */
 static struct pidfh	 *pfh;
 static int		  rundir_lock = -1;	/* runtime_dir/lock, flock'd */
-static const char	 *pidpath;
 static pid_t		  pidfile_pid;	/* who may remove it: not a fork */
+static int		  builtin;	/* running on the built-in conf.d/ */
 
 static void	handle(poptContext, int);
-static int	conf_read(struct conf *, char *, size_t);
-static void	pool_own(struct pool *, struct confref *);
-
-static int	 path_join(char *, size_t, const char *, const char *);
+static int	path_join(char *, size_t, const char *, const char *);
 static char	*embedded_config(char *, size_t, char *, size_t);
-static int	 builtin;	/* running on the built-in conf.d/ */
-static int	setup_log(void);
 static void	daemonize(void);
-static void	on_signal(struct ev_source *, uint32_t);
-static void	on_stop_timeout(struct ev_timer *);
-static void	cleanup_runtime_dir(void);
-static int	runtime_dir_make(void);
 static void	runtime_dir_sweep(const char *);
 static int	runtime_dir_stale(int);
-static void	upgrade_drained(void);
 static void	pidfile_cleanup(void);
-static void	upgrade_exec(void);
 static int	fd_listed(const char *, int);
 
 static void
@@ -209,8 +182,8 @@ embedded_config(char *dir, size_t size, char *err, size_t errsize)
  * conf.d/.  Returns 0, or -1 with the reason in err (errno EINVAL for a
  * configuration error).
  */
-static int
-conf_read(struct conf *c, char *err, size_t errsize)
+int
+main_conf_read(struct conf *c, char *err, size_t errsize)
 {
 	char	 dir[PATH_MAX] = "", path[PATH_MAX], *file;
 	size_t	 i;
@@ -247,328 +220,9 @@ conf_read(struct conf *c, char *err, size_t errsize)
 	return (r);
 }
 
-void
-conf_release(struct confref *r)
-{
-	if (r == NULL || --r->refs > 0)
-		return;
-	conf_free(&r->c);
-	free(r);
-}
-
-/* p now lives in r's configuration. */
-static void
-pool_own(struct pool *p, struct confref *r)
-{
-	r->refs++;
-	conf_release(p->owner);
-	p->owner = r;
-}
-
-/* One pool of the new configuration, on its way in (reload). */
-struct plan {
-	struct conf_pool	*c;
-	struct pool		*old;	/* same name, or NULL */
-	struct pool		*donor;	/* has the listener, or NULL */
-	struct pool		*fresh;	/* made for it when old is NULL */
-	struct pool		 tmp;	/* new template, new listener */
-	int			 keep_status;	/* old's pm.status_listen stays */
-	int			 skip;	/* not the pool asked for */
-};
-
-static void	plan_free(struct plan *, size_t);
-static struct pool *plan_apply(struct plan *, struct confref *, size_t *,
-		    size_t *, size_t *);
-
-static void
-plan_free(struct plan *plan, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++) {
-		if (plan[i].fresh != NULL)
-			pool_free(plan[i].fresh);
-		pool_template_free(&plan[i].tmp);
-		/* never in the epoll set: the ev_del in there is a no-op */
-		listener_close(&plan[i].tmp.lst);
-		listener_close(&plan[i].tmp.slst);
-	}
-	free(plan);
-}
-
-/* Put one planned pool in place; it cannot fail. */
-static struct pool *
-plan_apply(struct plan *pl, struct confref *n, size_t *kept,
-    size_t *restarted, size_t *added)
-{
-	struct pool	*p;
-	int		 restart = 0;
-
-	if ((p = pl->old) == NULL) {
-		p = pl->fresh;
-		pl->fresh = NULL;
-		(*added)++;
-	} else if (conf_pool_equal(p->cf, pl->c))
-		(*kept)++;
-	else {
-		restart = 1;
-		(*restarted)++;
-	}
-	/* the template: swapped in whole */
-	pool_template_free(p);
-	p->cf = pl->c;
-	p->spawn = pl->tmp.spawn;
-	p->argv = pl->tmp.argv;
-	p->envp = pl->tmp.envp;
-	p->php = pl->tmp.php;
-	p->probe = pl->tmp.probe;
-	pl->tmp.argv = pl->tmp.envp = NULL;
-	memset(&pl->tmp.spawn, 0, sizeof(pl->tmp.spawn));
-	pool_own(p, n);
-	if (alog_open(p) == -1)
-		log_warn("[pool %s] unable to open access.log %s", p->cf->name,
-		    p->cf->access_log);
-	/* the listener: kept, taken from another pool, or new */
-	if (pl->donor != p) {
-		if (p->lst.src.fd != -1 && (pl->donor == NULL ||
-		    strcmp(p->lst.key, pl->donor->lst.key) != 0))
-			listener_close(&p->lst);
-		if (pl->donor != NULL) {
-			ev_del(&pl->donor->lst.src);
-			p->lst.src.fd = pl->donor->lst.src.fd;
-			p->lst.inherited = pl->donor->lst.inherited;
-			strlcpy(p->lst.key, pl->donor->lst.key,
-			    sizeof(p->lst.key));
-			pl->donor->lst.src.fd = -1;
-		} else {
-			p->lst.src.fd = pl->tmp.lst.src.fd;
-			p->lst.inherited = pl->tmp.lst.inherited;
-			strlcpy(p->lst.key, pl->tmp.lst.key, sizeof(p->lst.key));
-			pl->tmp.lst.src.fd = -1;
-		}
-		pool_listen_start(p, &p->lst);
-	}
-	/* pm.status_listen: kept, or replaced (it is never lent) */
-	if (!pl->keep_status) {
-		listener_close(&p->slst);
-		p->slst.src.fd = pl->tmp.slst.src.fd;
-		p->slst.inherited = pl->tmp.slst.inherited;
-		strlcpy(p->slst.key, pl->tmp.slst.key, sizeof(p->slst.key));
-		pl->tmp.slst.src.fd = -1;
-		pool_listen_start(p, &p->slst);
-	}
-	if (restart)
-		pool_restart(p);
-	return (p);
-}
-
-/*
- * Reload (SIGUSR2, SIGHUP, `reload [POOL]`): read and check the new
- * configuration entirely first, so that a bad one changes nothing (PHP-FPM
- * exits there).  Then, per pool: the same name keeps its workers when
- * conf_pool_equal() says they would start the same, else it gets a rolling
- * restart (old workers finish, new ones take the new requests); an
- * unchanged listen address keeps its socket, even across pools; pools gone
- * drain and go; new ones start.  With only, that pool alone is touched.
- * Returns 0 with a summary in msg, or -1 with the reason.
- */
-int
-supervisor_reload(const char *only, char *msg, size_t size)
-{
-	struct plan		*plan;
-	struct confref		*n;
-	struct pool		*p, **np;
-	size_t			 i, k, kept = 0, restarted = 0, added = 0;
-	size_t			 removed = 0, np_n;
-	int			 missing;
-
-	if (sv_state != SV_RUNNING) {
-		snprintf(msg, size, "%s", sv_upgrading() ? "a binary upgrade "
-		    "is under way" : "stopping");
-		return (-1);
-	}
-	/*
-	 * With only, step 2 reloads that running pool in place and runs
-	 * pm_maintain() on it: one removed (draining) or not started yet
-	 * has none, and step 1 would find it NULL.  ctl.c checks first;
-	 * this holds the invariant here, whoever calls.
-	 */
-	if (only != NULL) {
-		for (i = 0; i < npools; i++)
-			if (!pools[i]->draining &&
-			    strcmp(pools[i]->cf->name, only) == 0)
-				break;
-		if (i == npools) {
-			snprintf(msg, size, "no running pool '%s'", only);
-			return (-1);
-		}
-	}
-	log_info("Reloading in progress ...");
-	notify_reloading(1);
-	if ((n = calloc(1, sizeof(*n))) == NULL) {
-		snprintf(msg, size, "%s", strerror(errno));
-		return (-1);
-	}
-	if (conf_read(&n->c, msg, size) == -1) {
-		free(n);
-		goto refused;
-	}
-	if ((plan = calloc(n->c.npools + 1, sizeof(*plan))) == NULL ||
-	    (np = calloc(npools + n->c.npools, sizeof(*np))) == NULL) {
-		snprintf(msg, size, "%s", strerror(errno));
-		free(plan);
-		conf_free(&n->c);
-		free(n);
-		goto refused;
-	}
-	/* plan_free() closes what a failed step 1 left: -1 is nothing */
-	for (i = 0; i < n->c.npools; i++)
-		plan[i].tmp.lst.src.fd = plan[i].tmp.slst.src.fd = -1;
-	/* 1: everything that can fail, into plan[]; nothing live changes */
-	for (i = 0; i < n->c.npools; i++) {
-		plan[i].c = &n->c.pools[i];
-		if (only != NULL && strcmp(plan[i].c->name, only) != 0) {
-			plan[i].skip = 1;
-			continue;
-		}
-		for (k = 0; k < npools; k++) {
-			if (pools[k]->draining)
-				continue;
-			if (strcmp(pools[k]->cf->name, plan[i].c->name) == 0)
-				plan[i].old = pools[k];
-			if (pools[k]->lst.src.fd != -1 &&
-			    strcmp(pools[k]->cf->listen, plan[i].c->listen) == 0)
-				plan[i].donor = pools[k];
-		}
-		plan[i].keep_status = plan[i].old != NULL &&
-		    plan[i].old->slst.src.fd != -1 &&
-		    plan[i].c->status_listen != NULL &&
-		    strcmp(plan[i].old->cf->status_listen,
-		    plan[i].c->status_listen) == 0;
-		if (pool_template(&plan[i].tmp, plan[i].c, opt_root, msg,
-		    size) == -1 || (plan[i].donor == NULL &&
-		    pool_listen(&plan[i].tmp, msg, size) == -1) ||
-		    (!plan[i].keep_status &&
-		    pool_status_listen(&plan[i].tmp, msg, size) == -1))
-			break;
-		/* a new pool (and its timers) is made here, where it may fail */
-		if (plan[i].old == NULL &&
-		    (plan[i].fresh = pool_alloc()) == NULL) {
-			snprintf(msg, size, "[pool %s] %s", plan[i].c->name,
-			    strerror(errno));
-			break;
-		}
-	}
-	missing = 0;
-	if (i == n->c.npools && only != NULL) {
-		for (k = 0; k < n->c.npools; k++)
-			if (!plan[k].skip)
-				break;
-		if (k == n->c.npools) {
-			snprintf(msg, size, "pool '%s' is not in the new "
-			    "configuration: reload them all", only);
-			missing = 1;
-		}
-	}
-	if (i < n->c.npools || missing) {
-		plan_free(plan, n->c.npools);
-		free(np);
-		conf_free(&n->c);
-		free(n);
-		goto refused;
-	}
-
-	/* 2: commit; nothing below fails */
-	if (only != NULL) {
-		/* the one pool moves to the new configuration, alone */
-		for (i = 0; plan[i].skip; i++)
-			;
-		n->refs = 0;
-		plan_apply(&plan[i], n, &kept, &restarted, &added);
-		pm_maintain(plan[i].old);
-		plan_free(plan, n->c.npools);
-		free(np);
-		snprintf(msg, size, "reloaded pool %s: %s", only,
-		    restarted ? "restarted" : "kept");
-		log_info("configuration of pool %s reloaded (%s)", only,
-		    restarted ? "restarted" : "kept");
-		notify_reloading(0);
-		return (0);
-	}
-	n->refs = 1;		/* ours, as the configuration in force */
-	for (i = 0; i < n->c.npools; i++)
-		np[i] = plan_apply(&plan[i], n, &kept, &restarted, &added);
-	/* pools not in the new configuration drain and go */
-	np_n = n->c.npools;
-	for (i = 0; i < npools; i++) {
-		for (k = 0; k < n->c.npools; k++)
-			if (np[k] == pools[i])
-				break;
-		if (k < n->c.npools)
-			continue;
-		if (!pools[i]->draining) {
-			removed++;
-			pools[i]->draining = 1;
-			conns_close_idle(pools[i]);
-			pool_drain(pools[i], 1);
-		}
-		np[np_n++] = pools[i];
-	}
-	free(pools);
-	pools = np;
-	npools = np_n;
-	conf_release(current);
-	current = n;
-	fpmconf = n->c;
-	if (setup_log() == -1)
-		log_warn("unable to open error_log %s: logging where it was",
-		    fpmconf.global.error_log);
-	for (i = 0; i < npools; i++) {
-		p = pools[i];
-		if (p->draining)
-			pool_gc(p);
-		else
-			pm_maintain(p);
-	}
-	plan_free(plan, n->c.npools);
-	snprintf(msg, size, "reloaded: %zu pools kept, %zu restarted, "
-	    "%zu added, %zu removed", kept, restarted, added, removed);
-	log_info("configuration %s", msg);
-	notify_reloading(0);
-	return (0);
-
-refused:
-	log_errorx("reload failed, keeping the current configuration: %s",
-	    msg);
-	notify_reloading(0);
-	return (-1);
-}
-
-void
-supervisor_reopen(void)
-{
-	size_t	i;
-	int	access = 0;
-
-	if (log_reopen() == -1)
-		log_warn("unable to re-open the error log");
-	else
-		log_info("error log file re-opened");
-	for (i = 0; i < npools; i++) {
-		if (pools[i]->cf->access_log == NULL)
-			continue;
-		access = 1;
-		if (alog_open(pools[i]) == -1)
-			log_warn("[pool %s] unable to re-open access.log %s",
-			    pools[i]->cf->name, pools[i]->cf->access_log);
-	}
-	if (access)
-		log_info("access log file re-opened");
-}
-
 /* Apply [global]'s logging; -1 (errno set) if error_log can't be opened. */
-static int
-setup_log(void)
+int
+main_log_setup(void)
 {
 	struct conf_global	*g = &fpmconf.global;
 
@@ -613,168 +267,6 @@ daemonize(void)
 		close(fd);
 }
 
-/* The moves the table in fpm.h allows, from each state. */
-#define S(x)	(1U << (x))
-static const unsigned int sv_moves[] = {
-	[SV_RUNNING] = S(SV_UPGRADE_DRAIN) | S(SV_STOPPING) |
-	    S(SV_TERMINATING),
-	[SV_UPGRADE_DRAIN] = S(SV_UPGRADE_EXEC) | S(SV_STOPPING) |
-	    S(SV_TERMINATING),
-	[SV_UPGRADE_EXEC] = S(SV_RUNNING) | S(SV_STOPPING) | S(SV_TERMINATING),
-	[SV_STOPPING] = S(SV_TERMINATING),
-	[SV_TERMINATING] = 0
-};
-
-void
-sv_set_state(enum sv_state to)
-{
-	if (!(sv_moves[sv_state] & S(to))) {
-		log_errorx("bug: supervisor state %d to %d", (int)sv_state,
-		    (int)to);
-		abort();
-	}
-	sv_state = to;
-}
-#undef S
-
-void
-supervisor_stop(int mode)
-{
-	size_t	i;
-
-	notify_stopping();
-	/* a stop wins over an upgrade; one whose workers leave already
-	   needs no more to be graceful */
-	if (sv_state == SV_TERMINATING ||
-	    (sv_state == SV_STOPPING && mode == 1))
-		return;
-	if (sv_state == SV_UPGRADE_EXEC && mode == 1) {
-		sv_set_state(SV_STOPPING);
-		return;
-	}
-	sv_set_state(mode == 1 ? SV_STOPPING : SV_TERMINATING);
-	log_info(mode == 1 ? "Finishing ..." : "Terminating ...");
-	conns_close_idle(NULL);
-	/* first: a worker freed by the drain must find no queue */
-	if (mode == 2)
-		for (i = 0; i < npools; i++)
-			conn_queue_refuse(pools[i]);
-	pools_stop(mode == 1);
-	for (i = 0; i < npools; i++)
-		conn_dispatch_queue(pools[i]);
-	if (mode == 1 && fpmconf.global.process_control_timeout_ms > 0)
-		ev_timer_set(&stop_timer, fpmconf.global.process_control_timeout_ms);
-	else if (mode == 1)
-		supervisor_stop(2);
-}
-
-static void
-on_stop_timeout(struct ev_timer *t)
-{
-	(void)t;
-	if (sv_state == SV_UPGRADE_DRAIN) {
-		log_warnx("process_control_timeout (%lld ms) reached: "
-		    "upgrading with requests still in flight",
-		    (long long)fpmconf.global.process_control_timeout_ms);
-		conns_abort_all();
-		upgrade_drained();
-		return;
-	}
-	log_warnx("process_control_timeout (%lld ms) reached: terminating "
-	    "the workers still busy",
-	    (long long)fpmconf.global.process_control_timeout_ms);
-	supervisor_stop(2);
-}
-
-static void
-on_signal(struct ev_source *src, uint32_t events)
-{
-	struct signalfd_siginfo	si;
-	char			msg[1024];
-
-	(void)events;
-	while (read(src->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		switch (si.ssi_signo) {
-		case SIGTERM:
-		case SIGINT:
-			supervisor_stop(2);
-			break;
-		case SIGQUIT:
-			/* a second SIGQUIT hurries things up */
-			supervisor_stop(++nsigquit > 1 ? 2 : 1);
-			break;
-		case SIGUSR1:
-			supervisor_reopen();
-			break;
-		case SIGUSR2:
-		case SIGHUP:
-			(void)supervisor_reload(NULL, msg, sizeof(msg));
-			break;
-		case SIGURG:
-			supervisor_upgrade();
-			break;
-		default:
-			break;
-		}
-	}
-}
-
-/*
- * Binary upgrade (SIGURG, `upgrade`): stop accepting but keep the listening
- * sockets (new connections wait in the kernel's queue), let every request
- * in flight finish, let the workers go, then exec ourselves again with the
- * sockets in FPM_SOCKETS: same pid, no connection refused.  Bounded by
- * process_control_timeout like a graceful stop.
- */
-void
-supervisor_upgrade(void)
-{
-	size_t	i;
-
-	struct conf	c;
-	char		err[1024];
-
-	if (sv_state != SV_RUNNING)
-		return;
-	/* the new image reads the configuration: it must be good */
-	if (conf_read(&c, err, sizeof(err)) == -1) {
-		log_errorx("binary upgrade refused: %s", err);
-		return;
-	}
-	conf_free(&c);
-	if (access(exe, X_OK) == -1) {
-		log_error("binary upgrade refused: %s", exe);
-		return;
-	}
-	sv_set_state(SV_UPGRADE_DRAIN);
-	log_info("binary upgrade: finishing the requests in flight, then "
-	    "re-executing");
-	for (i = 0; i < npools; i++) {
-		if (pools[i]->lst.src.fd != -1)
-			ev_del(&pools[i]->lst.src);
-		if (pools[i]->slst.src.fd != -1)
-			ev_del(&pools[i]->slst.src);
-	}
-	conns_close_idle(NULL);
-	if (fpmconf.global.process_control_timeout_ms > 0)
-		ev_timer_set(&stop_timer,
-		    fpmconf.global.process_control_timeout_ms);
-}
-
-/* No request left: the workers go; the loop ends when they are gone. */
-static void
-upgrade_drained(void)
-{
-	struct worker	*w, *tw;
-	size_t		 i;
-
-	sv_set_state(SV_UPGRADE_EXEC);
-	/* workers finishing (fpm.h) have process_control_timeout */
-	ev_timer_stop(&stop_timer);
-	for (i = 0; i < npools; i++)
-		TAILQ_FOREACH_SAFE(w, &pools[i]->workers, entry, tw)
-			worker_retire(w, SIGTERM);
-}
 
 /* Is fd in list, fds separated by commas ("-": none)? */
 static int
@@ -796,76 +288,6 @@ fd_listed(const char *list, int fd)
 	return (0);
 }
 
-static void
-upgrade_exec(void)
-{
-	struct listener	*l;
-	int		*fds;
-	char		*env, *foreign = NULL;
-	size_t		 i, n = 0, len = 0, size;
-
-	/* "fd," for each socket handed over: at most 11 + 1 bytes each */
-	size = (2 * npools + 1) * 12;
-	if ((fds = calloc(2 * npools + 1, sizeof(*fds))) == NULL ||
-	    (foreign = calloc(size, 1)) == NULL)
-		goto fail;
-	for (i = 0; i < 2 * npools; i++) {
-		l = i % 2 ? &pools[i / 2]->slst : &pools[i / 2]->lst;
-		if (l->src.fd == -1)
-			continue;
-		/* they must survive the exec */
-		if (fcntl(l->src.fd, F_SETFD, 0) == -1)
-			goto fail;
-		fds[n++] = l->src.fd;
-		/* systemd's or fpm-spawn's stay theirs (not unlinked) */
-		if (l->inherited)
-			len += (size_t)snprintf(foreign + len, size - len,
-			    "%s%d", len > 0 ? "," : "", l->src.fd);
-	}
-	if ((env = sock_inherit_env(fds, n)) == NULL ||
-	    setenv("FPM_SOCKETS", env, 1) == -1 ||
-	    setenv("FPM_UPGRADED", foreign[0] != '\0' ? foreign : "-", 1)
-	    == -1)
-		goto fail;
-	free(env);
-	free(fds);
-	free(foreign);
-	fds = NULL;
-	foreign = NULL;
-	ctl_shutdown();
-	cleanup_runtime_dir();
-	if (pfh != NULL)
-		pidfile_close(pfh);	/* the new image takes the lock */
-	log_info("binary upgrade: execv(\"%s\") with %zu socket%s", exe, n,
-	    n == 1 ? "" : "s");
-	execv(exe, saved_argv);
-	log_error("binary upgrade failed: unable to exec");
-	pfh = NULL;
-fail:
-	free(fds);
-	free(foreign);
-	log_error("binary upgrade failed: serving on");
-	ev_timer_stop(&stop_timer);
-	unsetenv("FPM_SOCKETS");
-	unsetenv("FPM_UPGRADED");
-	sv_set_state(SV_RUNNING);
-	/* a fresh private directory: the old one went before the exec */
-	memcpy(runtime_dir + strlen(runtime_dir) - 6, "XXXXXX", 6);
-	if (runtime_dir_make() == -1)
-		log_warn("unable to create %s", runtime_dir);
-	for (i = 0; i < npools; i++) {
-		if (pools[i]->lst.src.fd != -1) {
-			(void)fcntl(pools[i]->lst.src.fd, F_SETFD, FD_CLOEXEC);
-			pool_listen_start(pools[i], &pools[i]->lst);
-		}
-		if (pools[i]->slst.src.fd != -1) {
-			(void)fcntl(pools[i]->slst.src.fd, F_SETFD, FD_CLOEXEC);
-			pool_listen_start(pools[i], &pools[i]->slst);
-		}
-		pm_maintain(pools[i]);
-	}
-	(void)ctl_open(pidpath);
-}
 
 static void
 pidfile_cleanup(void)
@@ -875,8 +297,17 @@ pidfile_cleanup(void)
 	pfh = NULL;
 }
 
-static void
-cleanup_runtime_dir(void)
+/* An upgrade: the new image takes the pid file's lock, and removes it. */
+void
+main_pidfile_handover(void)
+{
+	if (pfh != NULL)
+		pidfile_close(pfh);
+	pfh = NULL;
+}
+
+void
+runtime_dir_cleanup(void)
 {
 	char	path[sizeof(runtime_dir) + 8];
 
@@ -898,7 +329,7 @@ cleanup_runtime_dir(void)
  * tell a dead supervisor's directory from a live one's (runtime_dir_stale).
  * Returns 0, or -1 with errno set (the directory is gone again then).
  */
-static int
+int
 runtime_dir_make(void)
 {
 	char	buf[32];
@@ -928,7 +359,7 @@ runtime_dir_make(void)
 	return (0);
 fail:
 	saved = errno;
-	cleanup_runtime_dir();
+	runtime_dir_cleanup();
 	errno = saved;
 	return (-1);
 }
@@ -1019,7 +450,6 @@ main(int argc, char *argv[])
 {
 	poptContext	 pc;
 	char		 err[1024];
-	sigset_t	 set;
 	const char	*base;
 	ssize_t		 n;
 	int		 upgraded = 0;
@@ -1029,13 +459,14 @@ main(int argc, char *argv[])
 	size_t		 i;
 
 	log_init(getprogname(), LOG_STYLE_FPM);
-	saved_argv = argv;
+	self_argv = argv;
 	/*
 	 * The binary by its name, not /proc/self/exe, which would run the
 	 * replaced file again: an upgrade runs what is installed now.
 	 */
-	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) > 0)
-		exe[n] = '\0';
+	if ((n = readlink("/proc/self/exe", self_exe,
+	    sizeof(self_exe) - 1)) > 0)
+		self_exe[n] = '\0';
 	pc = opts_parse(argc, argv, options, "[OPTION...]", handle);
 	if (poptPeekArg(pc) != NULL)
 		fatalx_usage("unexpected argument '%s'", poptPeekArg(pc));
@@ -1047,17 +478,17 @@ main(int argc, char *argv[])
 	if (opts_verbose > 0)
 		log_verbose(opts_verbose + 1);
 
-	if ((current = calloc(1, sizeof(*current))) == NULL)
+	if ((fpmconf_ref = calloc(1, sizeof(*fpmconf_ref))) == NULL)
 		fatal("calloc");
-	current->refs = 1;
-	if (conf_read(&current->c, err, sizeof(err)) == -1) {
+	fpmconf_ref->refs = 1;
+	if (main_conf_read(&fpmconf_ref->c, err, sizeof(err)) == -1) {
 		log_errorx("%s", err);
 		/* missing or unreadable: retrying won't help either */
 		fatalx_code(errno == ENOMEM || errno == EMFILE ||
 		    errno == ENFILE || errno == EINTR ? FPM_EXIT_TEMP :
 		    FPM_EXIT_USAGE, "FPM initialization failed");
 	}
-	fpmconf = current->c;
+	fpmconf = fpmconf_ref->c;
 	if (opt_test) {
 		/* what a start checks beyond the file: ids, the command */
 		for (i = 0; i < fpmconf.npools; i++)
@@ -1076,11 +507,11 @@ main(int argc, char *argv[])
 			fprintf(stderr, "%s: configuration file %s test is "
 			    "successful\n", getprogname(), builtin ?
 			    "(built-in)" : fpmconf.global.file);
-		conf_release(current);
+		conf_release(fpmconf_ref);
 		poptFreeContext(pc);
 		return (FPM_EXIT_OK);
 	}
-	if (setup_log() == -1)
+	if (main_log_setup() == -1)
 		fatal("unable to open error_log %s", fpmconf.global.error_log);
 
 	pidpath = opt_pid != NULL ? opt_pid : fpmconf.global.pid;
@@ -1113,23 +544,9 @@ main(int argc, char *argv[])
 		pidfile_pid = getpid();
 	}
 
-	/* Every signal we act on arrives through the signalfd. */
-	sigemptyset(&set);
-	for (i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
-		sigaddset(&set, signals[i].sig);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
-		fatal("sigprocmask");
-	signal(SIGPIPE, SIG_IGN);
 	if (ev_init() == -1)
 		fatal("epoll_create1");
-	if ((sigsrc.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
-		fatal("signalfd");
-	sigsrc.cb = on_signal;
-	if (ev_add(&sigsrc, EPOLLIN) == -1)
-		fatal("epoll_ctl");
-	stop_timer.cb = on_stop_timeout;
-	if (ev_timer_reserve(1) == -1)
-		fatal("unable to reserve the stop timer");
+	supervisor_signals();
 
 	/* The workers' private sockets live in a directory only we enter. */
 	if ((base = fpmconf.global.runtime_dir) == NULL) {
@@ -1179,7 +596,7 @@ main(int argc, char *argv[])
 			fatalx_code(errno == EINVAL ? FPM_EXIT_USAGE :
 			    FPM_EXIT_TEMP, "FPM initialization failed");
 		}
-		pool_own(pools[i], current);
+		pool_own(pools[i], fpmconf_ref);
 		/* our own sockets, handed over by our previous image */
 		if (upgraded) {
 			pools[i]->lst.inherited = fd_listed(foreign,
@@ -1207,11 +624,11 @@ main(int argc, char *argv[])
 				fatal("epoll_wait");
 			conns_reap();
 			if (sv_state == SV_UPGRADE_DRAIN && conns_count() == 0)
-				upgrade_drained();
+				supervisor_upgrade_drained();
 		}
 		if (sv_state != SV_UPGRADE_EXEC)
 			break;
-		upgrade_exec();		/* returns only when exec failed */
+		supervisor_upgrade_exec();	/* returns if exec failed */
 	}
 	for (i = 0; i < npools; i++) {
 		listener_close(&pools[i]->lst);
@@ -1224,10 +641,10 @@ main(int argc, char *argv[])
 	}
 	ctl_shutdown();
 	alog_free();
-	cleanup_runtime_dir();
+	runtime_dir_cleanup();
 	log_info("exiting, bye-bye!");
 	pidfile_cleanup();
 	free(pools);
-	conf_release(current);
+	conf_release(fpmconf_ref);
 	return (FPM_EXIT_OK);
 }

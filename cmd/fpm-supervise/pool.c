@@ -642,6 +642,25 @@ pool_free(struct pool *p)
 	free(p);
 }
 
+void
+conf_release(struct confref *r)
+{
+	if (r == NULL || --r->refs > 0)
+		return;
+	conf_free(&r->c);
+	free(r);
+}
+
+/* p now lives in r's configuration. */
+void
+pool_own(struct pool *p, struct confref *r)
+{
+	r->refs++;
+	conf_release(p->owner);
+	p->owner = r;
+}
+
+
 /*
  * listen.acl_users / listen.acl_groups: a POSIX ACL giving each named user
  * and group read and write on the socket, on top of listen.mode.
