@@ -27,7 +27,7 @@ struct conn;
 struct pool;
 
 /*
- * Worker life cycle, one place: worker_set_state() (pool.c) allows only
+ * Worker life cycle, one place: worker_set_state() (worker.c) allows only
  * these moves, and keeps the idle stack and the counts:
  *
  *   W_NEW --spawned--+
@@ -399,17 +399,18 @@ void	pool_gc(struct pool *);
 void	pool_brake(struct pool *, const char *);
 /* Ask for p's pass at the end of this loop turn: dispatch, then pm. */
 void	pool_post(struct pool *);
+void	pools_stop(int graceful);
+int	pools_alive(void);
+void	listener_close(struct listener *);
+
+/* worker.c: a pool's workers */
 int	worker_spawn(struct pool *);
 struct worker *pool_idle_worker(struct pool *);
 void	worker_done(struct worker *);
 int	worker_busy(const struct worker *);
 void	worker_end_request(struct worker *);
 void	worker_back(struct worker *);
-void	worker_lost(struct worker *);
 void	worker_retire(struct worker *, int sig);
-void	pools_stop(int graceful);
-int	pools_alive(void);
-void	listener_close(struct listener *);
 int	worker_connect(struct worker *);
 void	worker_disconnect(struct worker *);
 
