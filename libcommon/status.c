@@ -23,6 +23,8 @@
  */
 #define STATUS_MAX_INPUT_VARS	1000
 
+#define STATUS_NSHORT	14	/* fields of the pool part (status_short) */
+
 /* How a string field is escaped on its way into the page. */
 enum status_esc {
 	STATUS_ESC_NONE,
@@ -78,12 +80,28 @@ static void	status_put_field(struct status_out *, const char *,
 		    enum status_esc);
 static void	status_put_uri(struct status_out *,
 		    const struct status_proc *, enum status_esc);
+static void	status_esc_html(struct status_out *, long,
+		    const unsigned char *, size_t);
+static void	status_esc_json(struct status_out *, long,
+		    const unsigned char *, size_t);
 static enum status_esc status_fmt_esc(enum status_format);
 static char	*status_esc_dup(struct status_out *, const char *,
 		    enum status_esc);
 static void	status_fmt_time(char *, size_t, time_t, enum status_format);
+static void	status_short_field(struct status_out *, enum status_format,
+		    size_t, const char *);
+static void	status_short_values(char [STATUS_NSHORT][24],
+		    const struct status_pool *);
 static void	status_short(struct status_out *, const struct status_pool *,
 		    enum status_format, int);
+static void	status_proc_text(struct status_out *,
+		    const struct status_proc *, const char *, const char *);
+static void	status_proc_json(struct status_out *,
+		    const struct status_proc *, const char *, const char *);
+static void	status_proc_xml(struct status_out *,
+		    const struct status_proc *, const char *, const char *);
+static void	status_proc_html(struct status_out *,
+		    const struct status_proc *, const char *, const char *);
 static void	status_proc(struct status_out *, const struct status_proc *,
 		    enum status_format);
 static void	status_page(struct status_out *, const struct status_pool *,
@@ -327,11 +345,9 @@ status_utf8_next(const unsigned char *s, size_t avail, size_t *adv)
 static void
 status_put_esc(struct status_out *o, const char *s, enum status_esc esc)
 {
-	static const char	 hex[] = "0123456789abcdef";
 	const unsigned char	*p = (const unsigned char *)s;
 	size_t			 n, adv, run;
 	long			 cp;
-	char			 u[13];
 
 	if (esc == STATUS_ESC_NONE) {
 		status_puts(o, s);
@@ -351,81 +367,77 @@ status_put_esc(struct status_out *o, const char *s, enum status_esc esc)
 			continue;
 		}
 		cp = status_utf8_next(p, n, &adv);
+		if (cp != -1 && esc == STATUS_ESC_HTML)
+			status_esc_html(o, cp, p, adv);
+		else if (cp != -1)
+			status_esc_json(o, cp, p, adv);
 		p += adv;
 		n -= adv;
-		if (cp == -1)
-			continue;
-		if (esc == STATUS_ESC_HTML) {
-			switch (cp) {
-			case '&':
-				status_puts(o, "&amp;");
-				break;
-			case '"':
-				status_puts(o, "&quot;");
-				break;
-			case '<':
-				status_puts(o, "&lt;");
-				break;
-			case '>':
-				status_puts(o, "&gt;");
-				break;
-			default:
-				status_put(o, (const char *)p - adv, adv);
-				break;
-			}
-			continue;
-		}
-		switch (cp) {
-		case '"':
-			status_puts(o, "\\\"");
-			continue;
-		case '\\':
-			status_puts(o, "\\\\");
-			continue;
-		case '/':
-			status_puts(o, "\\/");
-			continue;
-		case '\b':
-			status_puts(o, "\\b");
-			continue;
-		case '\f':
-			status_puts(o, "\\f");
-			continue;
-		case '\n':
-			status_puts(o, "\\n");
-			continue;
-		case '\r':
-			status_puts(o, "\\r");
-			continue;
-		case '\t':
-			status_puts(o, "\\t");
-			continue;
-		default:
-			break;
-		}
-		if (cp >= 0x20 && cp < 0x80) {
-			status_put(o, (const char *)p - adv, adv);
-			continue;
-		}
-		if (cp >= 0x10000) {
-			cp -= 0x10000;
-			u[0] = '\\';
-			u[1] = 'u';
-			u[2] = 'd';
-			u[3] = hex[8 | ((cp >> 18) & 0x3)];
-			u[4] = hex[(cp >> 14) & 0xf];
-			u[5] = hex[(cp >> 10) & 0xf];
-			status_put(o, u, 6);
-			cp = 0xdc00 | (cp & 0x3ff);
-		}
-		u[0] = '\\';
-		u[1] = 'u';
-		u[2] = hex[(cp >> 12) & 0xf];
-		u[3] = hex[(cp >> 8) & 0xf];
-		u[4] = hex[(cp >> 4) & 0xf];
-		u[5] = hex[cp & 0xf];
-		status_put(o, u, 6);
 	}
+}
+
+/* One character cp, raw its adv bytes, as htmlspecialchars() has it. */
+static void
+status_esc_html(struct status_out *o, long cp, const unsigned char *raw,
+    size_t adv)
+{
+	switch (cp) {
+	case '&':
+		status_puts(o, "&amp;");
+		break;
+	case '"':
+		status_puts(o, "&quot;");
+		break;
+	case '<':
+		status_puts(o, "&lt;");
+		break;
+	case '>':
+		status_puts(o, "&gt;");
+		break;
+	default:
+		status_put(o, (const char *)raw, adv);
+		break;
+	}
+}
+
+/* One character cp, raw its adv bytes, as php_json_encode_string() has it. */
+static void
+status_esc_json(struct status_out *o, long cp, const unsigned char *raw,
+    size_t adv)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	/* pairs: a character, and the letter after '\\' that stands for it */
+	static const char	 named[] = "\"\"\\\\//\bb\ff\nn\rr\tt";
+	const char		*e;
+	char			 u[6];
+
+	for (e = named; *e != '\0'; e += 2)
+		if (cp == (unsigned char)e[0]) {
+			u[0] = '\\';
+			u[1] = e[1];
+			status_put(o, u, 2);
+			return;
+		}
+	if (cp >= 0x20 && cp < 0x80) {
+		status_put(o, (const char *)raw, adv);
+		return;
+	}
+	u[0] = '\\';
+	u[1] = 'u';
+	if (cp >= 0x10000) {		/* a surrogate pair */
+		cp -= 0x10000;
+		u[2] = 'd';
+		u[3] = hex[8 | ((cp >> 18) & 0x3)];
+		u[4] = hex[(cp >> 14) & 0xf];
+		u[5] = hex[(cp >> 10) & 0xf];
+		status_put(o, u, 6);
+		cp = 0xdc00 | (cp & 0x3ff);
+	}
+	u[2] = hex[(cp >> 12) & 0xf];
+	u[3] = hex[(cp >> 8) & 0xf];
+	u[4] = hex[(cp >> 4) & 0xf];
+	u[5] = hex[cp & 0xf];
+	status_put(o, u, 6);
 }
 
 /* A string field: empty or NULL prints "-", as PHP-FPM does. */
@@ -515,15 +527,160 @@ status_fmt_time(char *buf, size_t size, time_t t, enum status_format fmt)
 	    tm.tm_hour, tm.tm_min, tm.tm_sec, sign, off / 60, off % 60);
 }
 
+/*
+ * The pool part's fields as PHP-FPM names them: the name is the text
+ * label (with ':', padded), the JSON key and the HTML header; the XML tag
+ * is the name with '-' for ' '.
+ */
+static const char *const status_short_names[STATUS_NSHORT] = {
+	"pool", "process manager", "start time", "start since",
+	"accepted conn", "listen queue", "max listen queue",
+	"listen queue len", "idle processes", "active processes",
+	"total processes", "max active processes", "max children reached",
+	"slow requests"
+};
+
+/*
+ * The same fields from "start since" on in PHP-FPM's OpenMetrics text,
+ * defects included (GH-9494): HELP and TYPE swapped for
+ * phpfpm_listen_queue_length, counters without _total, high-water marks
+ * typed as counters.  Exporters parse exactly this.
+ */
+static const struct {
+	const char	*name;		/* after "phpfpm_" */
+	const char	*type;
+	const char	*help;
+} status_om[STATUS_NSHORT] = {
+	[3] = { "start_since", "counter",
+	    "The number of seconds since FPM has started." },
+	[4] = { "accepted_connections", "counter",
+	    "The number of requests accepted by the pool." },
+	[5] = { "listen_queue", "gauge",
+	    "The number of requests in the queue of pending connections." },
+	[6] = { "max_listen_queue", "counter",
+	    "The maximum number of requests in the queue of pending "
+	    "connections since FPM has started." },
+	[7] = { "listen_queue_length", "gauge",
+	    "The size of the socket queue of pending connections." },
+	[8] = { "idle_processes", "gauge", "The number of idle processes." },
+	[9] = { "active_processes", "gauge",
+	    "The number of active processes." },
+	[10] = { "total_processes", "gauge",
+	    "The number of idle + active processes." },
+	[11] = { "max_active_processes", "counter",
+	    "The maximum number of active processes since FPM has started." },
+	[12] = { "max_children_reached", "counter",
+	    "The number of times, the process limit has been reached, when "
+	    "pm tries to start more children (works only for pm 'dynamic' "
+	    "and 'ondemand')." },
+	[13] = { "slow_requests", "counter",
+	    "The number of requests that exceeded your "
+	    "'request_slowlog_timeout' value." },
+};
+#define STATUS_OM_SWAPPED	7	/* phpfpm_listen_queue_length */
+
+/* What goes before the pool part's fields, and after them. */
+static const char *const status_short_pre[STATUS_PROMETHEUS + 1] = {
+	[STATUS_JSON] = "{",
+	[STATUS_XML] = "<?xml version=\"1.0\" ?>\n<status>\n",
+	[STATUS_HTML] = "<!DOCTYPE html PUBLIC "
+	    "\"-//W3C//DTD XHTML 1.0 Strict//EN\" "
+	    "\"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd\">\n"
+	    "<html xmlns=\"http://www.w3.org/1999/xhtml\" "
+	    "xml:lang=\"en\" lang=\"en\">\n"
+	    "<head><title>PHP-FPM Status Page</title></head>\n"
+	    "<body>\n"
+	    "<table>\n",
+};
+static const char *const status_short_post[STATUS_PROMETHEUS + 1] = {
+	[STATUS_HTML] = "</table>\n",
+	[STATUS_OPENMETRICS] = "# EOF\n",
+};
+/* PHP-FPM's short_post: the end of a page without the workers. */
+static const char *const status_short_end[STATUS_PROMETHEUS + 1] = {
+	[STATUS_JSON] = "}",
+	[STATUS_XML] = "</status>",
+	[STATUS_HTML] = "</body></html>",
+};
+
+/* Field i of the pool part, its value v already escaped for fmt. */
+static void
+status_short_field(struct status_out *o, enum status_format fmt, size_t i,
+    const char *v)
+{
+	const char	*name = status_short_names[i], *q;
+	char		 tag[32], *t;
+
+	switch (fmt) {
+	case STATUS_TEXT:
+		(void)snprintf(tag, sizeof(tag), "%s:", name);
+		status_printf(o, "%-22s%s\n", tag, v);
+		break;
+	case STATUS_JSON:
+		q = i < 2 ? "\"" : "";	/* the pool and pm are strings */
+		status_printf(o, "%s\"%s\":%s%s%s", i > 0 ? "," : "", name, q,
+		    v, q);
+		break;
+	case STATUS_XML:
+		strlcpy(tag, name, sizeof(tag));
+		for (t = tag; (t = strchr(t, ' ')) != NULL; t++)
+			*t = '-';
+		status_printf(o, "<%s>%s</%s>\n", tag, v, tag);
+		break;
+	case STATUS_HTML:
+		status_printf(o, "<tr><th>%s</th><td>%s</td></tr>\n", name, v);
+		break;
+	case STATUS_OPENMETRICS:
+		if (status_om[i].name == NULL)
+			break;	/* the pool, pm and start time: phpfpm_up */
+		if (i == STATUS_OM_SWAPPED)
+			status_printf(o, "# TYPE phpfpm_%s %s\n"
+			    "# HELP phpfpm_%s %s\n", status_om[i].name,
+			    status_om[i].type, status_om[i].name,
+			    status_om[i].help);
+		else
+			status_printf(o, "# HELP phpfpm_%s %s\n"
+			    "# TYPE phpfpm_%s %s\n", status_om[i].name,
+			    status_om[i].help, status_om[i].name,
+			    status_om[i].type);
+		status_printf(o, "phpfpm_%s %s\n", status_om[i].name, v);
+		break;
+	case STATUS_PROMETHEUS:
+		break;		/* status_prom() */
+	}
+}
+
+/* The pool part's figures, as PHP-FPM prints them, into v[3..]. */
+static void
+status_short_values(char v[STATUS_NSHORT][24], const struct status_pool *p)
+{
+	(void)snprintf(v[3], sizeof(v[3]), "%lu", p->start_since);
+	(void)snprintf(v[4], sizeof(v[4]), "%lu", p->accepted_conn);
+	(void)snprintf(v[5], sizeof(v[5]), "%d", p->listen_queue);
+	(void)snprintf(v[6], sizeof(v[6]), "%d", p->max_listen_queue);
+	(void)snprintf(v[7], sizeof(v[7]), "%u", p->listen_queue_len);
+	(void)snprintf(v[8], sizeof(v[8]), "%d", p->idle);
+	(void)snprintf(v[9], sizeof(v[9]), "%d", p->active);
+	(void)snprintf(v[10], sizeof(v[10]), "%d", p->idle + p->active);
+	(void)snprintf(v[11], sizeof(v[11]), "%d", p->max_active);
+	(void)snprintf(v[12], sizeof(v[12]), "%u", p->max_children_reached);
+	(void)snprintf(v[13], sizeof(v[13]), "%lu", p->slow_requests);
+}
+
 /* The pool part, with PHP-FPM's short_post when !full. */
 static void
 status_short(struct status_out *o, const struct status_pool *p,
     enum status_format fmt, int full)
 {
-	char		 tbuf[64], *epool = NULL, *epm = NULL;
+	char		 tbuf[64], num[STATUS_NSHORT][24];
+	char		*epool = NULL, *epm = NULL;
 	const char	*pool = p->pool != NULL ? p->pool : "";
 	const char	*pm = p->pm != NULL ? p->pm : "";
+	const char	*v;
+	size_t		 i;
 
+	if (fmt == STATUS_PROMETHEUS)
+		return;		/* status_prom() */
 	/*
 	 * PHP-FPM prints the pool's name and pm raw; a name with a quote
 	 * would break the JSON, so the structured formats escape them.
@@ -537,180 +694,143 @@ status_short(struct status_out *o, const struct status_pool *p,
 		pm = epm;
 	}
 	status_fmt_time(tbuf, sizeof(tbuf), p->start_time, fmt);
-	switch (fmt) {
-	case STATUS_TEXT:
-		status_printf(o,
-		    "pool:                 %s\n"
-		    "process manager:      %s\n"
-		    "start time:           %s\n"
-		    "start since:          %lu\n"
-		    "accepted conn:        %lu\n"
-		    "listen queue:         %d\n"
-		    "max listen queue:     %d\n"
-		    "listen queue len:     %u\n"
-		    "idle processes:       %d\n"
-		    "active processes:     %d\n"
-		    "total processes:      %d\n"
-		    "max active processes: %d\n"
-		    "max children reached: %u\n"
-		    "slow requests:        %lu\n",
-		    pool, pm, tbuf, p->start_since, p->accepted_conn,
-		    p->listen_queue, p->max_listen_queue, p->listen_queue_len,
-		    p->idle, p->active, p->idle + p->active, p->max_active,
-		    p->max_children_reached, p->slow_requests);
-		break;
-	case STATUS_JSON:
-		status_printf(o,
-		    "{"
-		    "\"pool\":\"%s\","
-		    "\"process manager\":\"%s\","
-		    "\"start time\":%s,"
-		    "\"start since\":%lu,"
-		    "\"accepted conn\":%lu,"
-		    "\"listen queue\":%d,"
-		    "\"max listen queue\":%d,"
-		    "\"listen queue len\":%u,"
-		    "\"idle processes\":%d,"
-		    "\"active processes\":%d,"
-		    "\"total processes\":%d,"
-		    "\"max active processes\":%d,"
-		    "\"max children reached\":%u,"
-		    "\"slow requests\":%lu",
-		    pool, pm, tbuf, p->start_since, p->accepted_conn,
-		    p->listen_queue, p->max_listen_queue, p->listen_queue_len,
-		    p->idle, p->active, p->idle + p->active, p->max_active,
-		    p->max_children_reached, p->slow_requests);
-		if (!full)
-			status_puts(o, "}");
-		break;
-	case STATUS_XML:
-		status_printf(o,
-		    "<?xml version=\"1.0\" ?>\n"
-		    "<status>\n"
-		    "<pool>%s</pool>\n"
-		    "<process-manager>%s</process-manager>\n"
-		    "<start-time>%s</start-time>\n"
-		    "<start-since>%lu</start-since>\n"
-		    "<accepted-conn>%lu</accepted-conn>\n"
-		    "<listen-queue>%d</listen-queue>\n"
-		    "<max-listen-queue>%d</max-listen-queue>\n"
-		    "<listen-queue-len>%u</listen-queue-len>\n"
-		    "<idle-processes>%d</idle-processes>\n"
-		    "<active-processes>%d</active-processes>\n"
-		    "<total-processes>%d</total-processes>\n"
-		    "<max-active-processes>%d</max-active-processes>\n"
-		    "<max-children-reached>%u</max-children-reached>\n"
-		    "<slow-requests>%lu</slow-requests>\n",
-		    pool, pm, tbuf, p->start_since, p->accepted_conn,
-		    p->listen_queue, p->max_listen_queue, p->listen_queue_len,
-		    p->idle, p->active, p->idle + p->active, p->max_active,
-		    p->max_children_reached, p->slow_requests);
-		if (!full)
-			status_puts(o, "</status>");
-		break;
-	case STATUS_HTML:
-		status_printf(o,
-		    "<!DOCTYPE html PUBLIC "
-		    "\"-//W3C//DTD XHTML 1.0 Strict//EN\" "
-		    "\"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd\">\n"
-		    "<html xmlns=\"http://www.w3.org/1999/xhtml\" "
-		    "xml:lang=\"en\" lang=\"en\">\n"
-		    "<head><title>PHP-FPM Status Page</title></head>\n"
-		    "<body>\n"
-		    "<table>\n"
-		    "<tr><th>pool</th><td>%s</td></tr>\n"
-		    "<tr><th>process manager</th><td>%s</td></tr>\n"
-		    "<tr><th>start time</th><td>%s</td></tr>\n"
-		    "<tr><th>start since</th><td>%lu</td></tr>\n"
-		    "<tr><th>accepted conn</th><td>%lu</td></tr>\n"
-		    "<tr><th>listen queue</th><td>%d</td></tr>\n"
-		    "<tr><th>max listen queue</th><td>%d</td></tr>\n"
-		    "<tr><th>listen queue len</th><td>%u</td></tr>\n"
-		    "<tr><th>idle processes</th><td>%d</td></tr>\n"
-		    "<tr><th>active processes</th><td>%d</td></tr>\n"
-		    "<tr><th>total processes</th><td>%d</td></tr>\n"
-		    "<tr><th>max active processes</th><td>%d</td></tr>\n"
-		    "<tr><th>max children reached</th><td>%u</td></tr>\n"
-		    "<tr><th>slow requests</th><td>%lu</td></tr>\n"
-		    "</table>\n",
-		    pool, pm, tbuf, p->start_since, p->accepted_conn,
-		    p->listen_queue, p->max_listen_queue, p->listen_queue_len,
-		    p->idle, p->active, p->idle + p->active, p->max_active,
-		    p->max_children_reached, p->slow_requests);
-		if (!full)
-			status_puts(o, "</body></html>");
-		break;
-	case STATUS_OPENMETRICS:
-		/*
-		 * PHP-FPM's own text, defects included (GH-9494): HELP and
-		 * TYPE swapped for phpfpm_listen_queue_length, counters
-		 * without _total, high-water marks typed as counters.
-		 * Exporters parse exactly this.
-		 */
-		status_printf(o,
-		    "# HELP phpfpm_up Could pool %s using a %s PM on PHP-FPM "
-		    "be reached?\n"
+	status_short_values(num, p);
+	if (fmt == STATUS_OPENMETRICS)
+		status_printf(o, "# HELP phpfpm_up Could pool %s using a %s PM "
+		    "on PHP-FPM be reached?\n"
 		    "# TYPE phpfpm_up gauge\n"
-		    "phpfpm_up 1\n"
-		    "# HELP phpfpm_start_since The number of seconds since FPM "
-		    "has started.\n"
-		    "# TYPE phpfpm_start_since counter\n"
-		    "phpfpm_start_since %lu\n"
-		    "# HELP phpfpm_accepted_connections The number of requests "
-		    "accepted by the pool.\n"
-		    "# TYPE phpfpm_accepted_connections counter\n"
-		    "phpfpm_accepted_connections %lu\n"
-		    "# HELP phpfpm_listen_queue The number of requests in the "
-		    "queue of pending connections.\n"
-		    "# TYPE phpfpm_listen_queue gauge\n"
-		    "phpfpm_listen_queue %d\n"
-		    "# HELP phpfpm_max_listen_queue The maximum number of "
-		    "requests in the queue of pending connections since FPM "
-		    "has started.\n"
-		    "# TYPE phpfpm_max_listen_queue counter\n"
-		    "phpfpm_max_listen_queue %d\n"
-		    "# TYPE phpfpm_listen_queue_length gauge\n"
-		    "# HELP phpfpm_listen_queue_length The size of the socket "
-		    "queue of pending connections.\n"
-		    "phpfpm_listen_queue_length %u\n"
-		    "# HELP phpfpm_idle_processes The number of idle "
-		    "processes.\n"
-		    "# TYPE phpfpm_idle_processes gauge\n"
-		    "phpfpm_idle_processes %d\n"
-		    "# HELP phpfpm_active_processes The number of active "
-		    "processes.\n"
-		    "# TYPE phpfpm_active_processes gauge\n"
-		    "phpfpm_active_processes %d\n"
-		    "# HELP phpfpm_total_processes The number of idle + active "
-		    "processes.\n"
-		    "# TYPE phpfpm_total_processes gauge\n"
-		    "phpfpm_total_processes %d\n"
-		    "# HELP phpfpm_max_active_processes The maximum number of "
-		    "active processes since FPM has started.\n"
-		    "# TYPE phpfpm_max_active_processes counter\n"
-		    "phpfpm_max_active_processes %d\n"
-		    "# HELP phpfpm_max_children_reached The number of times, "
-		    "the process limit has been reached, when pm tries to "
-		    "start more children (works only for pm 'dynamic' and "
-		    "'ondemand').\n"
-		    "# TYPE phpfpm_max_children_reached counter\n"
-		    "phpfpm_max_children_reached %u\n"
-		    "# HELP phpfpm_slow_requests The number of requests that "
-		    "exceeded your 'request_slowlog_timeout' value.\n"
-		    "# TYPE phpfpm_slow_requests counter\n"
-		    "phpfpm_slow_requests %lu\n"
-		    "# EOF\n",
-		    pool, pm, p->start_since, p->accepted_conn,
-		    p->listen_queue, p->max_listen_queue, p->listen_queue_len,
-		    p->idle, p->active, p->idle + p->active, p->max_active,
-		    p->max_children_reached, p->slow_requests);
-		break;
-	case STATUS_PROMETHEUS:
-		break;		/* status_prom() */
+		    "phpfpm_up 1\n", pool, pm);
+	else if (status_short_pre[fmt] != NULL)
+		status_puts(o, status_short_pre[fmt]);
+	for (i = 0; i < STATUS_NSHORT; i++) {
+		v = i == 0 ? pool : i == 1 ? pm : i == 2 ? tbuf : num[i];
+		status_short_field(o, fmt, i, v);
 	}
+	if (status_short_post[fmt] != NULL)
+		status_puts(o, status_short_post[fmt]);
+	if (!full && status_short_end[fmt] != NULL)
+		status_puts(o, status_short_end[fmt]);
 done:
 	free(epool);
 	free(epm);
+}
+
+/* One worker in text: labels padded as PHP-FPM pads them. */
+static void
+status_proc_text(struct status_out *o, const struct status_proc *pr,
+    const char *state, const char *tbuf)
+{
+	status_printf(o,
+	    "\n"
+	    "************************\n"
+	    "pid:                  %d\n"
+	    "state:                %s\n"
+	    "start time:           %s\n"
+	    "start since:          %lu\n"
+	    "requests:             %lu\n"
+	    "request duration:     %llu\n"
+	    "request method:       ",
+	    (int)pr->pid, state, tbuf, pr->start_since, pr->requests,
+	    pr->request_duration_us);
+	status_put_field(o, pr->method, STATUS_ESC_NONE);
+	status_puts(o, "\nrequest URI:          ");
+	status_put_uri(o, pr, STATUS_ESC_NONE);
+	status_printf(o, "\ncontent length:       %llu\n"
+	    "user:                 ", pr->content_length);
+	status_put_field(o, pr->user, STATUS_ESC_NONE);
+	status_puts(o, "\nscript:               ");
+	status_put_field(o, pr->script, STATUS_ESC_NONE);
+	status_printf(o, "\nlast request cpu:     %.2f\n"
+	    "last request memory:  %llu\n",
+	    pr->last_cpu, pr->last_memory);
+}
+
+/* One worker, a JSON object. */
+static void
+status_proc_json(struct status_out *o, const struct status_proc *pr,
+    const char *state, const char *tbuf)
+{
+	status_printf(o,
+	    "{"
+	    "\"pid\":%d,"
+	    "\"state\":\"%s\","
+	    "\"start time\":%s,"
+	    "\"start since\":%lu,"
+	    "\"requests\":%lu,"
+	    "\"request duration\":%llu,"
+	    "\"request method\":\"",
+	    (int)pr->pid, state, tbuf, pr->start_since, pr->requests,
+	    pr->request_duration_us);
+	status_put_field(o, pr->method, STATUS_ESC_JSON);
+	status_puts(o, "\",\"request uri\":\"");
+	status_put_uri(o, pr, STATUS_ESC_JSON);
+	status_printf(o, "\",\"content length\":%llu,\"user\":\"",
+	    pr->content_length);
+	status_put_field(o, pr->user, STATUS_ESC_JSON);
+	status_puts(o, "\",\"script\":\"");
+	status_put_field(o, pr->script, STATUS_ESC_JSON);
+	status_printf(o, "\",\"last request cpu\":%.2f,"
+	    "\"last request memory\":%llu}",
+	    pr->last_cpu, pr->last_memory);
+}
+
+/* One worker, a <process> element. */
+static void
+status_proc_xml(struct status_out *o, const struct status_proc *pr,
+    const char *state, const char *tbuf)
+{
+	status_printf(o,
+	    "<process>"
+	    "<pid>%d</pid>"
+	    "<state>%s</state>"
+	    "<start-time>%s</start-time>"
+	    "<start-since>%lu</start-since>"
+	    "<requests>%lu</requests>"
+	    "<request-duration>%llu</request-duration>"
+	    "<request-method>",
+	    (int)pr->pid, state, tbuf, pr->start_since, pr->requests,
+	    pr->request_duration_us);
+	status_put_field(o, pr->method, STATUS_ESC_HTML);
+	status_puts(o, "</request-method><request-uri>");
+	status_put_uri(o, pr, STATUS_ESC_HTML);
+	status_printf(o, "</request-uri>"
+	    "<content-length>%llu</content-length><user>",
+	    pr->content_length);
+	status_put_field(o, pr->user, STATUS_ESC_HTML);
+	status_puts(o, "</user><script>");
+	status_put_field(o, pr->script, STATUS_ESC_HTML);
+	status_printf(o, "</script>"
+	    "<last-request-cpu>%.2f</last-request-cpu>"
+	    "<last-request-memory>%llu</last-request-memory>"
+	    "</process>\n",
+	    pr->last_cpu, pr->last_memory);
+}
+
+/* One worker, a row of the HTML table. */
+static void
+status_proc_html(struct status_out *o, const struct status_proc *pr,
+    const char *state, const char *tbuf)
+{
+	status_printf(o,
+	    "<tr>"
+	    "<td>%d</td>"
+	    "<td>%s</td>"
+	    "<td>%s</td>"
+	    "<td>%lu</td>"
+	    "<td>%lu</td>"
+	    "<td>%llu</td>"
+	    "<td>",
+	    (int)pr->pid, state, tbuf, pr->start_since, pr->requests,
+	    pr->request_duration_us);
+	status_put_field(o, pr->method, STATUS_ESC_HTML);
+	status_puts(o, "</td><td>");
+	status_put_uri(o, pr, STATUS_ESC_HTML);
+	status_printf(o, "</td><td>%llu</td><td>", pr->content_length);
+	status_put_field(o, pr->user, STATUS_ESC_HTML);
+	status_puts(o, "</td><td>");
+	status_put_field(o, pr->script, STATUS_ESC_HTML);
+	status_printf(o, "</td><td>%.2f</td><td>%llu</td></tr>\n",
+	    pr->last_cpu, pr->last_memory);
 }
 
 /*
@@ -731,102 +851,16 @@ status_proc(struct status_out *o, const struct status_proc *pr,
 	status_fmt_time(tbuf, sizeof(tbuf), pr->start_time, fmt);
 	switch (fmt) {
 	case STATUS_TEXT:
-		status_printf(o,
-		    "\n"
-		    "************************\n"
-		    "pid:                  %d\n"
-		    "state:                %s\n"
-		    "start time:           %s\n"
-		    "start since:          %lu\n"
-		    "requests:             %lu\n"
-		    "request duration:     %llu\n"
-		    "request method:       ",
-		    (int)pr->pid, state, tbuf, pr->start_since, pr->requests,
-		    pr->request_duration_us);
-		status_put_field(o, pr->method, STATUS_ESC_NONE);
-		status_puts(o, "\nrequest URI:          ");
-		status_put_uri(o, pr, STATUS_ESC_NONE);
-		status_printf(o, "\ncontent length:       %llu\n"
-		    "user:                 ", pr->content_length);
-		status_put_field(o, pr->user, STATUS_ESC_NONE);
-		status_puts(o, "\nscript:               ");
-		status_put_field(o, pr->script, STATUS_ESC_NONE);
-		status_printf(o, "\nlast request cpu:     %.2f\n"
-		    "last request memory:  %llu\n",
-		    pr->last_cpu, pr->last_memory);
+		status_proc_text(o, pr, state, tbuf);
 		break;
 	case STATUS_JSON:
-		status_printf(o,
-		    "{"
-		    "\"pid\":%d,"
-		    "\"state\":\"%s\","
-		    "\"start time\":%s,"
-		    "\"start since\":%lu,"
-		    "\"requests\":%lu,"
-		    "\"request duration\":%llu,"
-		    "\"request method\":\"",
-		    (int)pr->pid, state, tbuf, pr->start_since, pr->requests,
-		    pr->request_duration_us);
-		status_put_field(o, pr->method, STATUS_ESC_JSON);
-		status_puts(o, "\",\"request uri\":\"");
-		status_put_uri(o, pr, STATUS_ESC_JSON);
-		status_printf(o, "\",\"content length\":%llu,\"user\":\"",
-		    pr->content_length);
-		status_put_field(o, pr->user, STATUS_ESC_JSON);
-		status_puts(o, "\",\"script\":\"");
-		status_put_field(o, pr->script, STATUS_ESC_JSON);
-		status_printf(o, "\",\"last request cpu\":%.2f,"
-		    "\"last request memory\":%llu}",
-		    pr->last_cpu, pr->last_memory);
+		status_proc_json(o, pr, state, tbuf);
 		break;
 	case STATUS_XML:
-		status_printf(o,
-		    "<process>"
-		    "<pid>%d</pid>"
-		    "<state>%s</state>"
-		    "<start-time>%s</start-time>"
-		    "<start-since>%lu</start-since>"
-		    "<requests>%lu</requests>"
-		    "<request-duration>%llu</request-duration>"
-		    "<request-method>",
-		    (int)pr->pid, state, tbuf, pr->start_since, pr->requests,
-		    pr->request_duration_us);
-		status_put_field(o, pr->method, STATUS_ESC_HTML);
-		status_puts(o, "</request-method><request-uri>");
-		status_put_uri(o, pr, STATUS_ESC_HTML);
-		status_printf(o, "</request-uri>"
-		    "<content-length>%llu</content-length><user>",
-		    pr->content_length);
-		status_put_field(o, pr->user, STATUS_ESC_HTML);
-		status_puts(o, "</user><script>");
-		status_put_field(o, pr->script, STATUS_ESC_HTML);
-		status_printf(o, "</script>"
-		    "<last-request-cpu>%.2f</last-request-cpu>"
-		    "<last-request-memory>%llu</last-request-memory>"
-		    "</process>\n",
-		    pr->last_cpu, pr->last_memory);
+		status_proc_xml(o, pr, state, tbuf);
 		break;
 	case STATUS_HTML:
-		status_printf(o,
-		    "<tr>"
-		    "<td>%d</td>"
-		    "<td>%s</td>"
-		    "<td>%s</td>"
-		    "<td>%lu</td>"
-		    "<td>%lu</td>"
-		    "<td>%llu</td>"
-		    "<td>",
-		    (int)pr->pid, state, tbuf, pr->start_since, pr->requests,
-		    pr->request_duration_us);
-		status_put_field(o, pr->method, STATUS_ESC_HTML);
-		status_puts(o, "</td><td>");
-		status_put_uri(o, pr, STATUS_ESC_HTML);
-		status_printf(o, "</td><td>%llu</td><td>", pr->content_length);
-		status_put_field(o, pr->user, STATUS_ESC_HTML);
-		status_puts(o, "</td><td>");
-		status_put_field(o, pr->script, STATUS_ESC_HTML);
-		status_printf(o, "</td><td>%.2f</td><td>%llu</td></tr>\n",
-		    pr->last_cpu, pr->last_memory);
+		status_proc_html(o, pr, state, tbuf);
 		break;
 	case STATUS_OPENMETRICS:
 		break;		/* PHP-FPM has no per-process metrics */

@@ -93,6 +93,15 @@ static void	runtime_dir_sweep(const char *);
 static int	runtime_dir_stale(int);
 static void	pidfile_cleanup(void);
 static int	fd_listed(const char *, int);
+static poptContext start_options(int, char *[]);
+static void	start_conf(void);
+static void	test_conf(void);
+static char	*start_process(void);
+static void	start_runtime_dir(void);
+static void	start_limits(void);
+static void	start_pools(const char *);
+static void	run(void);
+static void	finish(void);
 
 static void
 handle(poptContext pc, int c)
@@ -445,28 +454,12 @@ runtime_dir_sweep(const char *base)
 	closedir(d);
 }
 
-int
-main(int argc, char *argv[])
+/* The options: fatal on a usage error.  Returns popt's context. */
+static poptContext
+start_options(int argc, char *argv[])
 {
-	poptContext	 pc;
-	char		 err[1024];
-	const char	*base;
-	ssize_t		 n;
-	int		 upgraded = 0;
-	char		*foreign = NULL;
-	const char	*s;
-	pid_t		 other;
-	size_t		 i;
+	poptContext	pc;
 
-	log_init(getprogname(), LOG_STYLE_FPM);
-	self_argv = argv;
-	/*
-	 * The binary by its name, not /proc/self/exe, which would run the
-	 * replaced file again: an upgrade runs what is installed now.
-	 */
-	if ((n = readlink("/proc/self/exe", self_exe,
-	    sizeof(self_exe) - 1)) > 0)
-		self_exe[n] = '\0';
 	pc = opts_parse(argc, argv, options, "[OPTION...]", handle);
 	if (poptPeekArg(pc) != NULL)
 		fatalx_usage("unexpected argument '%s'", poptPeekArg(pc));
@@ -477,6 +470,14 @@ main(int argc, char *argv[])
 		    opt_readyfd);
 	if (opts_verbose > 0)
 		log_verbose(opts_verbose + 1);
+	return (pc);
+}
+
+/* The configuration in force, read once: fatal if it cannot be. */
+static void
+start_conf(void)
+{
+	char	err[1024];
 
 	if ((fpmconf_ref = calloc(1, sizeof(*fpmconf_ref))) == NULL)
 		fatal("calloc");
@@ -489,30 +490,45 @@ main(int argc, char *argv[])
 		    FPM_EXIT_USAGE, "FPM initialization failed");
 	}
 	fpmconf = fpmconf_ref->c;
-	if (opt_test) {
-		/* what a start checks beyond the file: ids, the command */
-		for (i = 0; i < fpmconf.npools; i++)
-			if (pool_check(&fpmconf.pools[i], opt_root, err,
-			    sizeof(err)) == -1) {
-				log_errorx("%s", err);
-				fatalx_code(FPM_EXIT_USAGE,
-				    "FPM initialization failed");
-			}
-		if (opt_test > 1)
-			conf_dump(&fpmconf, stderr);
-		log_info("configuration file %s test is successful",
-		    builtin ? "(built-in)" : fpmconf.global.file);
-		/* -t is asked a question: the answer goes out at any level */
-		if (log_getlevel() > LOG_LVL_NOTICE)
-			fprintf(stderr, "%s: configuration file %s test is "
-			    "successful\n", getprogname(), builtin ?
-			    "(built-in)" : fpmconf.global.file);
-		conf_release(fpmconf_ref);
-		poptFreeContext(pc);
-		return (FPM_EXIT_OK);
-	}
-	if (main_log_setup() == -1)
-		fatal("unable to open error_log %s", fpmconf.global.error_log);
+}
+
+/* -t: what a start checks beyond the file (ids, the command); -tt dumps. */
+static void
+test_conf(void)
+{
+	char	err[1024];
+	size_t	i;
+
+	for (i = 0; i < fpmconf.npools; i++)
+		if (pool_check(&fpmconf.pools[i], opt_root, err,
+		    sizeof(err)) == -1) {
+			log_errorx("%s", err);
+			fatalx_code(FPM_EXIT_USAGE,
+			    "FPM initialization failed");
+		}
+	if (opt_test > 1)
+		conf_dump(&fpmconf, stderr);
+	log_info("configuration file %s test is successful",
+	    builtin ? "(built-in)" : fpmconf.global.file);
+	/* -t is asked a question: the answer goes out at any level */
+	if (log_getlevel() > LOG_LVL_NOTICE)
+		fprintf(stderr, "%s: configuration file %s test is "
+		    "successful\n", getprogname(), builtin ?
+		    "(built-in)" : fpmconf.global.file);
+	conf_release(fpmconf_ref);
+}
+
+/*
+ * The process: the pid file, then into the background when asked.  An
+ * upgraded supervisor stays where it is; returns the fds FPM_UPGRADED
+ * lists (sockets not ours, malloc'd), or NULL when we were not upgraded.
+ */
+static char *
+start_process(void)
+{
+	const char	*s;
+	char		*foreign = NULL;
+	pid_t		 other;
 
 	pidpath = opt_pid != NULL ? opt_pid : fpmconf.global.pid;
 	if (pidpath != NULL &&
@@ -530,7 +546,7 @@ main(int argc, char *argv[])
 	 * sockets are its own but for the fds FPM_UPGRADED lists.
 	 */
 	if ((s = getenv("FPM_UPGRADED")) != NULL) {
-		opt_foreground = upgraded = 1;
+		opt_foreground = 1;
 		/* as long as our previous image made it: no bound to cut it */
 		if ((foreign = strdup(s)) == NULL)
 			fatal("strdup");
@@ -543,12 +559,15 @@ main(int argc, char *argv[])
 		daemonize();
 		pidfile_pid = getpid();
 	}
+	return (foreign);
+}
 
-	if (ev_init() == -1)
-		fatal("epoll_create1");
-	supervisor_signals();
+/* The workers' private sockets live in a directory only we enter. */
+static void
+start_runtime_dir(void)
+{
+	const char	*base;
 
-	/* The workers' private sockets live in a directory only we enter. */
 	if ((base = fpmconf.global.runtime_dir) == NULL) {
 		base = getenv("XDG_RUNTIME_DIR");
 		if (base == NULL || access(base, W_OK) == -1)
@@ -563,29 +582,44 @@ main(int argc, char *argv[])
 	runtime_dir_sweep(base);
 	if (runtime_dir_make() == -1)
 		fatal("unable to create %s", runtime_dir);
+}
 
-	if (fpmconf.global.rlimit_files_set) {
-		struct rlimit rl = { fpmconf.global.rlimit_files,
-		    fpmconf.global.rlimit_files };
+/* [global]'s rlimit_files, rlimit_core and process.priority. */
+static void
+start_limits(void)
+{
+	struct conf_global	*g = &fpmconf.global;
+	struct rlimit		 rl;
+
+	if (g->rlimit_files_set) {
+		rl.rlim_cur = rl.rlim_max = g->rlimit_files;
 		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
 			log_warn("unable to set rlimit_files");
 	}
-	if (fpmconf.global.rlimit_core_set) {
-		struct rlimit rl = { fpmconf.global.rlimit_core,
-		    fpmconf.global.rlimit_core };
+	if (g->rlimit_core_set) {
+		rl.rlim_cur = rl.rlim_max = g->rlimit_core;
 		if (setrlimit(RLIMIT_CORE, &rl) == -1)
 			log_warn("unable to set rlimit_core");
 	}
-	if (fpmconf.global.priority_set) {
+	if (g->priority_set) {
 		if (geteuid() != 0)
 			log_info("'process.priority' directive is ignored "
 			    "when FPM is not running as root");
-		else if (setpriority(PRIO_PROCESS, 0,
-		    fpmconf.global.priority) == -1)
+		else if (setpriority(PRIO_PROCESS, 0, g->priority) == -1)
 			log_warn("unable to set process.priority");
 	}
-	notify_init(fpmconf.global.systemd_interval_ms);
-	sock_inherit_init();
+}
+
+/*
+ * Every pool of the configuration, with its listeners: fatal if one cannot
+ * start.  foreign: the sockets our previous image did not own, or NULL.
+ */
+static void
+start_pools(const char *foreign)
+{
+	char	err[1024];
+	size_t	i;
+
 	npools = fpmconf.npools;
 	if ((pools = calloc(npools, sizeof(*pools))) == NULL)
 		fatal("calloc");
@@ -598,25 +632,23 @@ main(int argc, char *argv[])
 		}
 		pool_own(pools[i], fpmconf_ref);
 		/* our own sockets, handed over by our previous image */
-		if (upgraded) {
+		if (foreign != NULL) {
 			pools[i]->lst.inherited = fd_listed(foreign,
 			    pools[i]->lst.src.fd);
 			pools[i]->slst.inherited = fd_listed(foreign,
 			    pools[i]->slst.src.fd);
 		}
 	}
-	free(foreign);
-	sock_inherit_close_unused();
-	if (pfh != NULL && pidfile_write(pfh) == -1)
-		log_warn("unable to write the pid file");
-	(void)ctl_open(pidpath);
-	log_info("fpm is running, pid %d", (int)getpid());
-	for (i = 0; i < npools; i++)
-		pm_maintain(pools[i]);
-	log_info("ready to handle connections");
-	notify_ready(opt_readyfd);
-	poptFreeContext(pc);
+}
 
+/*
+ * The loop: until a stop has no worker and no connection left.  A binary
+ * upgrade leaves it with the workers gone, and comes back if its exec
+ * failed.
+ */
+static void
+run(void)
+{
 	for (;;) {
 		while (!sv_stopping() || pools_alive() > 0 ||
 		    conns_active() > 0) {
@@ -630,6 +662,14 @@ main(int argc, char *argv[])
 			break;
 		supervisor_upgrade_exec();	/* returns if exec failed */
 	}
+}
+
+/* After the loop: everything we hold, released. */
+static void
+finish(void)
+{
+	size_t	i;
+
 	for (i = 0; i < npools; i++) {
 		listener_close(&pools[i]->lst);
 		listener_close(&pools[i]->slst);
@@ -646,5 +686,55 @@ main(int argc, char *argv[])
 	pidfile_cleanup();
 	free(pools);
 	conf_release(fpmconf_ref);
+}
+
+int
+main(int argc, char *argv[])
+{
+	poptContext	 pc;
+	char		*foreign;
+	ssize_t		 n;
+	size_t		 i;
+
+	log_init(getprogname(), LOG_STYLE_FPM);
+	self_argv = argv;
+	/*
+	 * The binary by its name, not /proc/self/exe, which would run the
+	 * replaced file again: an upgrade runs what is installed now.
+	 */
+	if ((n = readlink("/proc/self/exe", self_exe,
+	    sizeof(self_exe) - 1)) > 0)
+		self_exe[n] = '\0';
+	pc = start_options(argc, argv);
+	start_conf();
+	if (opt_test) {
+		test_conf();
+		poptFreeContext(pc);
+		return (FPM_EXIT_OK);
+	}
+	if (main_log_setup() == -1)
+		fatal("unable to open error_log %s", fpmconf.global.error_log);
+	foreign = start_process();
+	if (ev_init() == -1)
+		fatal("epoll_create1");
+	supervisor_signals();
+	start_runtime_dir();
+	start_limits();
+	notify_init(fpmconf.global.systemd_interval_ms);
+	sock_inherit_init();
+	start_pools(foreign);
+	free(foreign);
+	sock_inherit_close_unused();
+	if (pfh != NULL && pidfile_write(pfh) == -1)
+		log_warn("unable to write the pid file");
+	(void)ctl_open(pidpath);
+	log_info("fpm is running, pid %d", (int)getpid());
+	for (i = 0; i < npools; i++)
+		pm_maintain(pools[i]);
+	log_info("ready to handle connections");
+	notify_ready(opt_readyfd);
+	poptFreeContext(pc);
+	run();
+	finish();
 	return (FPM_EXIT_OK);
 }

@@ -44,6 +44,8 @@ static int		  nsigquit;
 
 static void	on_signal(struct ev_source *, uint32_t);
 static void	on_stop_timeout(struct ev_timer *);
+static ssize_t	upgrade_env(void);
+static void	upgrade_failed(void);
 
 /*
  * Every signal we act on arrives through the signalfd, read in the loop;
@@ -82,9 +84,24 @@ struct plan {
 	int			 skip;	/* not the pool asked for */
 };
 
+/* What a reload did, for its summary. */
+struct tally {
+	size_t	kept, restarted, added, removed;
+};
+
+static int	reload_refused(const char *, char *, size_t);
+static int	plan_make(struct plan *, struct conf *, const char *, char *,
+		    size_t);
+static int	plan_one(struct plan *, char *, size_t);
 static void	plan_free(struct plan *, size_t);
-static struct pool *plan_apply(struct plan *, struct confref *, size_t *,
-		    size_t *, size_t *);
+static struct pool *plan_apply(struct plan *, struct confref *,
+		    struct tally *);
+static void	plan_listeners(struct plan *, struct pool *);
+static void	reload_one(struct plan *, struct confref *, const char *,
+		    char *, size_t);
+static void	reload_all(struct plan *, struct confref *, struct pool **,
+		    char *, size_t);
+static size_t	reload_removed(struct pool **, size_t, size_t *);
 
 static void
 plan_free(struct plan *plan, size_t n)
@@ -102,10 +119,78 @@ plan_free(struct plan *plan, size_t n)
 	free(plan);
 }
 
+/*
+ * Step 1 of a reload, for one pool of the new configuration: its running
+ * namesake and listener donor found, its template and new listeners made.
+ * Nothing live changes.  Returns 0, or -1 with msg.
+ */
+static int
+plan_one(struct plan *pl, char *msg, size_t size)
+{
+	size_t	k;
+
+	for (k = 0; k < npools; k++) {
+		if (pools[k]->draining)
+			continue;
+		if (strcmp(pools[k]->cf->name, pl->c->name) == 0)
+			pl->old = pools[k];
+		if (pools[k]->lst.src.fd != -1 &&
+		    strcmp(pools[k]->cf->listen, pl->c->listen) == 0)
+			pl->donor = pools[k];
+	}
+	pl->keep_status = pl->old != NULL && pl->old->slst.src.fd != -1 &&
+	    pl->c->status_listen != NULL &&
+	    strcmp(pl->old->cf->status_listen, pl->c->status_listen) == 0;
+	if (pool_template(&pl->tmp, pl->c, opt_root, msg, size) == -1 ||
+	    (pl->donor == NULL && pool_listen(&pl->tmp, msg, size) == -1) ||
+	    (!pl->keep_status &&
+	    pool_status_listen(&pl->tmp, msg, size) == -1))
+		return (-1);
+	/* a new pool (and its timers) is made here, where it may fail */
+	if (pl->old == NULL && (pl->fresh = pool_alloc()) == NULL) {
+		snprintf(msg, size, "[pool %s] %s", pl->c->name,
+		    strerror(errno));
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * Step 1: everything that can fail, into plan[] (c->npools entries), for
+ * every pool of c or the one named only.  Returns 0, or -1 with msg; the
+ * caller frees plan[] either way.
+ */
+static int
+plan_make(struct plan *plan, struct conf *c, const char *only, char *msg,
+    size_t size)
+{
+	size_t	i;
+
+	/* plan_free() closes what a failed step 1 left: -1 is nothing */
+	for (i = 0; i < c->npools; i++)
+		plan[i].tmp.lst.src.fd = plan[i].tmp.slst.src.fd = -1;
+	for (i = 0; i < c->npools; i++) {
+		plan[i].c = &c->pools[i];
+		if (only != NULL && strcmp(plan[i].c->name, only) != 0) {
+			plan[i].skip = 1;
+			continue;
+		}
+		if (plan_one(&plan[i], msg, size) == -1)
+			return (-1);
+	}
+	if (only == NULL)
+		return (0);
+	for (i = 0; i < c->npools; i++)
+		if (!plan[i].skip)
+			return (0);
+	snprintf(msg, size, "pool '%s' is not in the new configuration: "
+	    "reload them all", only);
+	return (-1);
+}
+
 /* Put one planned pool in place; it cannot fail. */
 static struct pool *
-plan_apply(struct plan *pl, struct confref *n, size_t *kept,
-    size_t *restarted, size_t *added)
+plan_apply(struct plan *pl, struct confref *n, struct tally *t)
 {
 	struct pool	*p;
 	int		 restart = 0;
@@ -113,12 +198,12 @@ plan_apply(struct plan *pl, struct confref *n, size_t *kept,
 	if ((p = pl->old) == NULL) {
 		p = pl->fresh;
 		pl->fresh = NULL;
-		(*added)++;
+		t->added++;
 	} else if (conf_pool_equal(p->cf, pl->c))
-		(*kept)++;
+		t->kept++;
 	else {
 		restart = 1;
-		(*restarted)++;
+		t->restarted++;
 	}
 	/* the template: swapped in whole */
 	pool_template_free(p);
@@ -134,7 +219,16 @@ plan_apply(struct plan *pl, struct confref *n, size_t *kept,
 	if (alog_open(p) == -1)
 		log_warn("[pool %s] unable to open access.log %s", p->cf->name,
 		    p->cf->access_log);
-	/* the listener: kept, taken from another pool, or new */
+	plan_listeners(pl, p);
+	if (restart)
+		pool_restart(p);
+	return (p);
+}
+
+/* p's listeners: kept, taken from another pool, or the plan's new ones. */
+static void
+plan_listeners(struct plan *pl, struct pool *p)
+{
 	if (pl->donor != p) {
 		if (p->lst.src.fd != -1 && (pl->donor == NULL ||
 		    strcmp(p->lst.key, pl->donor->lst.key) != 0))
@@ -163,9 +257,111 @@ plan_apply(struct plan *pl, struct confref *n, size_t *kept,
 		pl->tmp.slst.src.fd = -1;
 		pool_listen_start(p, &p->slst);
 	}
-	if (restart)
-		pool_restart(p);
-	return (p);
+}
+
+/*
+ * A reload refused before anything is read: none while stopping or
+ * upgrading.  With only, step 2 reloads that running pool in place and
+ * runs pm_maintain() on it: one removed (draining) or not started yet has
+ * none, and step 1 would find it NULL.  ctl.c checks first; this holds the
+ * invariant here, whoever calls.  Returns 1 (msg filled) or 0.
+ */
+static int
+reload_refused(const char *only, char *msg, size_t size)
+{
+	size_t	i;
+
+	if (sv_state != SV_RUNNING) {
+		snprintf(msg, size, "%s", sv_upgrading() ? "a binary upgrade "
+		    "is under way" : "stopping");
+		return (1);
+	}
+	if (only == NULL)
+		return (0);
+	for (i = 0; i < npools; i++)
+		if (!pools[i]->draining && strcmp(pools[i]->cf->name, only) == 0)
+			return (0);
+	snprintf(msg, size, "no running pool '%s'", only);
+	return (1);
+}
+
+/* Step 2 with only: the one pool moves to n, alone. */
+static void
+reload_one(struct plan *plan, struct confref *n, const char *only,
+    char *msg, size_t size)
+{
+	struct tally	t = { 0, 0, 0, 0 };
+	size_t		i;
+
+	for (i = 0; plan[i].skip; i++)
+		;
+	n->refs = 0;
+	plan_apply(&plan[i], n, &t);
+	pm_maintain(plan[i].old);
+	plan_free(plan, n->c.npools);
+	snprintf(msg, size, "reloaded pool %s: %s", only,
+	    t.restarted ? "restarted" : "kept");
+	log_info("configuration of pool %s reloaded (%s)", only,
+	    t.restarted ? "restarted" : "kept");
+}
+
+/*
+ * Pools of pools[] not among np's first nnew: they drain and go, appended
+ * to np.  Returns np's new count; *removed counts those that began to.
+ */
+static size_t
+reload_removed(struct pool **np, size_t nnew, size_t *removed)
+{
+	size_t	i, k, n = nnew;
+
+	for (i = 0; i < npools; i++) {
+		for (k = 0; k < nnew; k++)
+			if (np[k] == pools[i])
+				break;
+		if (k < nnew)
+			continue;
+		if (!pools[i]->draining) {
+			(*removed)++;
+			pools[i]->draining = 1;
+			conns_close_idle(pools[i]);
+			pool_drain(pools[i], 1);
+		}
+		np[n++] = pools[i];
+	}
+	return (n);
+}
+
+/* Step 2 for all: n becomes the configuration in force, np the pools. */
+static void
+reload_all(struct plan *plan, struct confref *n, struct pool **np,
+    char *msg, size_t size)
+{
+	struct tally	t = { 0, 0, 0, 0 };
+	size_t		i, np_n;
+
+	n->refs = 1;		/* ours, as the configuration in force */
+	for (i = 0; i < n->c.npools; i++)
+		np[i] = plan_apply(&plan[i], n, &t);
+	np_n = reload_removed(np, n->c.npools, &t.removed);
+	free(pools);
+	pools = np;
+	npools = np_n;
+	conf_release(fpmconf_ref);
+	fpmconf_ref = n;
+	fpmconf = n->c;
+	if (main_log_setup() == -1)
+		log_warn("unable to open error_log %s: logging where it was",
+		    fpmconf.global.error_log);
+	for (i = 0; i < npools; i++) {
+		if (pools[i]->draining)
+			pool_gc(pools[i]);
+		else
+			pm_maintain(pools[i]);
+	}
+	plan_free(plan, n->c.npools);
+	snprintf(msg, size, "reloaded: %zu pools kept, %zu restarted, "
+	    "%zu added, %zu removed", t.kept, t.restarted, t.added, t.removed);
+	log_info("configuration %s", msg);
 }
 
 /*
@@ -181,34 +377,12 @@ plan_apply(struct plan *pl, struct confref *n, size_t *kept,
 int
 supervisor_reload(const char *only, char *msg, size_t size)
 {
-	struct plan		*plan;
-	struct confref		*n;
-	struct pool		*p, **np;
-	size_t			 i, k, kept = 0, restarted = 0, added = 0;
-	size_t			 removed = 0, np_n;
-	int			 missing;
+	struct plan	*plan;
+	struct confref	*n;
+	struct pool	**np;
 
-	if (sv_state != SV_RUNNING) {
-		snprintf(msg, size, "%s", sv_upgrading() ? "a binary upgrade "
-		    "is under way" : "stopping");
+	if (reload_refused(only, msg, size))
 		return (-1);
-	}
-	/*
-	 * With only, step 2 reloads that running pool in place and runs
-	 * pm_maintain() on it: one removed (draining) or not started yet
-	 * has none, and step 1 would find it NULL.  ctl.c checks first;
-	 * this holds the invariant here, whoever calls.
-	 */
-	if (only != NULL) {
-		for (i = 0; i < npools; i++)
-			if (!pools[i]->draining &&
-			    strcmp(pools[i]->cf->name, only) == 0)
-				break;
-		if (i == npools) {
-			snprintf(msg, size, "no running pool '%s'", only);
-			return (-1);
-		}
-	}
 	log_info("Reloading in progress ...");
 	notify_reloading(1);
 	if ((n = calloc(1, sizeof(*n))) == NULL) {
@@ -227,124 +401,24 @@ supervisor_reload(const char *only, char *msg, size_t size)
 		free(n);
 		goto refused;
 	}
-	/* plan_free() closes what a failed step 1 left: -1 is nothing */
-	for (i = 0; i < n->c.npools; i++)
-		plan[i].tmp.lst.src.fd = plan[i].tmp.slst.src.fd = -1;
-	/* 1: everything that can fail, into plan[]; nothing live changes */
-	for (i = 0; i < n->c.npools; i++) {
-		plan[i].c = &n->c.pools[i];
-		if (only != NULL && strcmp(plan[i].c->name, only) != 0) {
-			plan[i].skip = 1;
-			continue;
-		}
-		for (k = 0; k < npools; k++) {
-			if (pools[k]->draining)
-				continue;
-			if (strcmp(pools[k]->cf->name, plan[i].c->name) == 0)
-				plan[i].old = pools[k];
-			if (pools[k]->lst.src.fd != -1 &&
-			    strcmp(pools[k]->cf->listen, plan[i].c->listen) == 0)
-				plan[i].donor = pools[k];
-		}
-		plan[i].keep_status = plan[i].old != NULL &&
-		    plan[i].old->slst.src.fd != -1 &&
-		    plan[i].c->status_listen != NULL &&
-		    strcmp(plan[i].old->cf->status_listen,
-		    plan[i].c->status_listen) == 0;
-		if (pool_template(&plan[i].tmp, plan[i].c, opt_root, msg,
-		    size) == -1 || (plan[i].donor == NULL &&
-		    pool_listen(&plan[i].tmp, msg, size) == -1) ||
-		    (!plan[i].keep_status &&
-		    pool_status_listen(&plan[i].tmp, msg, size) == -1))
-			break;
-		/* a new pool (and its timers) is made here, where it may fail */
-		if (plan[i].old == NULL &&
-		    (plan[i].fresh = pool_alloc()) == NULL) {
-			snprintf(msg, size, "[pool %s] %s", plan[i].c->name,
-			    strerror(errno));
-			break;
-		}
-	}
-	missing = 0;
-	if (i == n->c.npools && only != NULL) {
-		for (k = 0; k < n->c.npools; k++)
-			if (!plan[k].skip)
-				break;
-		if (k == n->c.npools) {
-			snprintf(msg, size, "pool '%s' is not in the new "
-			    "configuration: reload them all", only);
-			missing = 1;
-		}
-	}
-	if (i < n->c.npools || missing) {
+	if (plan_make(plan, &n->c, only, msg, size) == -1) {
 		plan_free(plan, n->c.npools);
 		free(np);
 		conf_free(&n->c);
 		free(n);
 		goto refused;
 	}
-
 	/* 2: commit; nothing below fails */
 	if (only != NULL) {
-		/* the one pool moves to the new configuration, alone */
-		for (i = 0; plan[i].skip; i++)
-			;
-		n->refs = 0;
-		plan_apply(&plan[i], n, &kept, &restarted, &added);
-		pm_maintain(plan[i].old);
-		plan_free(plan, n->c.npools);
-		free(np);
-		snprintf(msg, size, "reloaded pool %s: %s", only,
-		    restarted ? "restarted" : "kept");
-		log_info("configuration of pool %s reloaded (%s)", only,
-		    restarted ? "restarted" : "kept");
-		notify_reloading(0);
-		return (0);
-	}
-	n->refs = 1;		/* ours, as the configuration in force */
-	for (i = 0; i < n->c.npools; i++)
-		np[i] = plan_apply(&plan[i], n, &kept, &restarted, &added);
-	/* pools not in the new configuration drain and go */
-	np_n = n->c.npools;
-	for (i = 0; i < npools; i++) {
-		for (k = 0; k < n->c.npools; k++)
-			if (np[k] == pools[i])
-				break;
-		if (k < n->c.npools)
-			continue;
-		if (!pools[i]->draining) {
-			removed++;
-			pools[i]->draining = 1;
-			conns_close_idle(pools[i]);
-			pool_drain(pools[i], 1);
-		}
-		np[np_n++] = pools[i];
-	}
-	free(pools);
-	pools = np;
-	npools = np_n;
-	conf_release(fpmconf_ref);
-	fpmconf_ref = n;
-	fpmconf = n->c;
-	if (main_log_setup() == -1)
-		log_warn("unable to open error_log %s: logging where it was",
-		    fpmconf.global.error_log);
-	for (i = 0; i < npools; i++) {
-		p = pools[i];
-		if (p->draining)
-			pool_gc(p);
-		else
-			pm_maintain(p);
-	}
-	plan_free(plan, n->c.npools);
-	snprintf(msg, size, "reloaded: %zu pools kept, %zu restarted, "
-	    "%zu added, %zu removed", kept, restarted, added, removed);
-	log_info("configuration %s", msg);
+		free(np);	/* pools[] stays as it is */
+		reload_one(plan, n, only, msg, size);
+	} else
+		reload_all(plan, n, np, msg, size);
 	notify_reloading(0);
 	return (0);
 
 refused:
-	log_errorx("reload failed, keeping the fpmconf_ref configuration: %s",
+	log_errorx("reload failed, keeping the current configuration: %s",
 	    msg);
 	notify_reloading(0);
 	return (-1);
@@ -535,52 +609,55 @@ supervisor_upgrade_drained(void)
 			worker_retire(w, SIGTERM);
 }
 
-void
-supervisor_upgrade_exec(void)
+/*
+ * The environment of the new image: FPM_SOCKETS, every listening socket,
+ * made to survive the exec; FPM_UPGRADED, those of them that are not ours
+ * ("-": none).  Returns how many sockets, or -1 with errno set.
+ */
+static ssize_t
+upgrade_env(void)
 {
 	struct listener	*l;
 	int		*fds;
-	char		*env, *foreign = NULL;
+	char		*env = NULL, *foreign = NULL;
 	size_t		 i, n = 0, len = 0, size;
+	ssize_t		 r = -1;
 
 	/* "fd," for each socket handed over: at most 11 + 1 bytes each */
 	size = (2 * npools + 1) * 12;
 	if ((fds = calloc(2 * npools + 1, sizeof(*fds))) == NULL ||
 	    (foreign = calloc(size, 1)) == NULL)
-		goto fail;
+		goto out;
 	for (i = 0; i < 2 * npools; i++) {
 		l = i % 2 ? &pools[i / 2]->slst : &pools[i / 2]->lst;
 		if (l->src.fd == -1)
 			continue;
 		/* they must survive the exec */
 		if (fcntl(l->src.fd, F_SETFD, 0) == -1)
-			goto fail;
+			goto out;
 		fds[n++] = l->src.fd;
 		/* systemd's or fpm-spawn's stay theirs (not unlinked) */
 		if (l->inherited)
 			len += (size_t)snprintf(foreign + len, size - len,
 			    "%s%d", len > 0 ? "," : "", l->src.fd);
 	}
-	if ((env = sock_inherit_env(fds, n)) == NULL ||
-	    setenv("FPM_SOCKETS", env, 1) == -1 ||
-	    setenv("FPM_UPGRADED", foreign[0] != '\0' ? foreign : "-", 1)
-	    == -1)
-		goto fail;
+	if ((env = sock_inherit_env(fds, n)) != NULL &&
+	    setenv("FPM_SOCKETS", env, 1) == 0 &&
+	    setenv("FPM_UPGRADED", foreign[0] != '\0' ? foreign : "-", 1) == 0)
+		r = (ssize_t)n;
+out:
 	free(env);
 	free(fds);
 	free(foreign);
-	fds = NULL;
-	foreign = NULL;
-	ctl_shutdown();
-	runtime_dir_cleanup();
-	main_pidfile_handover();	/* the new image takes the lock */
-	log_info("binary upgrade: execv(\"%s\") with %zu socket%s", self_exe, n,
-	    n == 1 ? "" : "s");
-	execv(self_exe, self_argv);
-	log_error("binary upgrade failed: unable to exec");
-fail:
-	free(fds);
-	free(foreign);
+	return (r);
+}
+
+/* The exec failed, or never came: serve on as before the upgrade. */
+static void
+upgrade_failed(void)
+{
+	size_t	i;
+
 	log_error("binary upgrade failed: serving on");
 	ev_timer_stop(&stop_timer);
 	unsetenv("FPM_SOCKETS");
@@ -602,4 +679,25 @@ fail:
 		pm_maintain(pools[i]);
 	}
 	(void)ctl_open(pidpath);
+}
+
+/*
+ * The workers are gone: exec our binary again, our sockets in its
+ * environment.  Returns only if that failed, serving on.
+ */
+void
+supervisor_upgrade_exec(void)
+{
+	ssize_t	n;
+
+	if ((n = upgrade_env()) != -1) {
+		ctl_shutdown();
+		runtime_dir_cleanup();
+		main_pidfile_handover();	/* the new image takes the lock */
+		log_info("binary upgrade: execv(\"%s\") with %zd socket%s",
+		    self_exe, n, n == 1 ? "" : "s");
+		execv(self_exe, self_argv);
+		log_error("binary upgrade failed: unable to exec");
+	}
+	upgrade_failed();
 }
