@@ -153,8 +153,7 @@ ev_backoff_ok(struct ev_backoff *b, unsigned long *nfailed)
 static void
 ev_backoff_resume(struct ev_timer *t)
 {
-	struct ev_backoff	*b = (struct ev_backoff *)((char *)t -
-				    offsetof(struct ev_backoff, timer));
+	struct ev_backoff	*b = container_of(t, struct ev_backoff, timer);
 	struct ev_source	*src = b->src;
 	struct epoll_event	 ev = { .events = b->events, .data.ptr = src };
 

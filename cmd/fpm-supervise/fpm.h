@@ -322,13 +322,21 @@ struct confref {
 	int		refs;
 };
 
+/*
+ * The files, from the top down (HACKING has the map): the supervisor
+ * (main.c, supervisor.c, ctl.c, notify.c); the dispatcher (front.c,
+ * dispatch.c, relay.c, builtin.c, which share conn.h); the pools (pool.c,
+ * pm.c, worker.c); what a worker's request uses (slow.c, output.c,
+ * alog.c, stat.c).
+ */
+
 /* main.c: options, start, the loop */
 extern struct pool	**pools;
 extern size_t		 npools;
 extern struct conf	 fpmconf;	/* the [global] in force */
 extern struct confref	*fpmconf_ref;	/* the configuration in force */
 extern char		 runtime_dir[];
-extern char		 self_exe[];	/* our binary, by name: "" unknown */
+extern char		 self_exe[];	/* our binary, by name ("": unknown) */
 extern char		**self_argv;	/* to exec it again (upgrade) */
 extern const char	*pidpath;	/* NULL: no pid file */
 extern int		 opt_root;	/* -R: pools may run as root */
@@ -342,8 +350,8 @@ void	runtime_dir_cleanup(void);
 
 /* supervisor.c: the supervisor's life */
 /*
- * The supervisor's life, changed only by sv_set_state() (supervisor.c), which
- * refuses any move not in this table.  A reload runs whole within one
+ * The supervisor's life, changed only by sv_set_state() (supervisor.c),
+ * which refuses any move not in this table.  A reload runs whole within one
  * turn of the loop and needs no state; a pool's draining is the pool's.
  *
  *   from              to
@@ -364,7 +372,6 @@ enum sv_state {
 	SV_TERMINATING		/* fast: every worker goes now */
 };
 extern enum sv_state	 sv_state;
-void	sv_set_state(enum sv_state);
 /* No new work is taken: a stop, or the workers leaving for an upgrade. */
 #define sv_stopping()	(sv_state >= SV_UPGRADE_EXEC)
 #define sv_upgrading()	(sv_state == SV_UPGRADE_DRAIN || \
@@ -379,7 +386,37 @@ void	supervisor_upgrade(void);
 void	supervisor_upgrade_drained(void);
 void	supervisor_upgrade_exec(void);
 
-/* pool.c */
+/* ctl.c */
+int	ctl_open(const char *pidfile);
+void	ctl_shutdown(void);
+
+/* notify.c */
+void	notify_init(int64_t interval_ms);
+void	notify_ready(int readyfd);
+void	notify_reloading(int begin);
+void	notify_stopping(void);
+
+/* front.c: the client side of the dispatcher */
+void	conn_accept(struct ev_source *, uint32_t);
+/* "METHOD URI", escaped for a log line (log_vis); a static buffer. */
+const char *req_what(const char *method, const char *uri);
+void	conns_reap(void);
+int	conns_active(void);
+int	conns_count(void);
+void	conns_abort_all(void);
+void	conns_close_idle(struct pool *);
+
+/* dispatch.c: requests to workers, and what a failure costs */
+void	conn_dispatch_queue(struct pool *);
+void	conn_queue_refuse(struct pool *);
+void	conn_worker_died(struct conn *);
+void	conn_terminated(struct conn *);
+
+/* relay.c: the worker side */
+void	conn_worker_event(struct worker *, uint32_t);
+void	conn_info(const struct conn *, struct reqinfo *);
+
+/* pool.c: pools, their configuration, listeners and brake */
 struct pool *pool_new(struct conf_pool *, int allow_root, char *, size_t);
 struct pool *pool_alloc(void);
 void	pool_free(struct pool *);
@@ -403,56 +440,29 @@ void	pools_stop(int graceful);
 int	pools_alive(void);
 void	listener_close(struct listener *);
 
+/* pm.c: the process managers, run from the pool's pass */
+void	pm_maintain(struct pool *);
+void	pm_timeout(struct ev_timer *);
+int	pm_over_memory(struct worker *);
+void	pm_worker_died(struct pool *, const siginfo_t *);
+
 /* worker.c: a pool's workers */
 int	worker_spawn(struct pool *);
 struct worker *pool_idle_worker(struct pool *);
 void	worker_done(struct worker *);
 int	worker_busy(const struct worker *);
 void	worker_end_request(struct worker *);
-void	worker_back(struct worker *);
 void	worker_retire(struct worker *, int sig);
 int	worker_connect(struct worker *);
 void	worker_disconnect(struct worker *);
 
-/* front.c: the client side of the dispatcher */
-void	conn_accept(struct ev_source *, uint32_t);
-/* "METHOD URI", escaped for a log line (log_vis); a static buffer. */
-const char *req_what(const char *method, const char *uri);
-void	conns_reap(void);
-int	conns_active(void);
-int	conns_count(void);
-void	conns_abort_all(void);
-void	conns_close_idle(struct pool *);
-
-/* dispatch.c: requests to workers, and what a failure costs */
-void	conn_dispatch_queue(struct pool *);
-void	conn_queue_refuse(struct pool *);
-void	conn_worker_died(struct conn *);
-void	conn_terminated(struct conn *);
-
-/* relay.c: the worker side */
-void	conn_worker_event(struct worker *, uint32_t);
-void	conn_info(const struct conn *, struct reqinfo *);
-
-/* pm.c */
-void	pm_maintain(struct pool *);
-void	pm_timeout(struct ev_timer *);
-int	pm_over_memory(struct worker *);
-void	pm_worker_died(struct pool *, const siginfo_t *);
-
-/* ctl.c */
-int	ctl_open(const char *pidfile);
-void	ctl_shutdown(void);
-
-/* notify.c */
-void	notify_init(int64_t interval_ms);
-void	notify_ready(int readyfd);
-void	notify_reloading(int begin);
-void	notify_stopping(void);
-
 /* slow.c */
 void	slow_arm(struct worker *);
 void	slow_timeout(struct ev_timer *);
+
+/* output.c */
+void	output_setup(struct worker *, int *outfd, int *errfd);
+void	output_close(struct worker *);
 
 /* alog.c */
 int	alog_open(struct pool *);
@@ -464,7 +474,7 @@ void	alog_free(void);
 /* stat.c */
 struct status_pool;
 struct status_proc;
-/* Fill sp (and procs, nworkers entries) with p's figures for libcommon/status. */
+/* Fill sp (and procs, nworkers entries) with p's figures (libcommon/status). */
 size_t	stat_fill(struct pool *, struct status_pool *, struct status_proc *,
 	    size_t);
 extern int	stat_watched;
@@ -475,9 +485,5 @@ void	stat_open(struct worker *);
 void	stat_sample(struct worker *, int64_t duration_us);
 /* Count one observation of us microseconds into a histogram. */
 void	stat_observe(unsigned long *count, double *sum, int64_t us);
-
-/* output.c */
-void	output_setup(struct worker *, int *outfd, int *errfd);
-void	output_close(struct worker *);
 
 #endif

@@ -7,7 +7,6 @@
 #include <sys/types.h>
 #include <sys/file.h>
 #include <sys/resource.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 
 #include <ctype.h>
@@ -16,7 +15,6 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,7 +235,7 @@ main_log_setup(void)
 
 	log_setlevel((enum log_level)g->log_level);
 	if (opts_verbose > 0)
-		log_verbose(opts_verbose + 1);	/* notice already: -v is debug */
+		log_verbose(opts_verbose + 1);	/* -v is debug */
 	log_setlimit((size_t)g->log_limit);
 	if (opt_stderr || g->error_log == NULL)
 		return (0);

@@ -42,7 +42,9 @@ static int	pool_phpext(struct pool *, char *, size_t);
 
 /*
  * The worker environment: PHP-FPM's clear_env and env[], plus what php-cgi
- * needs to leave process management to us (DESIGN 5a).
+ * needs to leave process management to us: PHP_FCGI_CHILDREN=0, no
+ * children of its own; PHP_FCGI_MAX_REQUESTS=0, no exit after 500
+ * requests (pm.max_requests is ours).
  */
 static int
 pool_env(struct pool *p)
@@ -304,7 +306,7 @@ pool_check_exec(struct pool *t, char *err, size_t errsize)
 {
 	const struct spawn	*s = &t->spawn;
 	struct {
-		int	step;		/* 0: exec, 1: chroot, 2: chdir, 3: ids */
+		int	step;	/* 0: exec, 1: chroot, 2: chdir, 3: ids */
 		int	error;
 	} r;
 	ssize_t			 n;
@@ -655,7 +657,8 @@ pool_own(struct pool *p, struct confref *r)
 static int
 pool_acl(struct conf_pool *c, const char *path, char *err, size_t errsize)
 {
-	const char	*lists[2] = { c->listen_acl_users, c->listen_acl_groups };
+	const char	*lists[2] = { c->listen_acl_users,
+			    c->listen_acl_groups };
 	const char	*kind[2] = { "user", "group" };
 	char		 text[4096], *list, *name, *save;
 	unsigned int	 m = c->listen_mode;
@@ -740,8 +743,8 @@ pool_brake(struct pool *p, const char *why)
 	ms = 1000LL << (p->fails - 2 < 6 ? p->fails - 2 : 6);
 	if (ms > BACKOFF_MAX_MS)
 		ms = BACKOFF_MAX_MS;
-	log_warnx("[pool %s] %s (%d times in a row), next start in %lld.%03llds",
-	    p->cf->name, why, p->fails, (long long)ms / 1000,
+	log_warnx("[pool %s] %s (%d times in a row), next start in "
+	    "%lld.%03llds", p->cf->name, why, p->fails, (long long)ms / 1000,
 	    (long long)ms % 1000);
 	ev_timer_set(&p->respawn_timer, ms);
 }

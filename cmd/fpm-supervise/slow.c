@@ -41,13 +41,11 @@ slow_program(void)
 {
 	static char	path[PATH_MAX];
 	char		self[PATH_MAX];
-	ssize_t		n;
 
 	if (path[0] != '\0')
 		return (path);
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = '\0';
+	if (self_exe[0] != '\0') {
+		strlcpy(self, self_exe, sizeof(self));
 		snprintf(path, sizeof(path), "%s/fpm-slowlog", dirname(self));
 		if (access(path, X_OK) == 0)
 			return (path);

@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +41,7 @@ static struct ev_source	 sigsrc;
 static struct ev_timer	 stop_timer;
 static int		  nsigquit;
 
+static void	sv_set_state(enum sv_state);
 static void	on_signal(struct ev_source *, uint32_t);
 static void	on_stop_timeout(struct ev_timer *);
 static ssize_t	upgrade_env(void);
@@ -80,7 +80,7 @@ struct plan {
 	struct pool		*donor;	/* has the listener, or NULL */
 	struct pool		*fresh;	/* made for it when old is NULL */
 	struct pool		 tmp;	/* new template, new listener */
-	int			 keep_status;	/* old's pm.status_listen stays */
+	int			 keep_status;	/* old's status_listen stays */
 	int			 skip;	/* not the pool asked for */
 };
 
@@ -243,7 +243,8 @@ plan_listeners(struct plan *pl, struct pool *p)
 		} else {
 			p->lst.src.fd = pl->tmp.lst.src.fd;
 			p->lst.inherited = pl->tmp.lst.inherited;
-			strlcpy(p->lst.key, pl->tmp.lst.key, sizeof(p->lst.key));
+			strlcpy(p->lst.key, pl->tmp.lst.key,
+			    sizeof(p->lst.key));
 			pl->tmp.lst.src.fd = -1;
 		}
 		pool_listen_start(p, &p->lst);
@@ -279,7 +280,8 @@ reload_refused(const char *only, char *msg, size_t size)
 	if (only == NULL)
 		return (0);
 	for (i = 0; i < npools; i++)
-		if (!pools[i]->draining && strcmp(pools[i]->cf->name, only) == 0)
+		if (!pools[i]->draining &&
+		    strcmp(pools[i]->cf->name, only) == 0)
 			return (0);
 	snprintf(msg, size, "no running pool '%s'", only);
 	return (1);
@@ -458,7 +460,7 @@ static const unsigned int sv_moves[] = {
 	[SV_TERMINATING] = 0
 };
 
-void
+static void
 sv_set_state(enum sv_state to)
 {
 	if (!(sv_moves[sv_state] & S(to))) {
@@ -496,7 +498,8 @@ supervisor_stop(int mode)
 	for (i = 0; i < npools; i++)
 		conn_dispatch_queue(pools[i]);
 	if (mode == 1 && fpmconf.global.process_control_timeout_ms > 0)
-		ev_timer_set(&stop_timer, fpmconf.global.process_control_timeout_ms);
+		ev_timer_set(&stop_timer,
+		    fpmconf.global.process_control_timeout_ms);
 	else if (mode == 1)
 		supervisor_stop(2);
 }
@@ -693,7 +696,7 @@ supervisor_upgrade_exec(void)
 	if ((n = upgrade_env()) != -1) {
 		ctl_shutdown();
 		runtime_dir_cleanup();
-		main_pidfile_handover();	/* the new image takes the lock */
+		main_pidfile_handover();  /* the new image takes the lock */
 		log_info("binary upgrade: execv(\"%s\") with %zd socket%s",
 		    self_exe, n, n == 1 ? "" : "s");
 		execv(self_exe, self_argv);

@@ -30,6 +30,7 @@ static unsigned long	worker_seq;
 static void	worker_reap(struct ev_source *, uint32_t);
 static void	worker_sock_event(struct ev_source *, uint32_t);
 static void	worker_check_back(struct worker *);
+static void	worker_back(struct worker *);
 static void	worker_kill_timeout(struct ev_timer *);
 static void	worker_free(struct worker *);
 static void	worker_leave(struct worker *);
@@ -235,7 +236,7 @@ worker_busy(const struct worker *w)
  * w is back, waiting for a request: the request is over, for status, the
  * access log and the histograms; then w is free (worker_done).
  */
-void
+static void
 worker_back(struct worker *w)
 {
 	struct pool	*p = w->pool;
@@ -405,7 +406,8 @@ worker_retire(struct worker *w, int sig)
 	    errno != ESRCH)
 		log_warn("[pool %s] unable to signal child %d", p->cf->name,
 		    (int)w->pid);
-	grace = sv_state == SV_TERMINATING ? FAST_STOP_MS : fpmconf.global.process_control_timeout_ms;
+	grace = sv_state == SV_TERMINATING ? FAST_STOP_MS :
+	    fpmconf.global.process_control_timeout_ms;
 	if (grace <= 0)
 		grace = FAST_STOP_MS;
 	if (w->kill_timer.slot == 0)
