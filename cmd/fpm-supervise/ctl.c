@@ -75,6 +75,10 @@ static void	ctl_flush(struct ctlconn *);
 static int	ctl_in_group(pid_t, gid_t, gid_t);
 static void	ctl_status(struct ctlconn *, char **, int);
 static struct pool *ctl_pool(const char *);
+static int	ctl_allowed(struct ctlconn *, const char *);
+static void	ctl_pools(struct ctlconn *);
+static void	ctl_reload(struct ctlconn *, char **, int);
+static void	ctl_restart(struct ctlconn *, char **, int);
 
 /*
  * Open the control socket: `control` or the default next to the pidfile
@@ -365,14 +369,103 @@ ctl_pool(const char *name)
 	return (NULL);
 }
 
+/*
+ * May c's peer run argv[0]?  Its own uid or root may run anything; the
+ * listen.group's members may read.  If not: refused, said, and 0.
+ */
+static int
+ctl_allowed(struct ctlconn *c, const char *cmd)
+{
+	char	vis[256];
+	int	reader;
+
+	if (c->uid == 0 || c->uid == geteuid())
+		return (1);
+	reader = ctl_in_group(c->pid, c->gid, readgid);
+	if (ctl_is_readonly(cmd) && reader)
+		return (1);
+	ctl_replyf(c, "error %d permission denied: uid %u may %s\n",
+	    FPM_EXIT_USAGE, (unsigned int)c->uid, reader ? "only read "
+	    "(status, pools, pid, version, wait-ready)" :
+	    "not use this socket");
+	/* another user's bytes: escaped, they forge no line */
+	log_warnx("control socket: uid %u (pid %d) refused '%s'",
+	    (unsigned int)c->uid, (int)c->pid, log_vis(vis, sizeof(vis), cmd));
+	return (0);
+}
+
+/* pools: one line a running pool. */
+static void
+ctl_pools(struct ctlconn *c)
+{
+	struct pool	*p;
+	char		*buf = NULL;
+	size_t		 i, len = 0;
+	FILE		*fp;
+
+	if ((fp = open_memstream(&buf, &len)) == NULL) {
+		ctl_replyf(c, "error %d %s\n", FPM_EXIT_TEMP, strerror(errno));
+		return;
+	}
+	fprintf(fp, "ok\n");
+	for (i = 0; i < npools; i++) {
+		p = pools[i];
+		if (p->draining)
+			continue;
+		fprintf(fp, "%s %s %s %d %d %d %d\n", p->cf->name,
+		    p->cf->pm == CONF_PM_DYNAMIC ? "dynamic" :
+		    p->cf->pm == CONF_PM_ONDEMAND ? "ondemand" :
+		    "static", p->cf->listen, p->nworkers, p->nidle,
+		    p->nworkers - p->nidle, p->nqueue);
+	}
+	fclose(fp);
+	ctl_reply(c, buf, len);
+	free(buf);
+}
+
+/* reload [POOL] */
+static void
+ctl_reload(struct ctlconn *c, char **argv, int argc)
+{
+	char	msg[1024];
+
+	if (argc > 1 && ctl_pool(argv[1]) == NULL) {
+		ctl_replyf(c, "error %d no pool '%s'\n", FPM_EXIT_NO, argv[1]);
+		return;
+	}
+	if (supervisor_reload(argc > 1 ? argv[1] : NULL, msg,
+	    sizeof(msg)) == -1)
+		ctl_replyf(c, "error %d %s\n", FPM_EXIT_USAGE, msg);
+	else
+		ctl_replyf(c, "ok %s\n", msg);
+}
+
+/* restart POOL */
+static void
+ctl_restart(struct ctlconn *c, char **argv, int argc)
+{
+	struct pool	*p;
+
+	if (argc < 2) {
+		ctl_replyf(c, "error %d usage: restart POOL\n",
+		    FPM_EXIT_USAGE);
+		return;
+	}
+	if ((p = ctl_pool(argv[1])) == NULL) {
+		ctl_replyf(c, "error %d no pool '%s'\n", FPM_EXIT_NO, argv[1]);
+		return;
+	}
+	log_info("[pool %s] restart asked on the control socket",
+	    p->cf->name);
+	pool_restart(p);
+	ctl_replyf(c, "ok\n");
+}
+
 static void
 ctl_run(struct ctlconn *c, char *line)
 {
-	char		*argv[8], *save, *s;
-	char		 msg[1024], vis[256];
-	struct pool	*p;
-	size_t		 i;
-	int		 argc = 0, all;
+	char	*argv[8], *save, *s;
+	int	 argc = 0;
 
 	for (s = strtok_r(line, " \t", &save); s != NULL && argc < 7;
 	    s = strtok_r(NULL, " \t", &save))
@@ -382,73 +475,17 @@ ctl_run(struct ctlconn *c, char *line)
 		ctl_replyf(c, "error %d empty request\n", FPM_EXIT_USAGE);
 		return;
 	}
-	all = c->uid == 0 || c->uid == geteuid();
-	if (!all && !(ctl_is_readonly(argv[0]) &&
-	    ctl_in_group(c->pid, c->gid, readgid))) {
-		ctl_replyf(c, "error %d permission denied: uid %u may %s\n",
-		    FPM_EXIT_USAGE, (unsigned int)c->uid,
-		    ctl_in_group(c->pid, c->gid, readgid) ? "only read "
-		    "(status, pools, pid, version, wait-ready)" :
-		    "not use this socket");
-		/* another user's bytes: escaped, they forge no line */
-		log_warnx("control socket: uid %u (pid %d) refused '%s'",
-		    (unsigned int)c->uid, (int)c->pid,
-		    log_vis(vis, sizeof(vis), argv[0]));
+	if (!ctl_allowed(c, argv[0]))
 		return;
-	}
 	if (strcmp(argv[0], "status") == 0)
 		ctl_status(c, argv, argc);
-	else if (strcmp(argv[0], "pools") == 0) {
-		char	*buf = NULL;
-		size_t	 len = 0;
-		FILE	*fp = open_memstream(&buf, &len);
-
-		if (fp == NULL) {
-			ctl_replyf(c, "error %d %s\n", FPM_EXIT_TEMP,
-			    strerror(errno));
-			return;
-		}
-		fprintf(fp, "ok\n");
-		for (i = 0; i < npools; i++) {
-			p = pools[i];
-			if (p->draining)
-				continue;
-			fprintf(fp, "%s %s %s %d %d %d %d\n", p->cf->name,
-			    p->cf->pm == CONF_PM_DYNAMIC ? "dynamic" :
-			    p->cf->pm == CONF_PM_ONDEMAND ? "ondemand" :
-			    "static", p->cf->listen, p->nworkers, p->nidle,
-			    p->nworkers - p->nidle, p->nqueue);
-		}
-		fclose(fp);
-		ctl_reply(c, buf, len);
-		free(buf);
-	} else if (strcmp(argv[0], "reload") == 0) {
-		if (argc > 1 && ctl_pool(argv[1]) == NULL) {
-			ctl_replyf(c, "error %d no pool '%s'\n", FPM_EXIT_NO,
-			    argv[1]);
-			return;
-		}
-		if (supervisor_reload(argc > 1 ? argv[1] : NULL, msg,
-		    sizeof(msg)) == -1)
-			ctl_replyf(c, "error %d %s\n", FPM_EXIT_USAGE, msg);
-		else
-			ctl_replyf(c, "ok %s\n", msg);
-	} else if (strcmp(argv[0], "restart") == 0) {
-		if (argc < 2) {
-			ctl_replyf(c, "error %d usage: restart POOL\n",
-			    FPM_EXIT_USAGE);
-			return;
-		}
-		if ((p = ctl_pool(argv[1])) == NULL) {
-			ctl_replyf(c, "error %d no pool '%s'\n", FPM_EXIT_NO,
-			    argv[1]);
-			return;
-		}
-		log_info("[pool %s] restart asked on the control socket",
-		    p->cf->name);
-		pool_restart(p);
-		ctl_replyf(c, "ok\n");
-	} else if (strcmp(argv[0], "stop") == 0 ||
+	else if (strcmp(argv[0], "pools") == 0)
+		ctl_pools(c);
+	else if (strcmp(argv[0], "reload") == 0)
+		ctl_reload(c, argv, argc);
+	else if (strcmp(argv[0], "restart") == 0)
+		ctl_restart(c, argv, argc);
+	else if (strcmp(argv[0], "stop") == 0 ||
 	    strcmp(argv[0], "quit") == 0) {
 		c->after = argv[0][0] == 's' ? AFTER_STOP : AFTER_QUIT;
 		ctl_replyf(c, "ok\n");
