@@ -24,6 +24,7 @@
 #define STATUS_MAX_INPUT_VARS	1000
 
 #define STATUS_NSHORT	14	/* fields of the pool part (status_short) */
+#define STATUS_NPROC	13	/* fields of a worker (status_proc) */
 
 /* How a string field is escaped on its way into the page. */
 enum status_esc {
@@ -88,20 +89,14 @@ static enum status_esc status_fmt_esc(enum status_format);
 static char	*status_esc_dup(struct status_out *, const char *,
 		    enum status_esc);
 static void	status_fmt_time(char *, size_t, time_t, enum status_format);
-static void	status_short_field(struct status_out *, enum status_format,
-		    size_t, const char *);
+struct status_field;
+static void	status_field(struct status_out *, enum status_format, int,
+		    const struct status_field *, size_t, const char *);
+static void	status_om_field(struct status_out *, size_t, const char *);
 static void	status_short_values(char [STATUS_NSHORT][24],
 		    const struct status_pool *);
 static void	status_short(struct status_out *, const struct status_pool *,
 		    enum status_format, int);
-static void	status_proc_text(struct status_out *,
-		    const struct status_proc *, const char *, const char *);
-static void	status_proc_json(struct status_out *,
-		    const struct status_proc *, const char *, const char *);
-static void	status_proc_xml(struct status_out *,
-		    const struct status_proc *, const char *, const char *);
-static void	status_proc_html(struct status_out *,
-		    const struct status_proc *, const char *, const char *);
 static void	status_proc(struct status_out *, const struct status_proc *,
 		    enum status_format);
 static void	status_page(struct status_out *, const struct status_pool *,
@@ -528,16 +523,35 @@ status_fmt_time(char *buf, size_t size, time_t t, enum status_format fmt)
 }
 
 /*
- * The pool part's fields as PHP-FPM names them: the name is the text
- * label (with ':', padded), the JSON key and the HTML header; the XML tag
- * is the name with '-' for ' '.
+ * A field of the page as PHP-FPM names it: the name is the JSON key and
+ * the HTML header, and with '-' for ' ' the XML tag; with ':' and padded
+ * to 22 columns, the text label, unless label says otherwise.
  */
-static const char *const status_short_names[STATUS_NSHORT] = {
-	"pool", "process manager", "start time", "start since",
-	"accepted conn", "listen queue", "max listen queue",
-	"listen queue len", "idle processes", "active processes",
-	"total processes", "max active processes", "max children reached",
-	"slow requests"
+struct status_field {
+	const char	*name;
+	const char	*label;		/* text, when not the name */
+	int		 quoted;	/* a JSON string */
+};
+
+/* The pool part (status_short). */
+static const struct status_field status_pool_fields[STATUS_NSHORT] = {
+	{ "pool", NULL, 1 }, { "process manager", NULL, 1 },
+	{ "start time", NULL, 0 }, { "start since", NULL, 0 },
+	{ "accepted conn", NULL, 0 }, { "listen queue", NULL, 0 },
+	{ "max listen queue", NULL, 0 }, { "listen queue len", NULL, 0 },
+	{ "idle processes", NULL, 0 }, { "active processes", NULL, 0 },
+	{ "total processes", NULL, 0 }, { "max active processes", NULL, 0 },
+	{ "max children reached", NULL, 0 }, { "slow requests", NULL, 0 }
+};
+
+/* A worker, with ?full (status_proc). */
+static const struct status_field status_proc_fields[STATUS_NPROC] = {
+	{ "pid", NULL, 0 }, { "state", NULL, 1 }, { "start time", NULL, 0 },
+	{ "start since", NULL, 0 }, { "requests", NULL, 0 },
+	{ "request duration", NULL, 0 }, { "request method", NULL, 1 },
+	{ "request uri", "request URI", 1 }, { "content length", NULL, 0 },
+	{ "user", NULL, 1 }, { "script", NULL, 1 },
+	{ "last request cpu", NULL, 0 }, { "last request memory", NULL, 0 }
 };
 
 /*
@@ -603,51 +617,76 @@ static const char *const status_short_end[STATUS_PROMETHEUS + 1] = {
 	[STATUS_HTML] = "</body></html>",
 };
 
-/* Field i of the pool part, its value v already escaped for fmt. */
+/* What goes before a worker's fields, and after them. */
+static const char *const status_proc_pre[STATUS_PROMETHEUS + 1] = {
+	[STATUS_TEXT] = "\n************************\n",
+	[STATUS_JSON] = "{",
+	[STATUS_XML] = "<process>",
+	[STATUS_HTML] = "<tr>",
+};
+static const char *const status_proc_post[STATUS_PROMETHEUS + 1] = {
+	[STATUS_JSON] = "}",
+	[STATUS_XML] = "</process>\n",
+	[STATUS_HTML] = "</tr>\n",
+};
+
+/*
+ * Field f, the i-th of the pool part (proc 0) or of a worker (proc 1),
+ * its value v already escaped for fmt.  The pool part is one line a field
+ * in XML and a row a field in HTML; a worker is one element, one row.
+ */
 static void
-status_short_field(struct status_out *o, enum status_format fmt, size_t i,
-    const char *v)
+status_field(struct status_out *o, enum status_format fmt, int proc,
+    const struct status_field *f, size_t i, const char *v)
 {
-	const char	*name = status_short_names[i], *q;
+	const char	*q = f->quoted ? "\"" : "";
 	char		 tag[32], *t;
 
 	switch (fmt) {
 	case STATUS_TEXT:
-		(void)snprintf(tag, sizeof(tag), "%s:", name);
+		(void)snprintf(tag, sizeof(tag), "%s:",
+		    f->label != NULL ? f->label : f->name);
 		status_printf(o, "%-22s%s\n", tag, v);
 		break;
 	case STATUS_JSON:
-		q = i < 2 ? "\"" : "";	/* the pool and pm are strings */
-		status_printf(o, "%s\"%s\":%s%s%s", i > 0 ? "," : "", name, q,
-		    v, q);
+		status_printf(o, "%s\"%s\":%s%s%s", i > 0 ? "," : "", f->name,
+		    q, v, q);
 		break;
 	case STATUS_XML:
-		strlcpy(tag, name, sizeof(tag));
+		strlcpy(tag, f->name, sizeof(tag));
 		for (t = tag; (t = strchr(t, ' ')) != NULL; t++)
 			*t = '-';
-		status_printf(o, "<%s>%s</%s>\n", tag, v, tag);
+		status_printf(o, "<%s>%s</%s>%s", tag, v, tag,
+		    proc ? "" : "\n");
 		break;
 	case STATUS_HTML:
-		status_printf(o, "<tr><th>%s</th><td>%s</td></tr>\n", name, v);
+		if (proc)
+			status_printf(o, "<td>%s</td>", v);
+		else
+			status_printf(o, "<tr><th>%s</th><td>%s</td></tr>\n",
+			    f->name, v);
 		break;
 	case STATUS_OPENMETRICS:
-		if (status_om[i].name == NULL)
-			break;	/* the pool, pm and start time: phpfpm_up */
-		if (i == STATUS_OM_SWAPPED)
-			status_printf(o, "# TYPE phpfpm_%s %s\n"
-			    "# HELP phpfpm_%s %s\n", status_om[i].name,
-			    status_om[i].type, status_om[i].name,
-			    status_om[i].help);
-		else
-			status_printf(o, "# HELP phpfpm_%s %s\n"
-			    "# TYPE phpfpm_%s %s\n", status_om[i].name,
-			    status_om[i].help, status_om[i].name,
-			    status_om[i].type);
-		status_printf(o, "phpfpm_%s %s\n", status_om[i].name, v);
-		break;
 	case STATUS_PROMETHEUS:
-		break;		/* status_prom() */
+		break;
 	}
+}
+
+/* Field i of the pool part in OpenMetrics (none for the first three). */
+static void
+status_om_field(struct status_out *o, size_t i, const char *v)
+{
+	if (status_om[i].name == NULL)
+		return;		/* the pool, pm and start time: phpfpm_up */
+	if (i == STATUS_OM_SWAPPED)
+		status_printf(o, "# TYPE phpfpm_%s %s\n# HELP phpfpm_%s %s\n",
+		    status_om[i].name, status_om[i].type, status_om[i].name,
+		    status_om[i].help);
+	else
+		status_printf(o, "# HELP phpfpm_%s %s\n# TYPE phpfpm_%s %s\n",
+		    status_om[i].name, status_om[i].help, status_om[i].name,
+		    status_om[i].type);
+	status_printf(o, "phpfpm_%s %s\n", status_om[i].name, v);
 }
 
 /* The pool part's figures, as PHP-FPM prints them, into v[3..]. */
@@ -704,7 +743,10 @@ status_short(struct status_out *o, const struct status_pool *p,
 		status_puts(o, status_short_pre[fmt]);
 	for (i = 0; i < STATUS_NSHORT; i++) {
 		v = i == 0 ? pool : i == 1 ? pm : i == 2 ? tbuf : num[i];
-		status_short_field(o, fmt, i, v);
+		if (fmt == STATUS_OPENMETRICS)
+			status_om_field(o, i, v);
+		else
+			status_field(o, fmt, 0, &status_pool_fields[i], i, v);
 	}
 	if (status_short_post[fmt] != NULL)
 		status_puts(o, status_short_post[fmt]);
@@ -713,124 +755,6 @@ status_short(struct status_out *o, const struct status_pool *p,
 done:
 	free(epool);
 	free(epm);
-}
-
-/* One worker in text: labels padded as PHP-FPM pads them. */
-static void
-status_proc_text(struct status_out *o, const struct status_proc *pr,
-    const char *state, const char *tbuf)
-{
-	status_printf(o,
-	    "\n"
-	    "************************\n"
-	    "pid:                  %d\n"
-	    "state:                %s\n"
-	    "start time:           %s\n"
-	    "start since:          %lu\n"
-	    "requests:             %lu\n"
-	    "request duration:     %llu\n"
-	    "request method:       ",
-	    (int)pr->pid, state, tbuf, pr->start_since, pr->requests,
-	    pr->request_duration_us);
-	status_put_field(o, pr->method, STATUS_ESC_NONE);
-	status_puts(o, "\nrequest URI:          ");
-	status_put_uri(o, pr, STATUS_ESC_NONE);
-	status_printf(o, "\ncontent length:       %llu\n"
-	    "user:                 ", pr->content_length);
-	status_put_field(o, pr->user, STATUS_ESC_NONE);
-	status_puts(o, "\nscript:               ");
-	status_put_field(o, pr->script, STATUS_ESC_NONE);
-	status_printf(o, "\nlast request cpu:     %.2f\n"
-	    "last request memory:  %llu\n",
-	    pr->last_cpu, pr->last_memory);
-}
-
-/* One worker, a JSON object. */
-static void
-status_proc_json(struct status_out *o, const struct status_proc *pr,
-    const char *state, const char *tbuf)
-{
-	status_printf(o,
-	    "{"
-	    "\"pid\":%d,"
-	    "\"state\":\"%s\","
-	    "\"start time\":%s,"
-	    "\"start since\":%lu,"
-	    "\"requests\":%lu,"
-	    "\"request duration\":%llu,"
-	    "\"request method\":\"",
-	    (int)pr->pid, state, tbuf, pr->start_since, pr->requests,
-	    pr->request_duration_us);
-	status_put_field(o, pr->method, STATUS_ESC_JSON);
-	status_puts(o, "\",\"request uri\":\"");
-	status_put_uri(o, pr, STATUS_ESC_JSON);
-	status_printf(o, "\",\"content length\":%llu,\"user\":\"",
-	    pr->content_length);
-	status_put_field(o, pr->user, STATUS_ESC_JSON);
-	status_puts(o, "\",\"script\":\"");
-	status_put_field(o, pr->script, STATUS_ESC_JSON);
-	status_printf(o, "\",\"last request cpu\":%.2f,"
-	    "\"last request memory\":%llu}",
-	    pr->last_cpu, pr->last_memory);
-}
-
-/* One worker, a <process> element. */
-static void
-status_proc_xml(struct status_out *o, const struct status_proc *pr,
-    const char *state, const char *tbuf)
-{
-	status_printf(o,
-	    "<process>"
-	    "<pid>%d</pid>"
-	    "<state>%s</state>"
-	    "<start-time>%s</start-time>"
-	    "<start-since>%lu</start-since>"
-	    "<requests>%lu</requests>"
-	    "<request-duration>%llu</request-duration>"
-	    "<request-method>",
-	    (int)pr->pid, state, tbuf, pr->start_since, pr->requests,
-	    pr->request_duration_us);
-	status_put_field(o, pr->method, STATUS_ESC_HTML);
-	status_puts(o, "</request-method><request-uri>");
-	status_put_uri(o, pr, STATUS_ESC_HTML);
-	status_printf(o, "</request-uri>"
-	    "<content-length>%llu</content-length><user>",
-	    pr->content_length);
-	status_put_field(o, pr->user, STATUS_ESC_HTML);
-	status_puts(o, "</user><script>");
-	status_put_field(o, pr->script, STATUS_ESC_HTML);
-	status_printf(o, "</script>"
-	    "<last-request-cpu>%.2f</last-request-cpu>"
-	    "<last-request-memory>%llu</last-request-memory>"
-	    "</process>\n",
-	    pr->last_cpu, pr->last_memory);
-}
-
-/* One worker, a row of the HTML table. */
-static void
-status_proc_html(struct status_out *o, const struct status_proc *pr,
-    const char *state, const char *tbuf)
-{
-	status_printf(o,
-	    "<tr>"
-	    "<td>%d</td>"
-	    "<td>%s</td>"
-	    "<td>%s</td>"
-	    "<td>%lu</td>"
-	    "<td>%lu</td>"
-	    "<td>%llu</td>"
-	    "<td>",
-	    (int)pr->pid, state, tbuf, pr->start_since, pr->requests,
-	    pr->request_duration_us);
-	status_put_field(o, pr->method, STATUS_ESC_HTML);
-	status_puts(o, "</td><td>");
-	status_put_uri(o, pr, STATUS_ESC_HTML);
-	status_printf(o, "</td><td>%llu</td><td>", pr->content_length);
-	status_put_field(o, pr->user, STATUS_ESC_HTML);
-	status_puts(o, "</td><td>");
-	status_put_field(o, pr->script, STATUS_ESC_HTML);
-	status_printf(o, "</td><td>%.2f</td><td>%llu</td></tr>\n",
-	    pr->last_cpu, pr->last_memory);
 }
 
 /*
@@ -845,28 +769,57 @@ static void
 status_proc(struct status_out *o, const struct status_proc *pr,
     enum status_format fmt)
 {
-	char		 tbuf[64];
-	const char	*state = pr->state != NULL ? pr->state : "(null)";
+	struct status_buf	 b = { NULL, 0, 0 };
+	struct status_out	 t = { &b, 0 };
+	enum status_esc		 esc = status_fmt_esc(fmt);
+	char			 tbuf[64], num[STATUS_NPROC][24], cpu[320];
+	const char		*v[STATUS_NPROC];
+	size_t			 off[4], i;
 
-	status_fmt_time(tbuf, sizeof(tbuf), pr->start_time, fmt);
-	switch (fmt) {
-	case STATUS_TEXT:
-		status_proc_text(o, pr, state, tbuf);
-		break;
-	case STATUS_JSON:
-		status_proc_json(o, pr, state, tbuf);
-		break;
-	case STATUS_XML:
-		status_proc_xml(o, pr, state, tbuf);
-		break;
-	case STATUS_HTML:
-		status_proc_html(o, pr, state, tbuf);
-		break;
-	case STATUS_OPENMETRICS:
-		break;		/* PHP-FPM has no per-process metrics */
-	case STATUS_PROMETHEUS:
-		break;		/* status_prom() */
+	if (fmt == STATUS_OPENMETRICS || fmt == STATUS_PROMETHEUS)
+		return;		/* no per-process metrics; status_prom() */
+	/* what a client sent, escaped for fmt, each string NUL-ended in b */
+	off[0] = 0;
+	status_put_field(&t, pr->method, esc);
+	status_put(&t, "", 1);
+	off[1] = b.len;
+	status_put_uri(&t, pr, esc);
+	status_put(&t, "", 1);
+	off[2] = b.len;
+	status_put_field(&t, pr->user, esc);
+	status_put(&t, "", 1);
+	off[3] = b.len;
+	status_put_field(&t, pr->script, esc);
+	status_put(&t, "", 1);
+	if (t.err) {
+		o->err = 1;
+		status_buf_free(&b);
+		return;
 	}
+	status_fmt_time(tbuf, sizeof(tbuf), pr->start_time, fmt);
+	(void)snprintf(num[0], sizeof(num[0]), "%d", (int)pr->pid);
+	(void)snprintf(num[3], sizeof(num[3]), "%lu", pr->start_since);
+	(void)snprintf(num[4], sizeof(num[4]), "%lu", pr->requests);
+	(void)snprintf(num[5], sizeof(num[5]), "%llu",
+	    pr->request_duration_us);
+	(void)snprintf(num[8], sizeof(num[8]), "%llu", pr->content_length);
+	(void)snprintf(cpu, sizeof(cpu), "%.2f", pr->last_cpu);
+	(void)snprintf(num[12], sizeof(num[12]), "%llu", pr->last_memory);
+	for (i = 0; i < STATUS_NPROC; i++)
+		v[i] = num[i];
+	v[1] = pr->state != NULL ? pr->state : "(null)";
+	v[2] = tbuf;
+	v[6] = b.data + off[0];
+	v[7] = b.data + off[1];
+	v[9] = b.data + off[2];
+	v[10] = b.data + off[3];
+	v[11] = cpu;
+	status_puts(o, status_proc_pre[fmt]);
+	for (i = 0; i < STATUS_NPROC; i++)
+		status_field(o, fmt, 1, &status_proc_fields[i], i, v[i]);
+	if (status_proc_post[fmt] != NULL)
+		status_puts(o, status_proc_post[fmt]);
+	status_buf_free(&b);
 }
 
 /* A whole page: short part, then full_pre, the workers, full_post. */
@@ -889,13 +842,11 @@ status_page(struct status_out *o, const struct status_pool *p,
 		status_puts(o, "<processes>\n");
 		break;
 	case STATUS_HTML:
-		status_puts(o, "<table border=\"1\">\n"
-		    "<tr><th>pid</th><th>state</th><th>start time</th>"
-		    "<th>start since</th><th>requests</th>"
-		    "<th>request duration</th><th>request method</th>"
-		    "<th>request uri</th><th>content length</th>"
-		    "<th>user</th><th>script</th><th>last request cpu</th>"
-		    "<th>last request memory</th></tr>\n");
+		status_puts(o, "<table border=\"1\">\n<tr>");
+		for (i = 0; i < STATUS_NPROC; i++)
+			status_printf(o, "<th>%s</th>",
+			    status_proc_fields[i].name);
+		status_puts(o, "</tr>\n");
 		break;
 	default:
 		break;
