@@ -565,10 +565,9 @@ on_signal(struct ev_source *src, uint32_t events)
 void
 supervisor_upgrade(void)
 {
-	size_t	i;
-
 	struct conf	c;
 	char		err[1024];
+	size_t		i;
 
 	if (sv_state != SV_RUNNING)
 		return;
