@@ -300,7 +300,7 @@ ctl_close(struct ctlconn *c)
 static void
 ctl_event(struct ev_source *src, uint32_t events)
 {
-	struct ctlconn	*c = (struct ctlconn *)src;
+	struct ctlconn	*c = container_of(src, struct ctlconn, src);
 	char		*nl;
 	ssize_t		 n;
 

@@ -174,7 +174,7 @@ slow_trace(struct worker *w)
 static void
 slow_reap(struct ev_source *src, uint32_t events)
 {
-	struct tracer	*t = (struct tracer *)src;
+	struct tracer	*t = container_of(src, struct tracer, src);
 	siginfo_t	 si;
 
 	(void)events;
