@@ -352,6 +352,18 @@ said_pid() {
 	run ! grep -q silent "$LOG"
 }
 
+@test "fpm-supervise: a worker's last line without a newline is logged when its request ends" {
+	conf "pm.max_children = 1"
+	start
+	pid=$(worker_pids)
+	run -0 req 'stderr_fd=msg+1,stderr_fd=msg+2,stderr_nonl=msg+3'
+	wait_for 5 said "$pid" "msg 3"
+	said "$pid" "msg 1" && said "$pid" "msg 2"
+	# the worker lives on: not a closed pipe's rest
+	! grep -q "pipe is closed" "$LOG"
+	[[ $(worker_pids) == "$pid" ]]
+}
+
 @test "fpm-supervise: ping and status are answered while every worker is busy" {
 	conf
 	start

@@ -463,6 +463,7 @@ void	slow_timeout(struct ev_timer *);
 /* output.c */
 void	output_setup(struct worker *, int *outfd, int *errfd);
 void	output_close(struct worker *);
+void	output_request_end(struct worker *);
 
 /* alog.c */
 int	alog_open(struct pool *);

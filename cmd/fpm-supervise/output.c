@@ -251,6 +251,29 @@ output_read(struct ev_source *src, uint32_t events)
 }
 
 /*
+ * w's request is over (it is back): what it wrote meanwhile is read, one
+ * read per pipe, and a last line without its newline is logged now, as
+ * PHP-FPM does, not held until the next request's output ends it.
+ */
+void
+output_request_end(struct worker *w)
+{
+	struct outpipe	*o[2] = { &w->out, &w->err };
+	int		 i;
+
+	for (i = 0; i < 2; i++) {
+		if (o[i]->src.fd == -1)
+			continue;
+		if (output_take(o[i]) == -1)
+			continue;	/* closed: all of it logged */
+		if (o[i]->len > 0) {
+			output_line(o[i], o[i]->buf, o[i]->len, 0);
+			o[i]->len = 0;
+		}
+	}
+}
+
+/*
  * The worker is gone: log what is left and close the pipes.  What it left
  * is at most a pipe's size (fs.pipe-max-size, 1 MiB by default), unless a
  * process it started holds the pipe open and goes on writing: so the

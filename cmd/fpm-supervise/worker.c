@@ -244,6 +244,7 @@ worker_back(struct worker *w)
 
 	w->finishing = 0;
 	ev_timer_stop(&w->req_timer);
+	output_request_end(w);
 	w->last = w->cur;
 	w->last.duration_us = now - w->cur.start_us;
 	/* a pread of /proc is not free: only when someone may look */

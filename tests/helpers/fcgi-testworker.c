@@ -83,7 +83,8 @@ usage(void)
 	    "  -t: ignore SIGTERM\n"
 	    "per request (QUERY_STRING a=b,c=d or params TW_A=b):\n"
 	    "  echo=1 status=N sleep=MS burn=MS bytes=N stderr=TEXT\n"
-	    "  stderr_fd=TEXT stdout_fd=TEXT exit=N exit_after=N\n"
+	    "  stderr_fd=TEXT stdout_fd=TEXT stderr_nonl=TEXT exit=N "
+	    "exit_after=N\n"
 	    "  segv=1|core hang=1 early_end=1 ignore_term=1 pid=1 count=1\n"
 	    "  conn=1 env=NAME who=1 fds=1 touch=PATH\n"
 	    "  bodylen=MS (read the body, MS ms between 8 KiB reads)\n"
@@ -440,6 +441,8 @@ do_action(struct reply *r, const struct action *a)
 		r->flood_stop = v;
 	} else if (strcmp(k, "stderr_fd") == 0) {
 		write_fd(STDERR_FILENO, v);
+	} else if (strcmp(k, "stderr_nonl") == 0) {
+		(void)write(STDERR_FILENO, v, strlen(v));	/* no newline */
 	} else if (strcmp(k, "stdout_fd") == 0) {
 		write_fd(STDOUT_FILENO, v);
 	} else if (strcmp(k, "exit") == 0) {
