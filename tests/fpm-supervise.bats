@@ -498,3 +498,20 @@ print("up", flush=True); time.sleep(60)' "$SOCK" >"$D/holder" 2>&1 &
 	[[ ${output#*.It 111} == *"listening socket cannot be bound"* ]]
 	[[ ${output%%.It 111*} != *"socket that cannot be bound"* ]]
 }
+
+@test "fpm-supervise: -O logs to stderr, and error_log is still created, as PHP-FPM does" {
+	GLOBAL="error_log = $D/fpm-error.log"
+	conf
+	fpm-supervise -O -y "$CONF" </dev/null >/dev/null 2>"$D/stderr" 3>&- &
+	SUP=$!
+	track_pid "$SUP"
+	wait_for 10 grep -q 'NOTICE: ready to handle connections' "$LOG"
+	[[ -f $D/fpm-error.log && ! -s $D/fpm-error.log ]]
+	kill -QUIT "$SUP"
+	wait_for 10 pid_gone "$SUP"
+	# one that cannot be created is found at start
+	GLOBAL="error_log = $D/none/fpm-error.log"
+	conf
+	run -111 fpm-supervise -O -y "$CONF" </dev/null
+	[[ $output == *"unable to open error_log $D/none/fpm-error.log"* ]]
+}

@@ -232,13 +232,27 @@ int
 main_log_setup(void)
 {
 	struct conf_global	*g = &fpmconf.global;
+	int			 fd = -1;
 
 	log_setlevel((enum log_level)g->log_level);
 	if (opts_verbose > 0)
 		log_verbose(opts_verbose + 1);	/* -v is debug */
 	log_setlimit((size_t)g->log_limit);
-	if (opt_stderr || g->error_log == NULL)
+	if (g->error_log == NULL)
 		return (0);
+	if (opt_stderr) {
+		/*
+		 * The log goes to stderr, but error_log is created as PHP-FPM
+		 * creates it: a path that cannot be written shows now.
+		 */
+		if (strcmp(g->error_log, "syslog") != 0 &&
+		    (fd = open(g->error_log, O_WRONLY | O_APPEND | O_CREAT |
+		    O_CLOEXEC, 0600)) == -1)
+			return (-1);
+		if (fd != -1)
+			close(fd);
+		return (0);
+	}
 	if (strcmp(g->error_log, "syslog") == 0)
 		log_open_syslog(g->syslog_ident, g->syslog_facility);
 	else if (log_open_file(g->error_log) == -1)
