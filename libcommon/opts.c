@@ -26,6 +26,19 @@ struct poptOption opts_common[] = {
 	POPT_TABLEEND
 };
 
+/* fpm-supervise's: -v is the version, as PHP-FPM's; --verbose has no letter */
+struct poptOption opts_common_fpm[] = {
+	{ "help", 'h', POPT_ARG_NONE, NULL, OPTS_HELP,
+	    "show this help and exit", NULL },
+	{ "version", 'v', POPT_ARG_NONE, NULL, OPTS_VERSION,
+	    "show the version and exit (-V too)", NULL },
+	{ NULL, 'V', POPT_ARG_NONE | POPT_ARGFLAG_DOC_HIDDEN, NULL,
+	    OPTS_VERSION, NULL, NULL },
+	{ "verbose", '\0', POPT_ARG_NONE, NULL, OPTS_VERBOSE,
+	    "log more (repeat for debug)", NULL },
+	POPT_TABLEEND
+};
+
 poptContext
 opts_parse(int argc, char *argv[], const struct poptOption *table,
     const char *usage, void (*handle)(poptContext, int))

@@ -8,7 +8,9 @@
 /* -h/--help, -V/--version, -v/--verbose: include with POPT_ARG_INCLUDE_TABLE. */
 extern struct poptOption opts_common[];
 
-/* How many times -v was given. */
+/* The same for fpm-supervise: -v is the version, as in PHP-FPM. */
+extern struct poptOption opts_common_fpm[];
+/* How many times -v (--verbose) was given. */
 extern int	opts_verbose;
 
 /*

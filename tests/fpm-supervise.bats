@@ -515,3 +515,14 @@ print("up", flush=True); time.sleep(60)' "$SOCK" >"$D/holder" 2>&1 &
 	run -111 fpm-supervise -O -y "$CONF" </dev/null
 	[[ $output == *"unable to open error_log $D/none/fpm-error.log"* ]]
 }
+
+@test "fpm-supervise: -v prints the version, as PHP-FPM's does; an unknown option exits 100 with a hint" {
+	run -0 fpm-supervise -v
+	[[ $output == "fpm-supervise "[0-9]* ]]
+	run -0 fpm-supervise -V
+	[[ $output == "fpm-supervise "[0-9]* ]]
+	run -0 fpm-supervise --help
+	[[ $output == *"--verbose"* && $output == *"-v, --version"* ]]
+	run -100 fpm-supervise --bogus
+	[[ $output == *"--bogus: unknown option"* && $output == *"--help"* ]]
+}

@@ -73,7 +73,7 @@ static struct poptOption options[] = {
 	    "write a newline to FD when serving, then close it (s6)", "FD" },
 	{ "force-stderr", 'O', POPT_ARG_NONE, &opt_stderr, 0,
 	    "log to stderr, whatever error_log says", NULL },
-	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, opts_common, 0,
+	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, opts_common_fpm, 0,
 	    "Common options:", NULL },
 	POPT_TABLEEND
 };
@@ -236,7 +236,7 @@ main_log_setup(void)
 
 	log_setlevel((enum log_level)g->log_level);
 	if (opts_verbose > 0)
-		log_verbose(opts_verbose + 1);	/* -v is debug */
+		log_verbose(opts_verbose + 1);	/* --verbose is debug */
 	log_setlimit((size_t)g->log_limit);
 	if (g->error_log == NULL)
 		return (0);
