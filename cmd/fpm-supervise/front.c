@@ -158,7 +158,7 @@ conn_what(const struct conn *c)
 void
 conn_accept(struct ev_source *src, uint32_t events)
 {
-	struct listener		*l = (struct listener *)src;
+	struct listener		*l = container_of(src, struct listener, src);
 	struct sockaddr_storage	 ss;
 	socklen_t		 len;
 	struct conn		*c;
@@ -314,7 +314,7 @@ conn_inmask(const struct conn *c)
 static void
 conn_event(struct ev_source *src, uint32_t events)
 {
-	struct conn	*c = (struct conn *)src;
+	struct conn	*c = container_of(src, struct conn, src);
 	int		 hup = (events & (EPOLLHUP | EPOLLERR)) != 0;
 
 	if (events & EPOLLOUT)
