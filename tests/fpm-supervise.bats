@@ -526,3 +526,9 @@ print("up", flush=True); time.sleep(60)' "$SOCK" >"$D/holder" 2>&1 &
 	run -100 fpm-supervise --bogus
 	[[ $output == *"--bogus: unknown option"* && $output == *"--help"* ]]
 }
+
+@test "fpm-supervise: at start each pool says where it listens and what it runs" {
+	conf "listen.mode = 0640"
+	start
+	grep -qF "NOTICE: [pool www] listening on $SOCK (root:root 0640), running $WORKER" "$LOG"
+}

@@ -423,6 +423,7 @@ void	pool_free(struct pool *);
 /* p now lives in r's configuration; r goes with its last pool. */
 void	pool_own(struct pool *, struct confref *);
 void	conf_release(struct confref *);
+void	pool_announce(struct pool *);
 void	pool_listen_start(struct pool *, struct listener *);
 int	pool_template(struct pool *, struct conf_pool *, int allow_root,
 	    char *, size_t);

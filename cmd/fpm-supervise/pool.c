@@ -572,7 +572,36 @@ pool_new(struct conf_pool *c, int allow_root, char *err, size_t errsize)
 	}
 	pool_listen_start(p, &p->lst);
 	pool_listen_start(p, &p->slst);
+	pool_announce(p);
 	return (p);
+}
+
+/*
+ * One line at start (and for a pool a reload adds or changes): where it
+ * listens, for a unix socket with its owner and mode, and what it runs,
+ * so that a newcomer knows where to point the web server.
+ */
+void
+pool_announce(struct pool *p)
+{
+	struct stat	 st;
+	struct passwd	*pw;
+	struct group	*gr;
+	char		 perm[96] = "", uid[16], gid[16];
+
+	if (p->lst.key[0] == '/' && stat(p->lst.key, &st) == 0) {
+		snprintf(uid, sizeof(uid), "%u", (unsigned)st.st_uid);
+		snprintf(gid, sizeof(gid), "%u", (unsigned)st.st_gid);
+		pw = getpwuid(st.st_uid);
+		gr = getgrgid(st.st_gid);
+		snprintf(perm, sizeof(perm), " (%s:%s %04o)",
+		    pw != NULL ? pw->pw_name : uid,
+		    gr != NULL ? gr->gr_name : gid,
+		    (unsigned)(st.st_mode & 07777));
+	}
+	log_info("[pool %s] listening on %s%s, running %s", p->cf->name,
+	    p->lst.key, perm, p->argv != NULL && p->argv[0] != NULL ?
+	    p->argv[0] : "?");
 }
 
 /* An empty pool: no config, no listener, no workers. */

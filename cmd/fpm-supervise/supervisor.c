@@ -248,6 +248,7 @@ plan_listeners(struct plan *pl, struct pool *p)
 			pl->tmp.lst.src.fd = -1;
 		}
 		pool_listen_start(p, &p->lst);
+		pool_announce(p);
 	}
 	/* pm.status_listen: kept, or replaced (it is never lent) */
 	if (!pl->keep_status) {
