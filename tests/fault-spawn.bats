@@ -38,11 +38,11 @@ kill9() {
 }
 
 # start_second NAME: another supervisor on the same runtime_dir, listening
-# on $D/NAME.sock, its pidfile $D/NAME.pid, logging to $D/NAME.log; its pid
-# in $SUP.
+# on $D/NAME.sock, its pidfile $D/NAME-fpm.pid (its control socket beside
+# it), logging to $D/NAME.log; its pid in $SUP.
 start_second() {
 	sed -e "s|^listen = .*|listen = $D/$1.sock|" \
-	    -e "s|^pid = .*|pid = $D/$1.pid|" "$CONF" >"$D/$1.conf"
+	    -e "s|^pid = .*|pid = $D/$1-fpm.pid|" "$CONF" >"$D/$1.conf"
 	fpm-supervise -y "$D/$1.conf" </dev/null >/dev/null 2>"$D/$1.log" 3>&- &
 	SUP=$!
 	track_pid "$SUP"

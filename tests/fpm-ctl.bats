@@ -295,3 +295,17 @@ as_nobody() {
 	run -100 as_nobody fpm-ctl -s "$CTL" pid
 	[[ $output == "fpm-ctl: fatal: unable to connect to $CTL: Permission denied" ]]
 }
+
+@test "fpm-ctl: a second supervisor on a live control socket refuses to start" {
+	conf "control = $D/ctl.sock"
+	start
+	# another configuration, another pid file, the same control socket
+	sed -e "s|^pid = .*|pid = $D/other.pid|" -e "s|^listen = .*|listen = $D/other.sock|" \
+	    "$CONF" >"$D/other.conf"
+	run -111 fpm-supervise -y "$D/other.conf" </dev/null
+	[[ $output == *"another fpm-supervise answers on its control socket: not starting a second one"* ]]
+	# no worker of it was started, and the first still answers
+	[[ $output != *"child "*" started"* ]]
+	run -0 fpm-ctl -s "$D/ctl.sock" pid
+	[[ $output == "$SUP" ]]
+}

@@ -83,7 +83,8 @@ static void	ctl_restart(struct ctlconn *, char **, int);
 /*
  * Open the control socket: `control` or the default next to the pidfile
  * (libcommon/ctl.h), with control.owner/group/mode.  A failure is logged
- * and leaves the supervisor without one: it still serves.
+ * and leaves the supervisor without one: it still serves.  -1 with errno
+ * EADDRINUSE: another supervisor answers there (main.c refuses to start).
  */
 int
 ctl_open(const char *pidfile)
@@ -93,6 +94,7 @@ ctl_open(const char *pidfile)
 	struct sock_perm	 perm = { (uid_t)-1, (gid_t)-1, -1 };
 	struct passwd		*pw;
 	struct group		*gr;
+	int			 saved;
 
 	if (lsrc.fd != -1)
 		return (0);
@@ -130,8 +132,10 @@ ctl_open(const char *pidfile)
 		perm.gid = readgid = gr->gr_gid;
 	}
 	if ((lsrc.fd = sock_listen(&addr, 16, &perm)) == -1) {
+		saved = errno;
 		log_warn("unable to open the control socket %s", lpath);
 		lpath[0] = '\0';
+		errno = saved;
 		return (-1);
 	}
 	lsrc.cb = ctl_accept;

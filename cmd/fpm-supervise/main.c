@@ -734,12 +734,19 @@ main(int argc, char *argv[])
 	start_limits();
 	notify_init(fpmconf.global.systemd_interval_ms);
 	sock_inherit_init();
+	/*
+	 * Before any worker: a second instance on the same control socket
+	 * would leave fpm-ctl and fpm-status talking to the first.
+	 */
+	if (ctl_open(pidpath) == -1 && errno == EADDRINUSE)
+		fatalx_code(FPM_EXIT_TEMP, "another fpm-supervise answers on "
+		    "its control socket: not starting a second one (set pid "
+		    "or control to run both)");
 	start_pools(foreign);
 	free(foreign);
 	sock_inherit_close_unused();
 	if (pfh != NULL && pidfile_write(pfh) == -1)
 		log_warn("unable to write the pid file");
-	(void)ctl_open(pidpath);
 	log_info("fpm is running, pid %d", (int)getpid());
 	for (i = 0; i < npools; i++)
 		pm_maintain(pools[i]);
