@@ -32,24 +32,8 @@ php() {
 	start
 }
 
-# get SOCK [NAME=VALUE...]: a GET with these params; prints "status=N",
-# then the body (PHP's "200" has no Status line).
-get() {
-	local sock=$1 a args=()
-	shift
-	for a in "$@"; do
-		args+=(-p "$a")
-	done
-	fcgi-client -s "$sock" -t 20000 -p REQUEST_METHOD=GET \
-	    -p GATEWAY_INTERFACE=CGI/1.1 -p SERVER_PROTOCOL=HTTP/1.1 \
-	    "${args[@]}" 2>/dev/null | tr -d '\r' | awk '
-		!body && /^Status: / { status = $2 }
-		!body && /^$/ { body = 1; print "status=" (status ? status : 200); next }
-		body { print }'
-}
-
-# raw SOCK [NAME=VALUE...]: get's request; the whole answer, headers
-# included, then "stderr:" and what came as FCGI_STDERR.
+# raw SOCK [NAME=VALUE...]: a GET with these params; the whole answer,
+# headers included (no CRs), then "stderr:" and what came as FCGI_STDERR.
 raw() {
 	local sock=$1 a args=()
 	shift
@@ -61,6 +45,16 @@ raw() {
 	    "${args[@]}" 2>"$D/raw.err" | tr -d '\r'
 	echo "stderr:"
 	cat "$D/raw.err"
+}
+
+# get SOCK [NAME=VALUE...]: raw's request; prints "status=N", then the
+# body (PHP's "200" has no Status line).
+get() {
+	raw "$@" | awk '
+		/^stderr:$/ { exit }
+		!body && /^Status: / { status = $2 }
+		!body && /^$/ { body = 1; print "status=" (status ? status : 200); next }
+		body { print }'
 }
 
 @test "fpm-cgi: PATH_INFO left on SCRIPT_FILENAME (lighttpd) runs the script" {
