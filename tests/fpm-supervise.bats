@@ -532,3 +532,15 @@ print("up", flush=True); time.sleep(60)' "$SOCK" >"$D/holder" 2>&1 &
 	start
 	grep -qF "NOTICE: [pool www] listening on $SOCK (root:root 0640), running $WORKER" "$LOG"
 }
+
+@test "fpm-supervise: the slowlog is created at start, as PHP-FPM does; one that cannot be is an error" {
+	conf "slowlog = $D/slow.log" "request_slowlog_timeout = 5s"
+	start
+	[[ -f $D/slow.log && ! -s $D/slow.log ]]
+	[[ $(stat -c %a "$D/slow.log") == 600 ]]
+	kill -QUIT "$SUP"
+	wait_for 10 pid_gone "$SUP"
+	conf "slowlog = $D/none/slow.log" "request_slowlog_timeout = 5s"
+	run -111 fpm-supervise -y "$CONF" </dev/null
+	[[ $output == *"[pool www] Unable to create or open slowlog($D/none/slow.log): No such file or directory"* ]]
+}

@@ -28,6 +28,7 @@
 
 #define BACKOFF_MAX_MS	(60 * 1000)
 
+static int	pool_slowlog_create(const struct conf_pool *, char *, size_t);
 static int	listener_open(struct pool *, struct listener *, const char *,
 		    char *, size_t);
 static void	pool_respawn_timeout(struct ev_timer *);
@@ -536,6 +537,7 @@ struct pool *
 pool_new(struct conf_pool *c, int allow_root, char *err, size_t errsize)
 {
 	struct pool	*p;
+	int		 bad;
 
 	if ((p = pool_alloc()) == NULL) {
 		snprintf(err, errsize, "[pool %s] %s", c->name,
@@ -561,9 +563,13 @@ pool_new(struct conf_pool *c, int allow_root, char *err, size_t errsize)
 		errno = EADDRINUSE;
 		return (NULL);
 	}
-	if (alog_open(p) == -1) {
+	bad = pool_slowlog_create(c, err, errsize) == -1;
+	if (!bad && alog_open(p) == -1) {
 		snprintf(err, errsize, "[pool %s] unable to open access.log "
 		    "%s: %s", c->name, c->access_log, strerror(errno));
+		bad = 1;
+	}
+	if (bad) {
 		listener_close(&p->lst);
 		listener_close(&p->slst);
 		pool_template_free(p);
@@ -602,6 +608,28 @@ pool_announce(struct pool *p)
 	log_info("[pool %s] listening on %s%s, running %s", p->cf->name,
 	    p->lst.key, perm, p->argv != NULL && p->argv[0] != NULL ?
 	    p->argv[0] : "?");
+}
+
+/*
+ * The slowlog is created when the pool starts, as PHP-FPM creates it, so
+ * that a path fpm-slowlog cannot write shows now, not at the first slow
+ * request.  0, or -1 with err filled.
+ */
+static int
+pool_slowlog_create(const struct conf_pool *c, char *err, size_t errsize)
+{
+	int	fd;
+
+	if (c->slowlog == NULL || c->request_slowlog_timeout_ms <= 0)
+		return (0);
+	if ((fd = open(c->slowlog, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	    0600)) == -1) {
+		snprintf(err, errsize, "[pool %s] Unable to create or open "
+		    "slowlog(%s): %s", c->name, c->slowlog, strerror(errno));
+		return (-1);
+	}
+	close(fd);
+	return (0);
 }
 
 /* An empty pool: no config, no listener, no workers. */
