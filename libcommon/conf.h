@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The configuration: PHP-FPM's ini dialect (fpm.conf(5)) parsed into a typed,
- * plain model of the [global] section and the pools.
+ * The configuration: fpm.conf(5), in PHP's ini dialect (libcommon/ini), read
+ * into a typed, plain model of the [global] section and the pools.
  */
 #ifndef LIBCOMMON_CONF_H
 #define LIBCOMMON_CONF_H
@@ -11,53 +11,12 @@
 #include <stdio.h>
 
 /*
- * Every PHP-FPM directive is known (research/php-fpm.md 1.3 and 1.4), with
- * PHP-FPM's default unless said otherwise.  Some are refused with a message
- * naming them: events.mechanism other than epoll, listen.setfib other than
- * -1, apparmor_hat.  Durations are kept in milliseconds (suffixes ms, s, m,
- * h, d), sizes in bytes (suffixes k, m, g).
- *
- * Our additions, with their defaults in brackets:
- *   [global]
- *   control		control socket path [unset: the supervisor picks]
- *   control.owner	owner of the control socket [unset]
- *   control.group	group of the control socket [unset]
- *   control.mode	mode of the control socket [0660]
- *   runtime_dir	where worker sockets live [unset: the supervisor picks]
- *   process_control_timeout defaults to 10s (PHP-FPM: 0)
- *   error_log		defaults to unset, meaning stderr (PHP-FPM: a file)
- *   syslog.ident	defaults to "fpm"; daemonize defaults to no
- *   [pool]
- *   command		the worker program and its arguments, split like a
- *			shell word list: blanks separate, single and double
- *			quotes group, backslash escapes; no expansion besides
- *			${ENV} and $pool, done before the split [required]
- *   queue.max_length	requests waiting for a worker [1024; 0 = no queue:
- *			503 at once when no worker is idle]
- *   queue.timeout	longest wait in the queue before a 503 [30s; 0 = none]
- *   request.client_timeout a client that sends none of its request, or
- *			takes none of its answer, for this long is closed
- *			[60s; 0 = never]
- *   request.buffer_size request bodies up to this are held in memory
- *			before a worker is chosen; larger ones spill to a temp
- *			file [64k]
- *   request.spool_dir	where those temp files go [/tmp]
- *   request.buffering	[yes; no = stream the body to the worker as it
- *			arrives]
- *   request.terminate_on_abort when the web server drops a request its
- *			worker is still running: no = let it finish [no],
- *			yes = terminate and replace the worker
- *   request.finish_probe follow each request with a record the worker
- *			reads when it is back for the next one, which tells
- *			a worker that finishes after its END_REQUEST [yes]
- *   request.max_params_size hard limit on the PARAMS stream [64k]
- *   listen.keepalive_timeout how long an idle kept-alive front connection is
- *			kept [60s; 0 = close after each request]
- *   pm.max_memory	a worker whose RSS exceeds this is retired after its
- *			request [0 = off]
- *   workers_output_rate_limit lines of a worker's stdout and stderr logged
- *			per second; the rest are counted in one note a second
- *			[2000; 0 = no limit]
+ * Every PHP-FPM directive is known, with PHP-FPM's default unless said
+ * otherwise, and a few of ours: the table in confschema.c gives each its
+ * type, bounds and default (what `fpm-supervise -tt` prints).  Some are
+ * refused with a message naming them: events.mechanism other than epoll,
+ * listen.setfib other than -1, apparmor_hat.  Durations are kept in
+ * milliseconds (suffixes ms, s, m, h, d), sizes in bytes (suffixes k, m, g).
  *
  * php_value[], php_flag[], php_admin_value[], php_admin_flag[] are only for
  * php-cgi workers: they become "-d key=value" arguments (conf_pool_argv).
