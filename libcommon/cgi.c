@@ -120,7 +120,7 @@ cgi_flags(const struct conf_pool *pool, int php)
 
 	if (!php)
 		return (0);
-	/* conf_pool_argv() passes the admin values last: they win */
+	/* the worker's argv has the admin values last: they win */
 	for (pass = 0; pass < 2; pass++) {
 		for (i = 0; i < pool->nphp; i++) {
 			admin = pool->php[i].kind == CONF_PHP_ADMIN_VALUE ||

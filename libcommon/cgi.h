@@ -36,7 +36,7 @@ enum cgi_ftype	cgi_probe_stat(const char *path, void *root);
 /*
  * The CGI_* flags of pool, php its worker being php-cgi: cgi.fix_pathinfo
  * and cgi.discard_path from its php_*[] directives, an admin one winning
- * as in the worker's argv (conf_pool_argv()); PHP's defaults otherwise.
+ * as in the worker's argv (conf_php_next()); PHP's defaults otherwise.
  */
 int	cgi_flags(const struct conf_pool *pool, int php);
 

@@ -479,48 +479,20 @@ conf_php_name(enum conf_php_kind kind)
 	return ("?");
 }
 
-char **
-conf_pool_argv(const struct conf_pool *pool)
+const struct conf_php *
+conf_php_next(const struct conf_pool *pool, size_t *it)
 {
-	char	**v = NULL, *kv;
-	size_t	 n = 0, i;
-	int	 pass, admin;
+	const struct conf_php	*ph;
+	size_t			 pass;
 
-	if (pool->argv == NULL || pool->argv[0] == NULL) {
-		errno = EINVAL;
-		return (NULL);
+	/* *it runs twice over php[]: pass 0 the values, pass 1 the admin ones */
+	while (*it < 2 * pool->nphp) {
+		pass = *it / pool->nphp;
+		ph = &pool->php[*it % pool->nphp];
+		(*it)++;
+		if ((ph->kind == CONF_PHP_ADMIN_VALUE ||
+		    ph->kind == CONF_PHP_ADMIN_FLAG) == (pass == 1))
+			return (ph);
 	}
-	if (ini_strv_push(&v, &n, pool->argv[0]) == -1)
-		goto fail;
-	for (pass = 0; pass < 2; pass++) {
-		for (i = 0; i < pool->nphp; i++) {
-			admin = pool->php[i].kind == CONF_PHP_ADMIN_VALUE ||
-			    pool->php[i].kind == CONF_PHP_ADMIN_FLAG;
-			if (admin != pass)
-				continue;
-			if (asprintf(&kv, "%s=%s", pool->php[i].key,
-			    pool->php[i].value) == -1)
-				goto fail;
-			if (ini_strv_push(&v, &n, "-d") == -1 ||
-			    ini_strv_push(&v, &n, kv) == -1) {
-				free(kv);
-				goto fail;
-			}
-			free(kv);
-		}
-	}
-	for (i = 1; pool->argv[i] != NULL; i++)
-		if (ini_strv_push(&v, &n, pool->argv[i]) == -1)
-			goto fail;
-	return (v);
-fail:
-	ini_strv_free(v);
-	errno = ENOMEM;
 	return (NULL);
-}
-
-void
-conf_argv_free(char **argv)
-{
-	ini_strv_free(argv);
 }

@@ -19,10 +19,10 @@
  * milliseconds (suffixes ms, s, m, h, d), sizes in bytes (suffixes k, m, g).
  *
  * php_value[], php_flag[], php_admin_value[], php_admin_flag[] are only for
- * php-cgi workers: they become "-d key=value" arguments (conf_pool_argv).
- * disable_functions replaces php.ini's list instead of extending it.  The
- * admin ones are locked by fpm.so (php/fpm.c), which fpm-supervise loads
- * into php-cgi workers (php.extension: unset is the installed one, if
+ * php-cgi workers: they become "-d key=value" arguments (fpm-supervise's
+ * argv.c).  disable_functions replaces php.ini's list instead of extending
+ * it.  The admin ones are locked by fpm.so (php/fpm.c), which fpm-supervise
+ * loads into php-cgi workers (php.extension: unset is the installed one, if
  * any; "no" none; else an absolute path).
  */
 
@@ -214,15 +214,11 @@ struct conf_pool *conf_pool_find(const struct conf *conf, const char *name);
 int	conf_pool_equal(const struct conf_pool *a, const struct conf_pool *b);
 
 /*
- * The worker argv: command's argv[0], then "-d" "key=value" for each php_*
- * entry (values first, admin values last so they win), then command's other
- * arguments.  Returns a NULL-terminated array freed by conf_argv_free(), or
- * NULL with errno ENOMEM.
+ * The php_*[] entries in the order PHP must see them: the values, then the
+ * admin values, which so win.  Start with *it 0; NULL after the last.
  */
-char	**conf_pool_argv(const struct conf_pool *pool);
-
-/* Free an argv from conf_pool_argv(); NULL is allowed. */
-void	conf_argv_free(char **argv);
+const struct conf_php *conf_php_next(const struct conf_pool *pool,
+	    size_t *it);
 
 /* Non-zero when prog (a path or a name) is php-cgi: php-cgi8.2, php8.2-cgi. */
 int	conf_is_phpcgi(const char *prog);

@@ -441,6 +441,10 @@ void	pools_stop(int graceful);
 int	pools_alive(void);
 void	listener_close(struct listener *);
 
+/* argv.c: the worker's command line, or NULL with errno set */
+char	**pool_argv(const struct conf_pool *);
+void	pool_argv_free(char **);
+
 /* pm.c: the process managers, run from the pool's pass */
 void	pm_maintain(struct pool *);
 void	pm_timeout(struct ev_timer *);

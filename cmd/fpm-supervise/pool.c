@@ -169,10 +169,10 @@ pool_template(struct pool *p, struct conf_pool *c, int allow_root, char *err,
 	 * PHP_FCGI_CHILDREN): only a cgroup would.
 	 */
 	t.spawn.pdeathsig = SIGKILL;
-	if ((t.argv = conf_pool_argv(c)) == NULL || pool_env(&t) == -1) {
+	if ((t.argv = pool_argv(c)) == NULL || pool_env(&t) == -1) {
 		pool_err(c, "command", err, errsize, "unable to build the "
 		    "worker's argv and environment: %s", strerror(errno));
-		conf_argv_free(t.argv);
+		pool_argv_free(t.argv);
 		spawn_free(&t.spawn);
 		return (-1);
 	}
@@ -424,7 +424,7 @@ void
 pool_template_free(struct pool *p)
 {
 	spawn_env_free(p->envp);
-	conf_argv_free(p->argv);
+	pool_argv_free(p->argv);
 	spawn_free(&p->spawn);
 	p->envp = p->argv = NULL;
 }

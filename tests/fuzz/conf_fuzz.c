@@ -34,6 +34,7 @@
 
 #include "libcommon/conf.h"
 #include "libcommon/ctl.h"
+#include "cmd/fpm-supervise/fpm.h"
 #include "tests/fuzz/fuzz.h"
 
 #define FUZZ_MAXFILES	8
@@ -247,13 +248,13 @@ check_loaded(struct conf *c, const char *err)
 		conf_pool_where(pl, "listen", &file, &line);
 		if (file == NULL || line < 1)
 			abort();
-		if ((argv = conf_pool_argv(pl)) == NULL)
+		if ((argv = pool_argv(pl)) == NULL)
 			abort();
 		for (j = 0; argv[j] != NULL; j++)
 			;
 		if (j < 1 + 2 * pl->nphp)
 			abort();
-		conf_argv_free(argv);
+		pool_argv_free(argv);
 	}
 }
 
