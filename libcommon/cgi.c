@@ -115,24 +115,18 @@ cgi_ini_bool(const char *s)
 int
 cgi_flags(const struct conf_pool *pool, int php)
 {
-	size_t	 i;
-	int	 pass, admin, fix = 1, discard = 0;
+	const struct conf_php	*ph;
+	size_t			 it;
+	int			 fix = 1, discard = 0;
 
 	if (!php)
 		return (0);
-	/* the worker's argv has the admin values last: they win */
-	for (pass = 0; pass < 2; pass++) {
-		for (i = 0; i < pool->nphp; i++) {
-			admin = pool->php[i].kind == CONF_PHP_ADMIN_VALUE ||
-			    pool->php[i].kind == CONF_PHP_ADMIN_FLAG;
-			if (admin != pass)
-				continue;
-			if (strcmp(pool->php[i].key, "cgi.fix_pathinfo") == 0)
-				fix = cgi_ini_bool(pool->php[i].value);
-			else if (strcmp(pool->php[i].key,
-			    "cgi.discard_path") == 0)
-				discard = cgi_ini_bool(pool->php[i].value);
-		}
+	/* in the worker's order: the admin values last, they win */
+	for (it = 0; (ph = conf_php_next(pool, &it)) != NULL; ) {
+		if (strcmp(ph->key, "cgi.fix_pathinfo") == 0)
+			fix = cgi_ini_bool(ph->value);
+		else if (strcmp(ph->key, "cgi.discard_path") == 0)
+			discard = cgi_ini_bool(ph->value);
 	}
 	return (CGI_PHP | (fix ? CGI_FIX_PATHINFO : 0) |
 	    (discard ? CGI_DISCARD_PATH : 0));

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "libcommon/log.h"
+
 /*
  * Every PHP-FPM directive is known, with PHP-FPM's default unless said
  * otherwise, and a few of ours: the table in confschema.c gives each its
@@ -33,13 +35,13 @@ enum conf_pm {
 	CONF_PM_ONDEMAND
 };
 
-/* log_level words; the same order as log.h's enum log_level. */
+/* log_level: log.h's levels, whose names are PHP-FPM's words. */
 enum conf_log_level {
-	CONF_LOG_DEBUG,
-	CONF_LOG_NOTICE,
-	CONF_LOG_WARNING,
-	CONF_LOG_ERROR,
-	CONF_LOG_ALERT
+	CONF_LOG_DEBUG = LOG_LVL_DEBUG,
+	CONF_LOG_NOTICE = LOG_LVL_NOTICE,
+	CONF_LOG_WARNING = LOG_LVL_WARNING,
+	CONF_LOG_ERROR = LOG_LVL_ERROR,
+	CONF_LOG_ALERT = LOG_LVL_ALERT
 };
 
 /* php_value[] and friends. */
@@ -203,6 +205,9 @@ void	conf_dump(const struct conf *conf, FILE *fp);
  */
 void	conf_pool_where(const struct conf_pool *pool, const char *name,
 	    const char **file, int *line);
+
+/* "static", "dynamic" or "ondemand". */
+const char *conf_pm_name(enum conf_pm pm);
 
 /* The pool named name (case-insensitive), or NULL. */
 struct conf_pool *conf_pool_find(const struct conf *conf, const char *name);

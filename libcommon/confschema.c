@@ -4,6 +4,7 @@
  * one table that parsing, the defaults, `fpm-supervise -tt` and a reload's
  * comparison read.  Per type: parse a value, print it, compare it, free it.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stddef.h>
@@ -12,27 +13,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <syslog.h>
 
 #include "libcommon/accesslog.h"
 #include "libcommon/confschema.h"
+#include "libcommon/log.h"
 #include "libcommon/parse.h"
 
 #define CONF_TIME_MAX	((int64_t)100 * 365 * 86400 * 1000)	/* 100 years */
 #define NOSET		CONF_NOSET
-
-struct conf_name {
-	const char	*name;
-	int		 value;
-};
 
 static int	conf_bad(struct ini *, const struct conf_opt *, const char *,
 		    const char *);
 static int	conf_range(struct ini *, const struct conf_opt *,
 		    const char *, const char *);
 static int	conf_split(const char *, char ***, const char **);
-static int	conf_name_lookup(const struct conf_name *, const char *, int *);
-static const char *conf_name_of(const struct conf_name *, int);
+static int	conf_pm_parse(const char *, enum conf_pm *);
+static void	conf_level_word(enum conf_log_level, char *, size_t);
+static int	conf_is_string(enum conf_type);
 static void	conf_fmt_size(uint64_t, char *, size_t);
 static int	conf_streq(const char *, const char *);
 
@@ -229,35 +226,46 @@ const struct conf_opt conf_pool_opts[] = {
 const size_t conf_npool_opts =
     sizeof(conf_pool_opts) / sizeof(conf_pool_opts[0]);
 
-static const struct conf_name conf_pm_names[] = {
-	{ "static", CONF_PM_STATIC },
-	{ "dynamic", CONF_PM_DYNAMIC },
-	{ "ondemand", CONF_PM_ONDEMAND },
-	{ NULL, 0 }
+static const char *const conf_pm_names[] = {
+	[CONF_PM_STATIC] = "static",
+	[CONF_PM_DYNAMIC] = "dynamic",
+	[CONF_PM_ONDEMAND] = "ondemand"
 };
 
-static const struct conf_name conf_level_names[] = {
-	{ "debug", CONF_LOG_DEBUG },
-	{ "notice", CONF_LOG_NOTICE },
-	{ "warning", CONF_LOG_WARNING },
-	{ "warn", CONF_LOG_WARNING },
-	{ "error", CONF_LOG_ERROR },
-	{ "alert", CONF_LOG_ALERT },
-	{ NULL, 0 }
-};
+const char *
+conf_pm_name(enum conf_pm pm)
+{
+	if ((size_t)pm >= sizeof(conf_pm_names) / sizeof(conf_pm_names[0]) ||
+	    conf_pm_names[pm] == NULL)
+		return ("?");
+	return (conf_pm_names[pm]);
+}
 
-static const struct conf_name conf_facility_names[] = {
-	{ "auth", LOG_AUTH }, { "authpriv", LOG_AUTHPRIV },
-	{ "cron", LOG_CRON }, { "daemon", LOG_DAEMON }, { "ftp", LOG_FTP },
-	{ "kern", LOG_KERN }, { "lpr", LOG_LPR }, { "mail", LOG_MAIL },
-	{ "news", LOG_NEWS }, { "syslog", LOG_SYSLOG }, { "user", LOG_USER },
-	{ "uucp", LOG_UUCP }, { "local0", LOG_LOCAL0 },
-	{ "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 },
-	{ "local3", LOG_LOCAL3 }, { "local4", LOG_LOCAL4 },
-	{ "local5", LOG_LOCAL5 }, { "local6", LOG_LOCAL6 },
-	{ "local7", LOG_LOCAL7 },
-	{ NULL, 0 }
-};
+static int
+conf_pm_parse(const char *s, enum conf_pm *out)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(conf_pm_names) / sizeof(conf_pm_names[0]); i++)
+		if (conf_pm_names[i] != NULL &&
+		    strcasecmp(conf_pm_names[i], s) == 0) {
+			*out = (enum conf_pm)i;
+			return (0);
+		}
+	return (-1);
+}
+
+/* A log_level as fpm.conf writes it: log.h's name in lower case. */
+static void
+conf_level_word(enum conf_log_level level, char *buf, size_t size)
+{
+	const char	*s = log_level_name((enum log_level)level);
+	size_t		 i;
+
+	for (i = 0; s[i] != '\0' && i + 1 < size; i++)
+		buf[i] = tolower((unsigned char)s[i]);
+	buf[i] = '\0';
+}
 
 const struct conf_opt *
 conf_opt_find(const struct conf_opt *o, const char *name)
@@ -287,7 +295,8 @@ conf_set(struct ini *ini, const struct conf_opt *o, void *base, const char *v)
 	int64_t		 ms;
 	uint64_t	 u;
 	unsigned int	 mode;
-	int		 b, n;
+	enum log_level	 level;
+	int		 b;
 
 	switch (o->type) {
 	case CT_STR:
@@ -380,21 +389,20 @@ conf_set(struct ini *ini, const struct conf_opt *o, void *base, const char *v)
 		*(uint64_t *)(void *)field = u;
 		break;
 	case CT_PM:
-		if (conf_name_lookup(conf_pm_names, v, &n) == -1)
+		if (conf_pm_parse(v, (enum conf_pm *)(void *)field) == -1)
 			return (ini_err(ini, "invalid process manager '%s' "
 			    "(static, dynamic or ondemand)", v));
-		*(enum conf_pm *)(void *)field = (enum conf_pm)n;
 		break;
 	case CT_LOGLEVEL:
-		if (conf_name_lookup(conf_level_names, v, &n) == -1)
+		if (log_level_parse_conf(v, &level) == -1)
 			return (conf_bad(ini, o, v, "not one of debug, notice, "
 			    "warning, error, alert"));
-		*(enum conf_log_level *)(void *)field = (enum conf_log_level)n;
+		*(enum conf_log_level *)(void *)field =
+		    (enum conf_log_level)level;
 		break;
 	case CT_FACILITY:
-		if (conf_name_lookup(conf_facility_names, v, &n) == -1)
+		if (log_facility_parse(v, (int *)(void *)field) == -1)
 			return (conf_bad(ini, o, v, "not a syslog facility"));
-		*(int *)(void *)field = n;
 		break;
 	case CT_EVENTS:
 		if (*v != '\0' && strcasecmp(v, "epoll") != 0)
@@ -519,43 +527,20 @@ fail:
 	return (-1);
 }
 
+/* The types whose field is a char *. */
 static int
-conf_name_lookup(const struct conf_name *t, const char *s, int *out)
+conf_is_string(enum conf_type type)
 {
-	for (; t->name != NULL; t++) {
-		if (strcasecmp(t->name, s) == 0) {
-			*out = t->value;
-			return (0);
-		}
-	}
-	return (-1);
-}
-
-static const char *
-conf_name_of(const struct conf_name *t, int v)
-{
-	for (; t->name != NULL; t++)
-		if (t->value == v)
-			return (t->name);
-	return ("?");
+	return (type == CT_STR || type == CT_PATH || type == CT_LISTEN ||
+	    type == CT_FORMAT || type == CT_COMMAND);
 }
 
 void
 conf_free_opts(const struct conf_opt *o, void *base)
 {
-	for (; o->name != NULL; o++) {
-		switch (o->type) {
-		case CT_STR:
-		case CT_PATH:
-		case CT_LISTEN:
-		case CT_FORMAT:
-		case CT_COMMAND:
+	for (; o->name != NULL; o++)
+		if (conf_is_string(o->type))
 			free(*(char **)(void *)((char *)base + o->off));
-			break;
-		default:
-			break;
-		}
-	}
 }
 
 void
@@ -600,15 +585,17 @@ conf_dump_opts(const struct conf_opt *o, const void *base, FILE *fp)
 			continue;
 		}
 		s = buf;
+		if (conf_is_string(o->type)) {
+			s = *(char *const *)(const void *)field;
+			if (s == NULL)
+				s = "undefined";
+		}
 		switch (o->type) {
 		case CT_STR:
 		case CT_PATH:
 		case CT_LISTEN:
 		case CT_FORMAT:
 		case CT_COMMAND:
-			s = *(char *const *)(const void *)field;
-			if (s == NULL)
-				s = "undefined";
 			break;
 		case CT_INT:
 			snprintf(buf, sizeof(buf), "%d",
@@ -638,16 +625,15 @@ conf_dump_opts(const struct conf_opt *o, const void *base, FILE *fp)
 				    (unsigned long long)u);
 			break;
 		case CT_PM:
-			s = conf_name_of(conf_pm_names,
-			    *(const enum conf_pm *)(const void *)field);
+			s = conf_pm_name(*(const enum conf_pm *)(const void *)
+			    field);
 			break;
 		case CT_LOGLEVEL:
-			s = conf_name_of(conf_level_names,
-			    *(const enum conf_log_level *)(const void *)field);
+			conf_level_word(*(const enum conf_log_level *)
+			    (const void *)field, buf, sizeof(buf));
 			break;
 		case CT_FACILITY:
-			s = conf_name_of(conf_facility_names,
-			    *(const int *)(const void *)field);
+			s = log_facility_name(*(const int *)(const void *)field);
 			break;
 		case CT_EVENTS:
 			s = "epoll";

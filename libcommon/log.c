@@ -36,7 +36,7 @@ static struct {
     1024 };
 
 static const struct {
-	const char	*upper;		/* PHP-FPM's word */
+	const char	*upper;		/* PHP-FPM's word, its log_level's */
 	const char	*lower;		/* ours, in the plain style */
 	int		 prio;		/* syslog(3) */
 } levels[] = {
@@ -45,6 +45,22 @@ static const struct {
 	[LOG_LVL_WARNING] = { "WARNING", "warning", LOG_WARNING },
 	[LOG_LVL_ERROR] = { "ERROR", "error", LOG_ERR },
 	[LOG_LVL_ALERT] = { "ALERT", "fatal", LOG_ALERT }
+};
+
+static const struct {
+	const char	*name;
+	int		 fac;
+} facilities[] = {
+	{ "auth", LOG_AUTH }, { "authpriv", LOG_AUTHPRIV },
+	{ "cron", LOG_CRON }, { "daemon", LOG_DAEMON },
+	{ "ftp", LOG_FTP }, { "kern", LOG_KERN }, { "lpr", LOG_LPR },
+	{ "mail", LOG_MAIL }, { "news", LOG_NEWS },
+	{ "syslog", LOG_SYSLOG }, { "user", LOG_USER },
+	{ "uucp", LOG_UUCP }, { "local0", LOG_LOCAL0 },
+	{ "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 },
+	{ "local3", LOG_LOCAL3 }, { "local4", LOG_LOCAL4 },
+	{ "local5", LOG_LOCAL5 }, { "local6", LOG_LOCAL6 },
+	{ "local7", LOG_LOCAL7 }
 };
 
 static size_t	log_prefix(char *, size_t, enum log_level);
@@ -92,27 +108,33 @@ log_getlimit(void)
 	return (L.limit);
 }
 
+/* fpm.conf's log_level words: each level's name, any case, and "warn". */
+int
+log_level_parse_conf(const char *word, enum log_level *out)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+		if (strcasecmp(word, levels[i].upper) == 0) {
+			*out = (enum log_level)i;
+			return (0);
+		}
+	if (strcasecmp(word, "warn") == 0) {
+		*out = LOG_LVL_WARNING;
+		return (0);
+	}
+	errno = EINVAL;
+	return (-1);
+}
+
 int
 log_level_parse(const char *word, enum log_level *out)
 {
-	static const struct {
-		const char	*word;
-		enum log_level	 level;
-	} words[] = {
-		{ "debug", LOG_LVL_DEBUG }, { "notice", LOG_LVL_NOTICE },
-		{ "info", LOG_LVL_NOTICE }, { "warning", LOG_LVL_WARNING },
-		{ "warn", LOG_LVL_WARNING }, { "error", LOG_LVL_ERROR },
-		{ "alert", LOG_LVL_ALERT }
-	};
-	size_t	i;
-
-	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-		if (strcasecmp(word, words[i].word) == 0) {
-			*out = words[i].level;
-			return (0);
-		}
-	errno = EINVAL;
-	return (-1);
+	if (strcasecmp(word, "info") == 0) {
+		*out = LOG_LVL_NOTICE;
+		return (0);
+	}
+	return (log_level_parse_conf(word, out));
 }
 
 const char *
@@ -124,30 +146,26 @@ log_level_name(enum log_level level)
 int
 log_facility_parse(const char *name, int *out)
 {
-	static const struct {
-		const char	*name;
-		int		 fac;
-	} facs[] = {
-		{ "auth", LOG_AUTH }, { "authpriv", LOG_AUTHPRIV },
-		{ "cron", LOG_CRON }, { "daemon", LOG_DAEMON },
-		{ "ftp", LOG_FTP }, { "kern", LOG_KERN }, { "lpr", LOG_LPR },
-		{ "mail", LOG_MAIL }, { "news", LOG_NEWS },
-		{ "syslog", LOG_SYSLOG }, { "user", LOG_USER },
-		{ "uucp", LOG_UUCP }, { "local0", LOG_LOCAL0 },
-		{ "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 },
-		{ "local3", LOG_LOCAL3 }, { "local4", LOG_LOCAL4 },
-		{ "local5", LOG_LOCAL5 }, { "local6", LOG_LOCAL6 },
-		{ "local7", LOG_LOCAL7 }
-	};
 	size_t	i;
 
-	for (i = 0; i < sizeof(facs) / sizeof(facs[0]); i++)
-		if (strcasecmp(name, facs[i].name) == 0) {
-			*out = facs[i].fac;
+	for (i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++)
+		if (strcasecmp(name, facilities[i].name) == 0) {
+			*out = facilities[i].fac;
 			return (0);
 		}
 	errno = EINVAL;
 	return (-1);
+}
+
+const char *
+log_facility_name(int facility)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++)
+		if (facilities[i].fac == facility)
+			return (facilities[i].name);
+	return ("?");
 }
 
 int

@@ -38,7 +38,9 @@ void	log_verbose(int nverbose);
 void	log_setlimit(size_t limit);
 size_t	log_getlimit(void);
 
-/* Parse a log_level word (debug, notice, info, warning, warn, error, alert). */
+/* Parse a log_level word of fpm.conf (debug, notice, warning, warn, error, alert). */
+int	log_level_parse_conf(const char *word, enum log_level *out);
+/* The same, and the small tools' "info" for notice. */
 int	log_level_parse(const char *word, enum log_level *out);
 const char *log_level_name(enum log_level level);	/* "WARNING" */
 
@@ -56,6 +58,7 @@ int	log_reopen(void);
 int	log_fd(void);
 /* Parse a syslog facility name (daemon, local0, ...): 0, or -1 with EINVAL. */
 int	log_facility_parse(const char *name, int *out);
+const char *log_facility_name(int facility);	/* "daemon"; "?" */
 
 /*
  * Format t as PHP-FPM does: "25-Nov-2026 08:33:05" (local time).  Returns

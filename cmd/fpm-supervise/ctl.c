@@ -417,10 +417,8 @@ ctl_pools(struct ctlconn *c)
 		if (p->draining)
 			continue;
 		fprintf(fp, "%s %s %s %d %d %d %d\n", p->cf->name,
-		    p->cf->pm == CONF_PM_DYNAMIC ? "dynamic" :
-		    p->cf->pm == CONF_PM_ONDEMAND ? "ondemand" :
-		    "static", p->cf->listen, p->nworkers, p->nidle,
-		    p->nworkers - p->nidle, p->nqueue);
+		    conf_pm_name(p->cf->pm), p->cf->listen, p->nworkers,
+		    p->nidle, p->nworkers - p->nidle, p->nqueue);
 	}
 	fclose(fp);
 	ctl_reply(c, buf, len);

@@ -11,13 +11,6 @@
 #include "libcommon/status.h"
 #include "fpm.h"
 
-static const char *const pm_names[] = {
-	[CONF_PM_NONE] = "static",
-	[CONF_PM_STATIC] = "static",
-	[CONF_PM_DYNAMIC] = "dynamic",
-	[CONF_PM_ONDEMAND] = "ondemand"
-};
-
 /*
  * Set once a status page was asked for on the control socket: from then
  * on every pool samples its workers' CPU and memory (stat_sample).
@@ -61,7 +54,7 @@ stat_fill(struct pool *p, struct status_pool *sp, struct status_proc *procs,
 
 	memset(sp, 0, sizeof(*sp));
 	sp->pool = p->cf->name;
-	sp->pm = pm_names[p->cf->pm];
+	sp->pm = conf_pm_name(p->cf->pm);
 	sp->start_time = p->start_time;
 	sp->start_since = (unsigned long)(now - p->start_time);
 	sp->accepted_conn = p->accepted;

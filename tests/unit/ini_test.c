@@ -148,29 +148,39 @@ value_fails(const char *s, int raw, const char *msg)
 static void
 test_values(void)
 {
+	static const struct {
+		const char	*s;
+		int		 raw;
+		const char	*want;
+	} t[] = {
+		{ "  plain  ", 0, "plain" },
+		{ "a b ; comment", 0, "a b" },
+		{ "\"a;b\" ", 0, "a;b" },
+		{ "\"x \" y", 0, "x  y" },
+		{ "'$x ${INI_T}' \"${INI_T}\" ${INI_T}", 0,
+		    "$x ${INI_T} env env" },
+		{ "\"a\\\"b\\\\c\\$d\\n\"", 0, "a\"b\\c$d\\n" },
+		{ "a\\b", 0, "a\\b" },
+		{ "\"it's\" 'say \"hi\"'", 0, "it's say \"hi\"" },
+		{ "${INI_UNSET:-dflt} ${INI_UNSET}.", 0, "dflt ." },
+		{ "\"\"", 0, "" },
+		/* raw: what the command's split needs stays */
+		{ "/bin/sh -c 'echo \"a b\"; x' \"q\\\"r\" ; c", 1,
+		    "/bin/sh -c 'echo \"a b\"; x' \"q\\\"r\"" },
+		{ "x\\ y \\; z", 1, "x\\ y \\; z" },
+		{ "'${INI_T}' \"${INI_T}\"", 1, "'${INI_T}' \"env\"" },
+		{ "\"/usr/bin/php-cgi -q\" ; c", 1, "/usr/bin/php-cgi -q" },
+		{ "/bin/x \"open  ", 1, "/bin/x \"open" }
+	};
+	size_t	i;
+
 	setenv("INI_T", "env", 1);
 	unsetenv("INI_UNSET");
-	value_is("  plain  ", 0, "plain");
-	value_is("a b ; comment", 0, "a b");
-	value_is("\"a;b\" ", 0, "a;b");
-	value_is("\"x \" y", 0, "x  y");
-	value_is("'$x ${INI_T}' \"${INI_T}\" ${INI_T}", 0,
-	    "$x ${INI_T} env env");
-	value_is("\"a\\\"b\\\\c\\$d\\n\"", 0, "a\"b\\c$d\\n");
-	value_is("a\\b", 0, "a\\b");
-	value_is("\"it's\" 'say \"hi\"'", 0, "it's say \"hi\"");
-	value_is("${INI_UNSET:-dflt} ${INI_UNSET}.", 0, "dflt .");
-	value_is("\"\"", 0, "");
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		value_is(t[i].s, t[i].raw, t[i].want);
 	value_fails("\"a ", 0, "f:3: unterminated quoted string");
 	value_fails("'a", 0, "f:3: unterminated quoted string");
 	value_fails("${INI_T", 0, "f:3: unterminated '${' in value");
-	/* raw: what the command's split needs stays */
-	value_is("/bin/sh -c 'echo \"a b\"; x' \"q\\\"r\" ; c", 1,
-	    "/bin/sh -c 'echo \"a b\"; x' \"q\\\"r\"");
-	value_is("x\\ y \\; z", 1, "x\\ y \\; z");
-	value_is("'${INI_T}' \"${INI_T}\"", 1, "'${INI_T}' \"env\"");
-	value_is("\"/usr/bin/php-cgi -q\" ; c", 1, "/usr/bin/php-cgi -q");
-	value_is("/bin/x \"open  ", 1, "/bin/x \"open");
 }
 
 static void
