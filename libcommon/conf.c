@@ -26,12 +26,29 @@ struct conf_parser {
 	ssize_t		 cur;		/* pool index, -1 in [global] */
 };
 
+#define CONF_PHP_NKINDS	4
+
+/* The array directives php_*[], by enum conf_php_kind. */
+static const char *const conf_php_names[CONF_PHP_NKINDS] = {
+	[CONF_PHP_VALUE] = "php_value",
+	[CONF_PHP_FLAG] = "php_flag",
+	[CONF_PHP_ADMIN_VALUE] = "php_admin_value",
+	[CONF_PHP_ADMIN_FLAG] = "php_admin_flag"
+};
+
 static int	conf_section(struct ini *, const char *);
 static int	conf_entry(struct ini *, const char *, const char *,
 		    const char *);
 static int	conf_raw(const char *);
 static int	conf_array(struct conf_parser *, const char *, const char *,
 		    const char *);
+static int	conf_array_suppress(struct ini *, struct conf_pool *,
+		    const char *, const char *);
+static int	conf_array_env(struct ini *, struct conf_pool *, const char *,
+		    const char *);
+static int	conf_array_php(struct ini *, struct conf_pool *,
+		    enum conf_php_kind, const char *, const char *);
+static int	conf_php_admin(enum conf_php_kind);
 static int	conf_pool_init(struct conf_parser *, struct conf_pool *,
 		    const char *);
 static void	conf_pool_free(struct conf_pool *);
@@ -135,102 +152,120 @@ conf_array(struct conf_parser *p, const char *name, const char *akey,
     const char *v)
 {
 	struct conf_pool	*pool = &p->conf->pools[p->cur];
-	struct conf_kv		*kv;
-	struct conf_php		*ph;
-	enum conf_php_kind	 kind;
-	const char		*val;
-	size_t			 i;
-	int			 b, admin;
+	size_t			 kind;
 
-	if (strcasecmp(name, "access.suppress_path") == 0) {
-		if (*akey != '\0')
-			return (ini_err(&p->ini, "keys are not allowed in "
-			    "access.suppress_path[] ('%s')", akey));
-		if (*v != '/')
-			return (ini_err(&p->ini, "access.suppress_path[] values "
-			    "must start with '/' ('%s')", v));
-		if (ini_strv_push(&pool->access_suppress_path,
-		    &pool->naccess_suppress_path, v) == -1)
-			return (ini_oom(&p->ini));
-		return (0);
-	}
-	if (strcasecmp(name, "env") == 0) {
-		if (*akey == '\0' || strchr(akey, '=') != NULL)
-			return (ini_err(&p->ini, "invalid name in env[%s]", akey));
-		if (*v == '\0')
-			return (ini_err(&p->ini, "empty value"));
-		/* A whole value "$VAR" is the supervisor's VAR (PHP-FPM). */
-		val = v;
-		if (*v == '$' && (val = getenv(v + 1)) == NULL)
-			val = "";
-		for (i = 0; i < pool->nenv; i++)
-			if (strcmp(pool->env[i].key, akey) == 0)
-				break;
-		if (i == pool->nenv) {
-			kv = reallocarray(pool->env, pool->nenv + 1,
-			    sizeof(*kv));
-			if (kv == NULL)
-				return (ini_oom(&p->ini));
-			pool->env = kv;
-			if ((kv[i].key = strdup(akey)) == NULL)
-				return (ini_oom(&p->ini));
-			kv[i].value = NULL;
-			pool->nenv++;
-		}
-		free(pool->env[i].value);
-		if ((pool->env[i].value = strdup(val)) == NULL)
-			return (ini_oom(&p->ini));
-		return (0);
-	}
-	if (strcasecmp(name, "php_value") == 0)
-		kind = CONF_PHP_VALUE;
-	else if (strcasecmp(name, "php_flag") == 0)
-		kind = CONF_PHP_FLAG;
-	else if (strcasecmp(name, "php_admin_value") == 0)
-		kind = CONF_PHP_ADMIN_VALUE;
-	else if (strcasecmp(name, "php_admin_flag") == 0)
-		kind = CONF_PHP_ADMIN_FLAG;
-	else
-		return (ini_err(&p->ini, "unknown entry '%s[%s]'", name, akey));
-	if (*akey == '\0')
-		return (ini_err(&p->ini, "missing key in %s[]",
-		    conf_php_name(kind)));
+	if (strcasecmp(name, "access.suppress_path") == 0)
+		return (conf_array_suppress(&p->ini, pool, akey, v));
+	if (strcasecmp(name, "env") == 0)
+		return (conf_array_env(&p->ini, pool, akey, v));
+	for (kind = 0; kind < CONF_PHP_NKINDS; kind++)
+		if (strcasecmp(name, conf_php_names[kind]) == 0)
+			return (conf_array_php(&p->ini, pool, kind, akey, v));
+	return (ini_err(&p->ini, "unknown entry '%s[%s]'", name, akey));
+}
+
+static int
+conf_array_suppress(struct ini *ini, struct conf_pool *pool,
+    const char *akey, const char *v)
+{
+	if (*akey != '\0')
+		return (ini_err(ini, "keys are not allowed in "
+		    "access.suppress_path[] ('%s')", akey));
+	if (*v != '/')
+		return (ini_err(ini, "access.suppress_path[] values must "
+		    "start with '/' ('%s')", v));
+	if (ini_strv_push(&pool->access_suppress_path,
+	    &pool->naccess_suppress_path, v) == -1)
+		return (ini_oom(ini));
+	return (0);
+}
+
+static int
+conf_array_env(struct ini *ini, struct conf_pool *pool, const char *akey,
+    const char *v)
+{
+	struct conf_kv	*kv;
+	const char	*val;
+	size_t		 i;
+
+	if (*akey == '\0' || strchr(akey, '=') != NULL)
+		return (ini_err(ini, "invalid name in env[%s]", akey));
+	if (*v == '\0')
+		return (ini_err(ini, "empty value"));
+	/* A whole value "$VAR" is the supervisor's VAR (PHP-FPM). */
 	val = v;
+	if (*v == '$' && (val = getenv(v + 1)) == NULL)
+		val = "";
+	for (i = 0; i < pool->nenv; i++)
+		if (strcmp(pool->env[i].key, akey) == 0)
+			break;
+	if (i == pool->nenv) {
+		if ((kv = reallocarray(pool->env, pool->nenv + 1,
+		    sizeof(*kv))) == NULL)
+			return (ini_oom(ini));
+		pool->env = kv;
+		if ((kv[i].key = strdup(akey)) == NULL)
+			return (ini_oom(ini));
+		kv[i].value = NULL;
+		pool->nenv++;
+	}
+	free(pool->env[i].value);
+	if ((pool->env[i].value = strdup(val)) == NULL)
+		return (ini_oom(ini));
+	return (0);
+}
+
+/*
+ * php_value[key] and the like: the last wins among the admin ones and
+ * among the others, as in PHP.
+ */
+static int
+conf_array_php(struct ini *ini, struct conf_pool *pool,
+    enum conf_php_kind kind, const char *akey, const char *v)
+{
+	struct conf_php	*ph;
+	size_t		 i;
+	int		 b;
+
+	if (*akey == '\0')
+		return (ini_err(ini, "missing key in %s[]",
+		    conf_php_name(kind)));
 	if (kind == CONF_PHP_FLAG || kind == CONF_PHP_ADMIN_FLAG) {
 		if (parse_bool(v, &b) == -1)
-			return (ini_err(&p->ini, "invalid value '%s' for %s[%s]: "
+			return (ini_err(ini, "invalid value '%s' for %s[%s]: "
 			    "invalid boolean value", v, conf_php_name(kind),
 			    akey));
-		val = b ? "1" : "0";
+		v = b ? "1" : "0";
 	} else if (*v == '\0')
-		return (ini_err(&p->ini, "empty value"));
-	/* Last wins among the admin ones and among the others, as in PHP. */
-	admin = kind == CONF_PHP_ADMIN_VALUE || kind == CONF_PHP_ADMIN_FLAG;
-	for (i = 0; i < pool->nphp; i++) {
-		ph = &pool->php[i];
-		if (strcmp(ph->key, akey) == 0 && admin ==
-		    (ph->kind == CONF_PHP_ADMIN_VALUE ||
-		    ph->kind == CONF_PHP_ADMIN_FLAG))
+		return (ini_err(ini, "empty value"));
+	for (i = 0; i < pool->nphp; i++)
+		if (strcmp(pool->php[i].key, akey) == 0 &&
+		    conf_php_admin(pool->php[i].kind) == conf_php_admin(kind))
 			break;
-	}
 	if (i == pool->nphp) {
-		ph = reallocarray(pool->php, pool->nphp + 1, sizeof(*ph));
-		if (ph == NULL)
-			return (ini_oom(&p->ini));
+		if ((ph = reallocarray(pool->php, pool->nphp + 1,
+		    sizeof(*ph))) == NULL)
+			return (ini_oom(ini));
 		pool->php = ph;
 		if ((ph[i].key = strdup(akey)) == NULL)
-			return (ini_oom(&p->ini));
+			return (ini_oom(ini));
 		ph[i].value = NULL;
 		pool->nphp++;
 	}
 	ph = &pool->php[i];
 	ph->kind = kind;
-	ph->file = p->ini.file;
-	ph->line = p->ini.line;
+	ph->file = ini->file;
+	ph->line = ini->line;
 	free(ph->value);
-	if ((ph->value = strdup(val)) == NULL)
-		return (ini_oom(&p->ini));
+	if ((ph->value = strdup(v)) == NULL)
+		return (ini_oom(ini));
 	return (0);
+}
+
+static int
+conf_php_admin(enum conf_php_kind kind)
+{
+	return (kind == CONF_PHP_ADMIN_VALUE || kind == CONF_PHP_ADMIN_FLAG);
 }
 
 static int
@@ -466,17 +501,7 @@ conf_pool_equal(const struct conf_pool *a, const struct conf_pool *b)
 const char *
 conf_php_name(enum conf_php_kind kind)
 {
-	switch (kind) {
-	case CONF_PHP_VALUE:
-		return ("php_value");
-	case CONF_PHP_FLAG:
-		return ("php_flag");
-	case CONF_PHP_ADMIN_VALUE:
-		return ("php_admin_value");
-	case CONF_PHP_ADMIN_FLAG:
-		return ("php_admin_flag");
-	}
-	return ("?");
+	return ((size_t)kind < CONF_PHP_NKINDS ? conf_php_names[kind] : "?");
 }
 
 const struct conf_php *
@@ -490,8 +515,7 @@ conf_php_next(const struct conf_pool *pool, size_t *it)
 		pass = *it / pool->nphp;
 		ph = &pool->php[*it % pool->nphp];
 		(*it)++;
-		if ((ph->kind == CONF_PHP_ADMIN_VALUE ||
-		    ph->kind == CONF_PHP_ADMIN_FLAG) == (pass == 1))
+		if (conf_php_admin(ph->kind) == (pass == 1))
 			return (ph);
 	}
 	return (NULL);

@@ -26,6 +26,12 @@ static int	conf_errdir(struct ini *, const struct conf_pool *,
 static int	conf_split_ws(const char *, char ***);
 static int	conf_resolve(char **, const char *);
 static int	conf_finish_pool(struct ini *, struct conf *, struct conf_pool *);
+static int	conf_check_addresses(struct ini *, struct conf *);
+static int	conf_pool_paths(struct ini *, struct conf *, struct conf_pool *);
+static int	conf_check_required(struct ini *, struct conf_pool *);
+static int	conf_check_pm(struct ini *, struct conf_pool *);
+static int	conf_check_dynamic(struct ini *, struct conf_pool *);
+static int	conf_check_slowlog(struct ini *, struct conf_pool *);
 static int	conf_check_uri(struct ini *, struct conf_pool *, const char *,
 		    const char *, const char *, const char *);
 static int	conf_check_clients(struct ini *, struct conf_pool *);
@@ -100,10 +106,7 @@ int
 conf_finish(struct ini *ini, struct conf *c)
 {
 	struct conf_global	*g = &c->global;
-	struct sock_addr	*addrs;
-	const char		*a, *b;
-	size_t			 i, j;
-	int			 r = 0;
+	size_t			 i;
 
 	if (conf_resolve(&g->pid, g->prefix) == -1 ||
 	    conf_resolve(&g->control, g->prefix) == -1 ||
@@ -120,8 +123,18 @@ conf_finish(struct ini *ini, struct conf *c)
 	for (i = 0; i < c->npools; i++)
 		if (conf_finish_pool(ini, c, &c->pools[i]) == -1)
 			return (-1);
+	return (conf_check_addresses(ini, c));
+}
 
-	/* Two pools (or a pool and a status listener) on one address. */
+/* Two pools (or a pool and a status listener) on one address. */
+static int
+conf_check_addresses(struct ini *ini, struct conf *c)
+{
+	struct sock_addr	*addrs;
+	const char		*a, *b;
+	size_t			 i, j;
+	int			 r = 0;
+
 	if ((addrs = calloc(c->npools * 2, sizeof(*addrs))) == NULL)
 		return (ini_oom(ini));
 	for (i = 0; i < c->npools * 2 && r == 0; i++) {
@@ -155,14 +168,44 @@ conf_finish(struct ini *ini, struct conf *c)
 	return (r);
 }
 
+/* One pool: its paths, its extension list, then its checks in order. */
 static int
 conf_finish_pool(struct ini *ini, struct conf *c, struct conf_pool *pl)
 {
+	if (conf_pool_paths(ini, c, pl) == -1)
+		return (-1);
+	ini_strv_free(pl->limit_extensions);
+	pl->limit_extensions = NULL;
+	if (conf_split_ws(pl->security_limit_extensions,
+	    &pl->limit_extensions) == -1)
+		return (ini_oom(ini));
+	if (conf_check_required(ini, pl) == -1 ||
+	    conf_check_pm(ini, pl) == -1 ||
+	    conf_check_uri(ini, pl, "status", "pm.status_path",
+	    pl->status_path, "[alphanum]/_-.~") == -1 ||
+	    conf_check_uri(ini, pl, "ping", "ping.path", pl->ping_path,
+	    "[alphanum]/_-.") == -1 ||
+	    conf_check_slowlog(ini, pl) == -1 ||
+	    conf_check_clients(ini, pl) == -1)
+		return (-1);
+	if (pl->request_max_params_size == 0)
+		return (conf_errdir(ini, pl, "request.max_params_size",
+		    "[pool %s] request.max_params_size must be a positive "
+		    "value", pl->name));
+	return (0);
+}
+
+/*
+ * The pool's prefix made absolute, then what is relative to it: chroot
+ * (where "$prefix" may open the value), the paths, unix sockets.
+ */
+static int
+conf_pool_paths(struct ini *ini, struct conf *c, struct conf_pool *pl)
+{
 	struct conf_global	*g = &c->global;
 	const struct conf_opt	*o;
-	const char		*base, *f = pl->file, *nm = pl->name;
-	char			*np, a[32], b[32];
-	int			 l = pl->line;
+	const char		*base, *nm = pl->name;
+	char			*np;
 
 	if (conf_resolve(&pl->prefix, g->prefix) == -1)
 		return (ini_oom(ini));
@@ -191,11 +234,15 @@ conf_finish_pool(struct ini *ini, struct conf *c, struct conf_pool *pl)
 	if (pl->status_listen != NULL && conf_is_unix(pl->status_listen) &&
 	    conf_resolve(&pl->status_listen, base) == -1)
 		return (ini_oom(ini));
-	ini_strv_free(pl->limit_extensions);
-	pl->limit_extensions = NULL;
-	if (conf_split_ws(pl->security_limit_extensions,
-	    &pl->limit_extensions) == -1)
-		return (ini_oom(ini));
+	return (0);
+}
+
+/* What a pool cannot do without: listen, command, pm. */
+static int
+conf_check_required(struct ini *ini, struct conf_pool *pl)
+{
+	const char	*f = pl->file, *nm = pl->name;
+	int		 l = pl->line;
 
 	if (pl->listen == NULL)
 		return (ini_errat(ini, f, l, "[pool %s] no listen address have "
@@ -213,67 +260,86 @@ conf_finish_pool(struct ini *ini, struct conf *c, struct conf_pool *pl)
 	if (pl->pm == CONF_PM_NONE)
 		return (ini_errat(ini, f, l, "[pool %s] the process manager is "
 		    "missing (static, dynamic or ondemand)", nm));
+	return (0);
+}
+
+static int
+conf_check_pm(struct ini *ini, struct conf_pool *pl)
+{
+	const char	*nm = pl->name;
+
 	if (pl->max_children < 1)
 		return (conf_errdir(ini, pl, "pm.max_children", "[pool %s] "
 		    "pm.max_children must be a positive value", nm));
-	if (pl->pm == CONF_PM_DYNAMIC) {
-		if (pl->min_spare_servers <= 0)
-			return (conf_errdir(ini, pl, "pm.min_spare_servers",
-			    "[pool %s] "
-			    "pm.min_spare_servers(%d) must be a positive value",
-			    nm, pl->min_spare_servers));
-		if (pl->max_spare_servers <= 0)
-			return (conf_errdir(ini, pl, "pm.max_spare_servers",
-			    "[pool %s] "
-			    "pm.max_spare_servers(%d) must be a positive value",
-			    nm, pl->max_spare_servers));
-		if (pl->min_spare_servers > pl->max_children ||
-		    pl->max_spare_servers > pl->max_children)
-			return (conf_errdir(ini, pl,
-			    pl->min_spare_servers > pl->max_children ?
-			    "pm.min_spare_servers" : "pm.max_spare_servers",
-			    "[pool %s] "
-			    "pm.min_spare_servers(%d) and "
-			    "pm.max_spare_servers(%d) cannot be greater than "
-			    "pm.max_children(%d)", nm, pl->min_spare_servers,
-			    pl->max_spare_servers, pl->max_children));
-		if (pl->min_spare_servers > pl->max_spare_servers)
-			return (conf_errdir(ini, pl, "pm.min_spare_servers",
-			    "[pool %s] "
-			    "pm.min_spare_servers(%d) must not be greater than "
-			    "pm.max_spare_servers(%d)", nm,
-			    pl->min_spare_servers, pl->max_spare_servers));
-		if (pl->max_spawn_rate < 1)
-			return (conf_errdir(ini, pl, "pm.max_spawn_rate",
-			    "[pool %s] "
-			    "pm.max_spawn_rate must be a positive value", nm));
-		if (pl->start_servers <= 0) {
-			pl->start_servers = pl->min_spare_servers +
-			    (pl->max_spare_servers - pl->min_spare_servers) / 2;
-			if (ini_warn(ini, "[pool %s] pm.start_servers is not "
-			    "set. It's been set to %d.", nm,
-			    pl->start_servers) == -1)
-				return (-1);
-		} else if (pl->start_servers < pl->min_spare_servers ||
-		    pl->start_servers > pl->max_spare_servers)
-			return (conf_errdir(ini, pl, "pm.start_servers",
-			    "[pool %s] "
-			    "pm.start_servers(%d) must not be less than "
-			    "pm.min_spare_servers(%d) and not greater than "
-			    "pm.max_spare_servers(%d)", nm, pl->start_servers,
-			    pl->min_spare_servers, pl->max_spare_servers));
-	} else if (pl->pm == CONF_PM_ONDEMAND) {
-		if (pl->process_idle_timeout_ms <= 0)
-			return (conf_errdir(ini, pl, "pm.process_idle_timeout",
-			    "[pool %s] "
-			    "pm.process_idle_timeout(0s) must be greater than "
-			    "0s", nm));
-	}
-	if (conf_check_uri(ini, pl, "status", "pm.status_path", pl->status_path,
-	    "[alphanum]/_-.~") == -1 ||
-	    conf_check_uri(ini, pl, "ping", "ping.path", pl->ping_path,
-	    "[alphanum]/_-.") == -1)
-		return (-1);
+	if (pl->pm == CONF_PM_DYNAMIC)
+		return (conf_check_dynamic(ini, pl));
+	if (pl->pm == CONF_PM_ONDEMAND && pl->process_idle_timeout_ms <= 0)
+		return (conf_errdir(ini, pl, "pm.process_idle_timeout",
+		    "[pool %s] pm.process_idle_timeout(0s) must be greater "
+		    "than 0s", nm));
+	return (0);
+}
+
+/* pm = dynamic: the spare servers, and pm.start_servers derived if unset. */
+static int
+conf_check_dynamic(struct ini *ini, struct conf_pool *pl)
+{
+	const char	*nm = pl->name;
+
+	if (pl->min_spare_servers <= 0)
+		return (conf_errdir(ini, pl, "pm.min_spare_servers",
+		    "[pool %s] "
+		    "pm.min_spare_servers(%d) must be a positive value",
+		    nm, pl->min_spare_servers));
+	if (pl->max_spare_servers <= 0)
+		return (conf_errdir(ini, pl, "pm.max_spare_servers",
+		    "[pool %s] "
+		    "pm.max_spare_servers(%d) must be a positive value",
+		    nm, pl->max_spare_servers));
+	if (pl->min_spare_servers > pl->max_children ||
+	    pl->max_spare_servers > pl->max_children)
+		return (conf_errdir(ini, pl,
+		    pl->min_spare_servers > pl->max_children ?
+		    "pm.min_spare_servers" : "pm.max_spare_servers",
+		    "[pool %s] "
+		    "pm.min_spare_servers(%d) and "
+		    "pm.max_spare_servers(%d) cannot be greater than "
+		    "pm.max_children(%d)", nm, pl->min_spare_servers,
+		    pl->max_spare_servers, pl->max_children));
+	if (pl->min_spare_servers > pl->max_spare_servers)
+		return (conf_errdir(ini, pl, "pm.min_spare_servers",
+		    "[pool %s] "
+		    "pm.min_spare_servers(%d) must not be greater than "
+		    "pm.max_spare_servers(%d)", nm,
+		    pl->min_spare_servers, pl->max_spare_servers));
+	if (pl->max_spawn_rate < 1)
+		return (conf_errdir(ini, pl, "pm.max_spawn_rate",
+		    "[pool %s] "
+		    "pm.max_spawn_rate must be a positive value", nm));
+	if (pl->start_servers <= 0) {
+		pl->start_servers = pl->min_spare_servers +
+		    (pl->max_spare_servers - pl->min_spare_servers) / 2;
+		if (ini_warn(ini, "[pool %s] pm.start_servers is not "
+		    "set. It's been set to %d.", nm,
+		    pl->start_servers) == -1)
+			return (-1);
+	} else if (pl->start_servers < pl->min_spare_servers ||
+	    pl->start_servers > pl->max_spare_servers)
+		return (conf_errdir(ini, pl, "pm.start_servers",
+		    "[pool %s] "
+		    "pm.start_servers(%d) must not be less than "
+		    "pm.min_spare_servers(%d) and not greater than "
+		    "pm.max_spare_servers(%d)", nm, pl->start_servers,
+		    pl->min_spare_servers, pl->max_spare_servers));
+	return (0);
+}
+
+static int
+conf_check_slowlog(struct ini *ini, struct conf_pool *pl)
+{
+	const char	*nm = pl->name;
+	char		 a[32], b[32];
+
 	if (pl->request_slowlog_timeout_ms > 0 && pl->slowlog == NULL)
 		return (conf_errdir(ini, pl, "request_slowlog_timeout",
 		    "[pool %s] 'slowlog' must be specified for use with "
@@ -289,12 +355,6 @@ conf_finish_pool(struct ini *ini, struct conf *c, struct conf_pool *pl)
 		    "greater than "
 		    "request_terminate_timeout(%s)", nm, a, b));
 	}
-	if (conf_check_clients(ini, pl) == -1)
-		return (-1);
-	if (pl->request_max_params_size == 0)
-		return (conf_errdir(ini, pl, "request.max_params_size",
-		    "[pool %s] request.max_params_size must be a positive "
-		    "value", nm));
 	return (0);
 }
 

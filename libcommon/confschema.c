@@ -22,14 +22,27 @@
 #define CONF_TIME_MAX	((int64_t)100 * 365 * 86400 * 1000)	/* 100 years */
 #define NOSET		CONF_NOSET
 
+static int	conf_set_str(struct ini *, const struct conf_opt *, char **,
+		    const char *);
+static int	conf_set_command(struct ini *, struct conf_pool *,
+		    const char *);
+static int	conf_set_int(struct ini *, const struct conf_opt *, int *,
+		    const char *);
+static int	conf_refuse(struct ini *, const struct conf_opt *,
+		    const char *);
+static int	conf_bad_number(struct ini *, const struct conf_opt *,
+		    const char *, const char *, const char *);
 static int	conf_bad(struct ini *, const struct conf_opt *, const char *,
 		    const char *);
 static int	conf_range(struct ini *, const struct conf_opt *,
 		    const char *, const char *);
 static int	conf_split(const char *, char ***, const char **);
+static const char *conf_split_word(const char **, char *);
 static int	conf_pm_parse(const char *, enum conf_pm *);
 static void	conf_level_word(enum conf_log_level, char *, size_t);
 static int	conf_is_string(enum conf_type);
+static const char *conf_format(const struct conf_opt *, const void *,
+		    char *, size_t);
 static void	conf_fmt_size(uint64_t, char *, size_t);
 static int	conf_streq(const char *, const char *);
 
@@ -285,111 +298,51 @@ conf_set_defaults(struct ini *ini, const struct conf_opt *o, void *base)
 	return (0);
 }
 
+/* One switch, a case a type: each parses v, stores it, or says why not. */
 int
 conf_set(struct ini *ini, const struct conf_opt *o, void *base, const char *v)
 {
-	char		*field = (char *)base + o->off, **sp, *dup, why[256];
-	char		**argv;
-	const char	*reason;
-	long long	 ll;
-	int64_t		 ms;
-	uint64_t	 u;
-	unsigned int	 mode;
+	void		*field = (char *)base + o->off;
 	enum log_level	 level;
-	int		 b;
 
 	switch (o->type) {
 	case CT_STR:
 	case CT_PATH:
 	case CT_LISTEN:
 	case CT_FORMAT:
-		if (*v == '\0' && o->dflt != NULL && !(o->flags & CF_EMPTY))
-			v = o->dflt;
-		if (o->type == CT_FORMAT && *v != '\0' &&
-		    accesslog_check(v, why, sizeof(why)) == -1)
-			return (ini_err(ini, "wrong format for access.format "
-			    "'%s': %s", v, why));
-		dup = NULL;
-		if (*v != '\0' && (dup = strdup(v)) == NULL)
-			return (ini_oom(ini));
-		sp = (char **)(void *)field;
-		free(*sp);
-		*sp = dup;
-		break;
+		return (conf_set_str(ini, o, field, v));
 	case CT_COMMAND:
-		if (conf_split(v, &argv, &reason) == -1) {
-			if (errno == ENOMEM)
-				return (ini_oom(ini));
-			return (ini_err(ini, "invalid command '%s': %s", v,
-			    reason));
-		}
-		if ((dup = strdup(v)) == NULL) {
-			ini_strv_free(argv);
-			return (ini_oom(ini));
-		}
-		free(((struct conf_pool *)base)->command);
-		ini_strv_free(((struct conf_pool *)base)->argv);
-		((struct conf_pool *)base)->command = dup;
-		((struct conf_pool *)base)->argv = argv;
-		break;
+		return (conf_set_command(ini, base, v));
 	case CT_INT:
-		if (parse_int(v, o->min, o->max, &ll) == -1) {
-			if (errno == EINVAL)
-				return (conf_bad(ini, o, v, "not a number"));
-			if (o->max != INT_MAX) {
-				snprintf(why, sizeof(why), "must be between "
-				    "%lld and %lld", o->min, o->max);
-				return (conf_bad(ini, o, v, why));
-			}
-			snprintf(why, sizeof(why), "%d", INT_MAX);
-			return (conf_range(ini, o, v, why));
-		}
-		*(int *)(void *)field = (int)ll;
-		break;
+		return (conf_set_int(ini, o, field, v));
 	case CT_TIME:
-		if (parse_duration_ms(v, 0, CONF_TIME_MAX, &ms) == -1) {
-			if (errno == ERANGE)
-				return (conf_range(ini, o, v, "36500d"));
-			return (conf_bad(ini, o, v, "not a time value (a "
-			    "number with an optional ms, s, m, h or d "
-			    "suffix)"));
-		}
-		*(int64_t *)(void *)field = ms;
+		if (parse_duration_ms(v, 0, CONF_TIME_MAX, field) == -1)
+			return (conf_bad_number(ini, o, v, "36500d", "not a "
+			    "time value (a number with an optional ms, s, m, "
+			    "h or d suffix)"));
 		break;
 	case CT_SIZE:
-		if (parse_size(v, UINT64_MAX, &u) == -1) {
-			if (errno == ERANGE)
-				return (conf_range(ini, o, v, NULL));
-			return (conf_bad(ini, o, v, "not a size (a number "
-			    "with an optional k, m or g suffix)"));
-		}
-		*(uint64_t *)(void *)field = u;
+		if (parse_size(v, UINT64_MAX, field) == -1)
+			return (conf_bad_number(ini, o, v, NULL, "not a size "
+			    "(a number with an optional k, m or g suffix)"));
 		break;
 	case CT_BOOL:
-		if (parse_bool(v, &b) == -1)
+		if (parse_bool(v, field) == -1)
 			return (conf_bad(ini, o, v, "invalid boolean value "
 			    "(yes/no, on/off, true/false, 1/0)"));
-		*(int *)(void *)field = b;
 		break;
 	case CT_MODE:
-		if (parse_mode(v, &mode) == -1) {
-			if (errno == ERANGE)
-				return (conf_range(ini, o, v, "07777"));
-			return (conf_bad(ini, o, v, "not an octal mode"));
-		}
-		*(unsigned int *)(void *)field = mode;
+		if (parse_mode(v, field) == -1)
+			return (conf_bad_number(ini, o, v, "07777",
+			    "not an octal mode"));
 		break;
 	case CT_RLIMIT:
-		if (parse_rlimit(v, &u) == -1) {
-			if (errno == ERANGE)
-				return (conf_range(ini, o, v, NULL));
-			return (conf_bad(ini, o, v,
+		if (parse_rlimit(v, field) == -1)
+			return (conf_bad_number(ini, o, v, NULL,
 			    "must be a number or 'unlimited'"));
-		}
-		*(uint64_t *)(void *)field = u;
 		break;
 	case CT_PM:
-		if (conf_pm_parse(v, (enum conf_pm *)(void *)field) == -1)
+		if (conf_pm_parse(v, field) == -1)
 			return (ini_err(ini, "invalid process manager '%s' "
 			    "(static, dynamic or ondemand)", v));
 		break;
@@ -397,30 +350,108 @@ conf_set(struct ini *ini, const struct conf_opt *o, void *base, const char *v)
 		if (log_level_parse_conf(v, &level) == -1)
 			return (conf_bad(ini, o, v, "not one of debug, notice, "
 			    "warning, error, alert"));
-		*(enum conf_log_level *)(void *)field =
-		    (enum conf_log_level)level;
+		*(enum conf_log_level *)field = (enum conf_log_level)level;
 		break;
 	case CT_FACILITY:
-		if (log_facility_parse(v, (int *)(void *)field) == -1)
+		if (log_facility_parse(v, field) == -1)
 			return (conf_bad(ini, o, v, "not a syslog facility"));
 		break;
 	case CT_EVENTS:
-		if (*v != '\0' && strcasecmp(v, "epoll") != 0)
-			return (ini_err(ini, "events.mechanism '%s' is not "
-			    "available: fpm uses epoll", v));
-		break;
 	case CT_SETFIB:
-		if (strcmp(v, "-1") != 0)
-			return (ini_err(ini, "'listen.setfib' is FreeBSD-only "
-			    "and not supported"));
-		break;
 	case CT_APPARMOR:
-		if (*v != '\0')
-			return (ini_err(ini, "'apparmor_hat' is not "
-			    "supported"));
-		break;
+		return (conf_refuse(ini, o, v));
 	}
 	return (0);
+}
+
+/* A string; an empty one unsets it, or brings the default back. */
+static int
+conf_set_str(struct ini *ini, const struct conf_opt *o, char **field,
+    const char *v)
+{
+	char	*dup = NULL, why[256];
+
+	if (*v == '\0' && o->dflt != NULL && !(o->flags & CF_EMPTY))
+		v = o->dflt;
+	if (o->type == CT_FORMAT && *v != '\0' &&
+	    accesslog_check(v, why, sizeof(why)) == -1)
+		return (ini_err(ini, "wrong format for access.format '%s': %s",
+		    v, why));
+	if (*v != '\0' && (dup = strdup(v)) == NULL)
+		return (ini_oom(ini));
+	free(*field);
+	*field = dup;
+	return (0);
+}
+
+/* command: kept as written, and split into argv. */
+static int
+conf_set_command(struct ini *ini, struct conf_pool *pl, const char *v)
+{
+	char		**argv, *dup;
+	const char	*why;
+
+	if (conf_split(v, &argv, &why) == -1) {
+		if (errno == ENOMEM)
+			return (ini_oom(ini));
+		return (ini_err(ini, "invalid command '%s': %s", v, why));
+	}
+	if ((dup = strdup(v)) == NULL) {
+		ini_strv_free(argv);
+		return (ini_oom(ini));
+	}
+	free(pl->command);
+	ini_strv_free(pl->argv);
+	pl->command = dup;
+	pl->argv = argv;
+	return (0);
+}
+
+static int
+conf_set_int(struct ini *ini, const struct conf_opt *o, int *field,
+    const char *v)
+{
+	char		why[64];
+	long long	ll;
+
+	if (parse_int(v, o->min, o->max, &ll) == -1) {
+		if (errno == EINVAL)
+			return (conf_bad(ini, o, v, "not a number"));
+		if (o->max != INT_MAX) {
+			snprintf(why, sizeof(why), "must be between %lld and "
+			    "%lld", o->min, o->max);
+			return (conf_bad(ini, o, v, why));
+		}
+		snprintf(why, sizeof(why), "%d", INT_MAX);
+		return (conf_range(ini, o, v, why));
+	}
+	*field = (int)ll;
+	return (0);
+}
+
+/* What a directive we do not support accepts: nothing but the default. */
+static int
+conf_refuse(struct ini *ini, const struct conf_opt *o, const char *v)
+{
+	if (o->type == CT_EVENTS && *v != '\0' && strcasecmp(v, "epoll") != 0)
+		return (ini_err(ini, "events.mechanism '%s' is not available: "
+		    "fpm uses epoll", v));
+	if (o->type == CT_SETFIB && strcmp(v, "-1") != 0)
+		return (ini_err(ini, "'listen.setfib' is FreeBSD-only and not "
+		    "supported"));
+	if (o->type == CT_APPARMOR && *v != '\0')
+		return (ini_err(ini, "'apparmor_hat' is not supported"));
+	return (0);
+}
+
+/* A parse_*() failed: out of range (ERANGE, at most max), or why. */
+static int
+conf_bad_number(struct ini *ini, const struct conf_opt *o, const char *v,
+    const char *max, const char *why)
+{
+	if (errno == ERANGE)
+		return (conf_range(ini, o, v, max));
+	return (conf_bad(ini, o, v, why));
 }
 
 static int
@@ -464,7 +495,7 @@ conf_range(struct ini *ini, const struct conf_opt *o, const char *v,
 static int
 conf_split(const char *s, char ***argvp, const char **why)
 {
-	char	**argv = NULL, *w, *e;
+	char	**argv = NULL, *w;
 	size_t	 n = 0;
 
 	*why = NULL;
@@ -475,40 +506,8 @@ conf_split(const char *s, char ***argvp, const char **why)
 			s++;
 		if (*s == '\0')
 			break;
-		e = w;
-		while (*s != '\0' && *s != ' ' && *s != '\t') {
-			if (*s == '\'') {
-				for (s++; *s != '\0' && *s != '\''; s++)
-					*e++ = *s;
-				if (*s == '\0') {
-					*why = "unterminated single quote";
-					goto fail;
-				}
-				s++;
-			} else if (*s == '"') {
-				for (s++; *s != '\0' && *s != '"'; s++) {
-					if (*s == '\\' && s[1] != '\0' &&
-					    strchr("\"\\$`", s[1]) != NULL)
-						s++;
-					*e++ = *s;
-				}
-				if (*s == '\0') {
-					*why = "unterminated double quote";
-					goto fail;
-				}
-				s++;
-			} else if (*s == '\\') {
-				if (s[1] == '\0') {
-					*why = "trailing backslash";
-					goto fail;
-				}
-				*e++ = s[1];
-				s += 2;
-			} else
-				*e++ = *s++;
-		}
-		*e = '\0';
-		if (ini_strv_push(&argv, &n, w) == -1)
+		if ((*why = conf_split_word(&s, w)) != NULL ||
+		    ini_strv_push(&argv, &n, w) == -1)
 			goto fail;
 	}
 	free(w);
@@ -525,6 +524,40 @@ fail:
 	ini_strv_free(argv);
 	errno = *why != NULL ? EINVAL : ENOMEM;
 	return (-1);
+}
+
+/* The word at *sp into w, *sp past it; NULL, or what is wrong with it. */
+static const char *
+conf_split_word(const char **sp, char *w)
+{
+	const char	*s = *sp;
+
+	while (*s != '\0' && *s != ' ' && *s != '\t') {
+		if (*s == '\'') {
+			for (s++; *s != '\0' && *s != '\''; s++)
+				*w++ = *s;
+			if (*s++ == '\0')
+				return ("unterminated single quote");
+		} else if (*s == '"') {
+			for (s++; *s != '\0' && *s != '"'; s++) {
+				if (*s == '\\' && s[1] != '\0' &&
+				    strchr("\"\\$`", s[1]) != NULL)
+					s++;
+				*w++ = *s;
+			}
+			if (*s++ == '\0')
+				return ("unterminated double quote");
+		} else if (*s == '\\') {
+			if (s[1] == '\0')
+				return ("trailing backslash");
+			*w++ = s[1];
+			s += 2;
+		} else
+			*w++ = *s++;
+	}
+	*w = '\0';
+	*sp = s;
+	return (NULL);
 }
 
 /* The types whose field is a char *. */
@@ -572,78 +605,71 @@ conf_fmt_size(uint64_t v, char *buf, size_t size)
 void
 conf_dump_opts(const struct conf_opt *o, const void *base, FILE *fp)
 {
-	const char	*field, *s;
+	const char	*s;
 	char		 buf[64];
-	uint64_t	 u;
 
 	for (; o->name != NULL; o++) {
-		field = (const char *)base + o->off;
 		if (o->setoff != CONF_NOSET &&
 		    *(const int *)(const void *)((const char *)base +
-		    o->setoff) == 0) {
-			fprintf(fp, "\t%s = undefined\n", o->name);
+		    o->setoff) == 0)
+			s = "undefined";
+		else if ((s = conf_format(o, (const char *)base + o->off,
+		    buf, sizeof(buf))) == NULL)
 			continue;
-		}
-		s = buf;
-		if (conf_is_string(o->type)) {
-			s = *(char *const *)(const void *)field;
-			if (s == NULL)
-				s = "undefined";
-		}
-		switch (o->type) {
-		case CT_STR:
-		case CT_PATH:
-		case CT_LISTEN:
-		case CT_FORMAT:
-		case CT_COMMAND:
-			break;
-		case CT_INT:
-			snprintf(buf, sizeof(buf), "%d",
-			    *(const int *)(const void *)field);
-			break;
-		case CT_TIME:
-			conf_fmt_time(*(const int64_t *)(const void *)field,
-			    buf, sizeof(buf));
-			break;
-		case CT_SIZE:
-			conf_fmt_size(*(const uint64_t *)(const void *)field,
-			    buf, sizeof(buf));
-			break;
-		case CT_BOOL:
-			s = *(const int *)(const void *)field ? "yes" : "no";
-			break;
-		case CT_MODE:
-			snprintf(buf, sizeof(buf), "%04o",
-			    *(const unsigned int *)(const void *)field);
-			break;
-		case CT_RLIMIT:
-			u = *(const uint64_t *)(const void *)field;
-			if (u == UINT64_MAX)
-				s = "unlimited";
-			else
-				snprintf(buf, sizeof(buf), "%llu",
-				    (unsigned long long)u);
-			break;
-		case CT_PM:
-			s = conf_pm_name(*(const enum conf_pm *)(const void *)
-			    field);
-			break;
-		case CT_LOGLEVEL:
-			conf_level_word(*(const enum conf_log_level *)
-			    (const void *)field, buf, sizeof(buf));
-			break;
-		case CT_FACILITY:
-			s = log_facility_name(*(const int *)(const void *)field);
-			break;
-		case CT_EVENTS:
-			s = "epoll";
-			break;
-		case CT_SETFIB:
-		case CT_APPARMOR:
-			continue;
-		}
 		fprintf(fp, "\t%s = %s\n", o->name, s);
 	}
+}
+
+/* o's value at field as fpm.conf would write it (maybe in buf), or NULL. */
+static const char *
+conf_format(const struct conf_opt *o, const void *field, char *buf,
+    size_t size)
+{
+	const char	*s;
+	uint64_t	 u;
+
+	switch (o->type) {
+	case CT_STR:
+	case CT_PATH:
+	case CT_LISTEN:
+	case CT_FORMAT:
+	case CT_COMMAND:
+		s = *(char *const *)field;
+		return (s != NULL ? s : "undefined");
+	case CT_INT:
+		snprintf(buf, size, "%d", *(const int *)field);
+		break;
+	case CT_TIME:
+		conf_fmt_time(*(const int64_t *)field, buf, size);
+		break;
+	case CT_SIZE:
+		conf_fmt_size(*(const uint64_t *)field, buf, size);
+		break;
+	case CT_BOOL:
+		return (*(const int *)field ? "yes" : "no");
+	case CT_MODE:
+		snprintf(buf, size, "%04o", *(const unsigned int *)field);
+		break;
+	case CT_RLIMIT:
+		if ((u = *(const uint64_t *)field) == UINT64_MAX)
+			return ("unlimited");
+		snprintf(buf, size, "%llu", (unsigned long long)u);
+		break;
+	case CT_PM:
+		return (conf_pm_name(*(const enum conf_pm *)field));
+	case CT_LOGLEVEL:
+		conf_level_word(*(const enum conf_log_level *)field, buf,
+		    size);
+		break;
+	case CT_FACILITY:
+		return (log_facility_name(*(const int *)field));
+	case CT_EVENTS:
+		return ("epoll");
+	case CT_SETFIB:
+	case CT_APPARMOR:
+		return (NULL);
+	}
+	return (buf);
 }
 
 static int

@@ -39,6 +39,7 @@ static int	ini_expand(struct ini *, const char **, struct ini_buf *);
 static int	ini_whole_quoted(const char *);
 static char	*ini_subst_pool(struct ini *, char *);
 static int	ini_file(struct ini *, const char *);
+static FILE	*ini_open(struct ini *, const char *);
 static int	ini_line(struct ini *, char *);
 static int	ini_section(struct ini *, char *);
 static int	ini_include(struct ini *, const char *);
@@ -310,18 +311,8 @@ ini_file(struct ini *ini, const char *path)
 	if (ini->depth >= INI_MAXDEPTH)
 		return (ini_err(ini, "failed to include more than %d files "
 		    "recursively", INI_MAXDEPTH));
-	if ((fp = fopen(path, "re")) == NULL) {
-		saved = errno;
-		if (ofile == NULL)
-			snprintf(ini->err, ini->errsize, "cannot open %s: %s",
-			    path, strerror(saved));
-		else
-			snprintf(ini->err, ini->errsize,
-			    "%s:%d: cannot open %s: %s", ofile, oline, path,
-			    strerror(saved));
-		errno = saved;
+	if ((fp = ini_open(ini, path)) == NULL)
 		return (-1);
-	}
 	/* error messages and the caller's records outlive the include's glob */
 	if (ini_strv_push(&ini->files, &ini->nfiles, path) == -1) {
 		fclose(fp);
@@ -355,6 +346,26 @@ ini_file(struct ini *ini, const char *path)
 	ini->line = oline;
 	errno = saved;
 	return (r);
+}
+
+/* fopen(3), or NULL with "cannot open" (at the include's line, if any). */
+static FILE *
+ini_open(struct ini *ini, const char *path)
+{
+	FILE	*fp;
+	int	 saved;
+
+	if ((fp = fopen(path, "re")) != NULL)
+		return (fp);
+	saved = errno;
+	if (ini->file == NULL)
+		snprintf(ini->err, ini->errsize, "cannot open %s: %s", path,
+		    strerror(saved));
+	else
+		snprintf(ini->err, ini->errsize, "%s:%d: cannot open %s: %s",
+		    ini->file, ini->line, path, strerror(saved));
+	errno = saved;
+	return (NULL);
 }
 
 static int
