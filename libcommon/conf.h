@@ -164,6 +164,7 @@ struct conf_pool {
 	int64_t		 queue_timeout_ms;
 	int64_t		 request_client_timeout_ms;
 	uint64_t	 request_buffer_size;
+	uint64_t	 request_max_body_size;	/* 0: no limit */
 	char		*request_spool_dir;
 	int		 request_buffering;
 	int		 request_terminate_on_abort;

@@ -205,6 +205,12 @@ const struct conf_opt conf_pool_opts[] = {
 	    "64k", 0 },
 	{ "request.spool_dir", CT_PATH, P(request_spool_dir), NOSET, 0, 0,
 	    "/tmp", 0 },
+	/*
+	 * ours: the largest body read before a worker is chosen (memory and
+	 * spool), 0 for none; larger gets a 413
+	 */
+	{ "request.max_body_size", CT_SIZE, P(request_max_body_size), NOSET,
+	    0, 0, "1g", 0 },
 	/* ours: no: stream the body to the worker as it arrives */
 	{ "request.buffering", CT_BOOL, P(request_buffering), NOSET, 0, 0,
 	    "yes", 0 },

@@ -269,3 +269,20 @@ rss_kb() {
 	[[ $output == *"END_REQUEST 1 8 status=0"* ]]
 	[[ ${lines[-1]} == bodylen=6 ]]
 }
+
+@test "fault-front: a body over request.max_body_size gets a 413, and is not spooled on" {
+	conf "pm.max_children = 1" "request.buffer_size = 4k" \
+	    "request.max_body_size = 8k"
+	start
+	head -c 8192 /dev/urandom >"$D/ok"
+	run -0 req bodylen=0 -p REQUEST_METHOD=POST -i "$D/ok"
+	[[ ${lines[-1]} == bodylen=8192 ]]
+	head -c 8193 /dev/urandom >"$D/big"
+	run -0 req bodylen=0 -p REQUEST_METHOD=POST -i "$D/big"
+	[[ ${lines[0]} == "Status: 413 Payload Too Large"* ]]
+	[[ $output == *"413 Payload Too Large: the request body exceeds request.max_body_size"* ]]
+	grep -qF "WARNING: [pool www] a request body larger than request.max_body_size (8192 bytes): answering 413" "$LOG"
+	# it reached no worker, which serves on
+	run -0 req count=1
+	[[ ${lines[-1]} == count=2 ]]
+}

@@ -61,6 +61,7 @@ static void	conn_read(struct conn *, int);
 static uint32_t	conn_inmask(const struct conn *);
 static void	conn_half_closed(struct conn *);
 static size_t	conn_body_pending(const struct conn *);
+static int	conn_body_too_large(struct conn *, size_t);
 static void	conn_pause(struct conn *);
 static void	conn_resume(struct ev_post *);
 static int	conn_append(uint8_t **, size_t *, size_t *, const void *,
@@ -513,6 +514,33 @@ conn_append(uint8_t **buf, size_t *len, size_t *size, const void *data,
 }
 
 /*
+ * request.max_body_size: a body read whole before a worker is chosen (in
+ * memory, then spooled) that would grow past it gets a 413 at once, and
+ * the rest of it is ignored.  1 when answered so.
+ */
+static int
+conn_body_too_large(struct conn *c, size_t n)
+{
+	struct conf_pool	*cf = c->pool->cf;
+	uint64_t		 have;
+
+	if (!cf->request_buffering || cf->request_max_body_size == 0 ||
+	    c->state != C_BODY)
+		return (0);
+	have = c->spoolfd == -1 ? c->bodylen : (uint64_t)c->spoollen;
+	if (have + n <= cf->request_max_body_size)
+		return (0);
+	log_warnx("[pool %s] a request body larger than "
+	    "request.max_body_size (%llu bytes): answering 413", cf->name,
+	    (unsigned long long)cf->request_max_body_size);
+	c->body_done = 1;	/* what follows of it is ignored */
+	conn_respond(c, 413, "Payload Too Large", "text/plain",
+	    "413 Payload Too Large: the request body exceeds "
+	    "request.max_body_size\n");
+	return (1);
+}
+
+/*
  * With request.buffering = no, the body bytes read and not yet passed to
  * the worker; 0 otherwise.
  */
@@ -680,6 +708,8 @@ conn_record(struct conn *c, const struct fcgi_header *h, const uint8_t *data,
 				    "STDIN before the end of PARAMS", cf->name);
 				return (-1);
 			}
+			if (conn_body_too_large(c, len))
+				return (0);
 			if (conn_body(c, data, len) == -1)
 				return (-1);
 			if (c->state == C_FORWARD)

@@ -181,7 +181,9 @@ test_minimal(void)
 	    p->request_buffer_size == 65536 &&
 	    streq(p->request_spool_dir, "/tmp") && p->request_buffering &&
 	    p->listen_keepalive_timeout_ms == 60000 && p->max_memory == 0 &&
-	    p->request_max_params_size == 65536, "minimal: our additions");
+	    p->request_max_params_size == 65536 &&
+	    p->request_max_body_size == 1024ULL * 1024 * 1024,
+	    "minimal: our additions");
 	ok(g->error_log == NULL && streq(g->syslog_ident, "fpm") &&
 	    g->syslog_facility == LOG_DAEMON && g->log_level ==
 	    CONF_LOG_NOTICE && g->log_limit == 1024 && !g->daemonize &&
