@@ -30,6 +30,7 @@ conf() {
 	{
 		echo "[global]"
 		echo "runtime_dir = $D"
+		echo "pid = $D/fpm.pid"		# its control socket beside it
 		echo "[www]"
 		echo "listen = $SOCK"
 		echo "command = $cmd"

@@ -96,6 +96,7 @@ start_second() {
 	{
 		echo "[global]"
 		echo "runtime_dir = $D"
+		echo "pid = $D/fpm.pid"
 		for ((i = 0; i < n; i++)); do
 			echo "[p$i]"
 			echo "user = nobody"

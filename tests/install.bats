@@ -313,8 +313,8 @@ example() {
 	    -e "s|^listen = .*|listen = $D/www.sock|" \
 	    -e '/^listen\.\(owner\|group\) = /d' \
 	    "$P/share/fpm/examples/$1.conf" >"$D/pool.conf"
-	printf '[global]\nruntime_dir = %s\nerror_log = %s\ninclude = %s\n' \
-	    "$D" "$LOG" "$D/pool.conf" >"$D/ex.conf"
+	printf '[global]\nruntime_dir = %s\npid = %s\nerror_log = %s\ninclude = %s\n' \
+	    "$D" "$D/ex.pid" "$LOG" "$D/pool.conf" >"$D/ex.conf"
 }
 
 @test "install: the cgit example serves a CGI program through fcgiwrap" {
