@@ -977,8 +977,12 @@ conn_flush(struct conn *c)
 		c->rlen -= c->roff;
 		c->roff = 0;
 	}
-	/* nothing waits for the client: the worker's time is slow.c's */
-	if (c->state == C_FORWARD && c->rlen == 0)
+	/*
+	 * Nothing waits for the client: the worker's time is slow.c's.  A
+	 * throttled client keeps its timer (conn_timeout): the worker's
+	 * output reaching it must not free it of the bound.
+	 */
+	if (c->state == C_FORWARD && c->rlen == 0 && !c->throttled)
 		ev_timer_stop(&c->timer);
 	if (c->throttled && c->src.fd != -1 && conn_own_unsent(c) < OWN_MAX) {
 		/* level-triggered: what it sent meanwhile is reported */
