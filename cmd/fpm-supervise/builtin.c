@@ -16,7 +16,8 @@
 #include "conn.h"
 
 static void	conn_answer(struct conn *, int, const char *, size_t,
-		    const char *, const char *);
+		    const char *, size_t, const char *);
+static size_t	conn_body_len(const struct conn *, const char *);
 static void	conn_respond_php(struct conn *, int, const char *,
 		    const char *, const char *);
 static void	conn_status_page(struct conn *);
@@ -30,19 +31,18 @@ static void	conn_status_page(struct conn *);
 
 /*
  * A whole answer of ours: err (if not NULL) in an FCGI_STDERR record, as
- * a worker writes its log lines before its output; the headers head[0..
- * hlen), the body (none for HEAD), then END_REQUEST.
+ * a worker writes its log lines before its output; head[0..hlen) and
+ * body[0..blen) on STDOUT, each of any length, in as many records as it
+ * takes; then END_REQUEST.
  */
 static void
 conn_answer(struct conn *c, int status, const char *head, size_t hlen,
-    const char *body, const char *err)
+    const char *body, size_t blen, const char *err)
 {
 	uint8_t	*rec;
-	size_t	 n, size, blen, elen;
+	size_t	 n, size, elen;
 
 	c->status = status;
-	/* a ping.response of any length, in as many records as it takes */
-	blen = strcasecmp(c->method, "HEAD") == 0 ? 0 : strlen(body);
 	elen = err != NULL ? strlen(err) : 0;
 	size = fcgi_stream_size(elen) + fcgi_stream_size(hlen) +
 	    fcgi_stream_size(blen) + 3 * FCGI_HEADER_LEN + 8;
@@ -59,8 +59,9 @@ conn_answer(struct conn *c, int status, const char *head, size_t hlen,
 		n += fcgi_record_encode(rec + n, size - n, FCGI_STDERR,
 		    c->reqid, NULL, 0);
 	}
-	n += fcgi_stream_encode(rec + n, size - n, FCGI_STDOUT, c->reqid, head,
-	    hlen);
+	if (hlen > 0)
+		n += fcgi_stream_encode(rec + n, size - n, FCGI_STDOUT,
+		    c->reqid, head, hlen);
 	if (blen > 0)
 		n += fcgi_stream_encode(rec + n, size - n, FCGI_STDOUT,
 		    c->reqid, body, blen);
@@ -94,7 +95,15 @@ conn_respond(struct conn *c, int status, const char *reason,
 		conn_close(c);		/* our own types: cannot happen */
 		return;
 	}
-	conn_answer(c, status, head, (size_t)hlen, body, NULL);
+	conn_answer(c, status, head, (size_t)hlen, body, conn_body_len(c, body),
+	    NULL);
+}
+
+/* The length of a body of ours: none for HEAD. */
+static size_t
+conn_body_len(const struct conn *c, const char *body)
+{
+	return (strcasecmp(c->method, "HEAD") == 0 ? 0 : strlen(body));
 }
 
 /*
@@ -115,7 +124,8 @@ conn_respond_php(struct conn *c, int status, const char *reason,
 		conn_close(c);		/* our own reasons: cannot happen */
 		return;
 	}
-	conn_answer(c, status, head, (size_t)hlen, body, err);
+	conn_answer(c, status, head, (size_t)hlen, body, conn_body_len(c, body),
+	    err);
 }
 
 void
@@ -187,9 +197,7 @@ conn_status_page(struct conn *c)
 	struct status_pool	 sp;
 	struct status_proc	*procs;
 	enum status_format	 fmt;
-	uint8_t			*rec;
 	char			 pw[sizeof(p->powered) + 16];
-	size_t			 n, size;
 	int			 full, hlen;
 
 	status_parse_query(c->query, &fmt, &full);
@@ -210,31 +218,11 @@ conn_status_page(struct conn *c)
 		return;
 	}
 	free(procs);
-	c->status = 200;
-	size = fcgi_stream_size(sizeof(pw)) + fcgi_stream_size(b.len) +
-	    2 * FCGI_HEADER_LEN + 16;
-	if ((rec = malloc(size)) == NULL) {
-		status_buf_free(&b);
-		conn_close(c);
-		return;
-	}
-	n = 0;
-	if (p->powered[0] != '\0') {
-		hlen = snprintf(pw, sizeof(pw), "%s%s%s", POWERED(c));
-		n = fcgi_stream_encode(rec, size, FCGI_STDOUT, c->reqid, pw,
-		    (size_t)hlen);
-	}
-	n += fcgi_stream_encode(rec + n, size - n, FCGI_STDOUT, c->reqid,
-	    b.data, b.len);
-	n += fcgi_record_encode(rec + n, size - n, FCGI_STDOUT, c->reqid,
-	    NULL, 0);
-	n += fcgi_end_request_encode(rec + n, size - n, c->reqid, 0,
-	    FCGI_REQUEST_COMPLETE);
+	/* status_headers() put the headers in b: only X-Powered-By before */
+	hlen = snprintf(pw, sizeof(pw), "%s%s%s", POWERED(c));
+	conn_answer(c, 200, pw, hlen > 0 ? (size_t)hlen : 0, b.data, b.len,
+	    NULL);
 	status_buf_free(&b);
-	conn_set_state(c, C_FLUSH);
-	if (conn_send(c, rec, n) == -1)
-		conn_close(c);
-	free(rec);
 }
 
 /*
