@@ -171,6 +171,7 @@ struct conf_pool {
 	int		 request_finish_probe;
 	uint64_t	 request_max_params_size;
 	char		*php_extension;	/* NULL: the installed fpm.so */
+	char		*php_ini;	/* php-cgi's -c; NULL: its own */
 };
 
 struct conf {
@@ -228,5 +229,11 @@ const struct conf_php *conf_php_next(const struct conf_pool *pool,
 
 /* Non-zero when prog (a path or a name) is php-cgi: php-cgi8.2, php8.2-cgi. */
 int	conf_is_phpcgi(const char *prog);
+/*
+ * The php-cgi a pool without command runs: the one of the PHP-FPM whose
+ * file (/etc/php/X.Y/fpm/...) defined it, else php-cgi on PATH, else the
+ * highest php-cgiX.Y on PATH.  Writes it to buf: 0, or -1 if none.
+ */
+int	conf_default_phpcgi(const char *file, char *buf, size_t size);
 
 #endif

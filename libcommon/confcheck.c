@@ -5,6 +5,7 @@
  * fpm_conf_process_all_pools() and ours, which need the whole file.
  */
 #include <sys/types.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 
 #include <netinet/in.h>
@@ -12,10 +13,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <glob.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "libcommon/confschema.h"
 #include "libcommon/sock.h"
@@ -29,6 +33,7 @@ static int	conf_finish_pool(struct ini *, struct conf *, struct conf_pool *);
 static int	conf_check_addresses(struct ini *, struct conf *);
 static int	conf_pool_paths(struct ini *, struct conf *, struct conf_pool *);
 static int	conf_check_required(struct ini *, struct conf_pool *);
+static int	conf_default_command(struct ini *, struct conf_pool *);
 static int	conf_check_pm(struct ini *, struct conf_pool *);
 static int	conf_check_dynamic(struct ini *, struct conf_pool *);
 static int	conf_check_slowlog(struct ini *, struct conf_pool *);
@@ -237,6 +242,26 @@ conf_pool_paths(struct ini *ini, struct conf *c, struct conf_pool *pl)
 	return (0);
 }
 
+/*
+ * A pool without command runs php-cgi, as PHP-FPM's pools do: the pool
+ * file of PHP-FPM X.Y loads unchanged and runs php-cgiX.Y.
+ */
+static int
+conf_default_command(struct ini *ini, struct conf_pool *pl)
+{
+	char	path[PATH_MAX];
+
+	if (conf_default_phpcgi(pl->file, path, sizeof(path)) == -1)
+		return (ini_errat(ini, pl->file, pl->line, "[pool %s] 'command' "
+		    "is not set and no php-cgi is on PATH: set command to the "
+		    "worker program", pl->name));
+	if ((pl->command = strdup(path)) == NULL ||
+	    (pl->argv = calloc(2, sizeof(*pl->argv))) == NULL ||
+	    (pl->argv[0] = strdup(path)) == NULL)
+		return (ini_oom(ini));
+	return (0);
+}
+
 /* What a pool cannot do without: listen, command, pm. */
 static int
 conf_check_required(struct ini *ini, struct conf_pool *pl)
@@ -247,10 +272,12 @@ conf_check_required(struct ini *ini, struct conf_pool *pl)
 	if (pl->listen == NULL)
 		return (ini_errat(ini, f, l, "[pool %s] no listen address have "
 		    "been defined!", nm));
-	if (pl->command == NULL)
-		return (ini_errat(ini, f, l, "[pool %s] 'command' is not set: "
-		    "the worker program is required (e.g. command = "
-		    "/usr/bin/php-cgi)", nm));
+	if (pl->command == NULL && conf_default_command(ini, pl) == -1)
+		return (-1);
+	if (pl->php_ini != NULL && !conf_is_phpcgi(pl->argv[0]))
+		return (conf_errdir(ini, pl, "php.ini", "[pool %s] php.ini is "
+		    "only for php-cgi workers (command is '%s')", nm,
+		    pl->argv[0]));
 	if (pl->nphp > 0 && !conf_is_phpcgi(pl->argv[0]))
 		return (ini_errat(ini, pl->php[0].file, pl->php[0].line,
 		    "[pool %s] %s[%s] is only for "
@@ -438,4 +465,59 @@ conf_is_phpcgi(const char *prog)
 	b = strrchr(prog, '/');
 	b = b == NULL ? prog : b + 1;
 	return (strncmp(b, "php", 3) == 0 && strstr(b, "-cgi") != NULL);
+}
+
+/* An executable regular file: 0, or -1. */
+static int
+conf_exec_file(const char *path)
+{
+	struct stat	st;
+
+	return (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    access(path, X_OK) == 0 ? 0 : -1);
+}
+
+int
+conf_default_phpcgi(const char *file, char *buf, size_t size)
+{
+	const char	*path, *d, *e;
+	char		 ver[16], best[PATH_MAX] = "", dir[PATH_MAX];
+	glob_t		 g;
+	size_t		 i;
+	int		 n = 0;
+
+	/* /etc/php/8.2/fpm/...: the php-cgi of that PHP */
+	if (file != NULL && sscanf(file, "/etc/php/%15[0-9.]/fpm/%n", ver,
+	    &n) == 1 && n > 0 &&
+	    (size_t)snprintf(buf, size, "/usr/bin/php-cgi%s", ver) < size &&
+	    conf_exec_file(buf) == 0)
+		return (0);
+	if ((path = getenv("PATH")) == NULL || *path == '\0')
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (d = path; *d != '\0'; d = *e == ':' ? e + 1 : e) {
+		e = d + strcspn(d, ":");
+		if (e == d || (size_t)(e - d) >= sizeof(dir) - 16)
+			continue;
+		memcpy(dir, d, (size_t)(e - d));
+		dir[e - d] = '\0';
+		if ((size_t)snprintf(buf, size, "%s/php-cgi", dir) < size &&
+		    conf_exec_file(buf) == 0)
+			return (0);
+		/* else the newest php-cgiX.Y there */
+		strlcat(dir, "/php-cgi[0-9]*", sizeof(dir));
+		if (glob(dir, 0, NULL, &g) == 0) {
+			for (i = 0; i < g.gl_pathc; i++)
+				if (conf_exec_file(g.gl_pathv[i]) == 0 &&
+				    (best[0] == '\0' ||
+				    strverscmp(g.gl_pathv[i], best) > 0))
+					strlcpy(best, g.gl_pathv[i],
+					    sizeof(best));
+			globfree(&g);
+		}
+		if (best[0] != '\0')
+			break;
+	}
+	if (best[0] == '\0' || strlcpy(buf, best, size) >= size)
+		return (-1);
+	return (0);
 }

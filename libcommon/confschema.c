@@ -180,9 +180,10 @@ const struct conf_opt conf_pool_opts[] = {
 	/* AppArmor's: only empty */
 	{ "apparmor_hat", CT_APPARMOR, 0, NOSET, 0, 0, NULL, 0 },
 	/*
-	 * ours, required: the worker program and its arguments, split like a
-	 * shell word list (blanks separate, quotes group, backslash escapes,
-	 * nothing expanded but ${ENV} and $pool, before the split)
+	 * ours: the worker program and its arguments, split like a shell
+	 * word list (blanks separate, quotes group, backslash escapes,
+	 * nothing expanded but ${ENV} and $pool, before the split); unset,
+	 * a php-cgi (conf_default_phpcgi)
 	 */
 	{ "command", CT_COMMAND, P(command), NOSET, 0, 0, NULL, 0 },
 	/* ours: requests waiting for a worker; 0: a 503 when none is idle */
@@ -236,6 +237,8 @@ const struct conf_opt conf_pool_opts[] = {
 	 */
 	{ "php.extension", CT_STR, P(php_extension), NOSET, 0, 0, NULL,
 	    CF_WORKER },
+	/* ours: php-cgi's php.ini (-c); unset: the one php-cgi finds */
+	{ "php.ini", CT_PATH, P(php_ini), NOSET, 0, 0, NULL, CF_WORKER },
 	{ NULL, CT_STR, 0, 0, 0, 0, NULL, 0 }
 };
 

@@ -158,3 +158,59 @@ state_is() {
 	# once each
 	[[ $(grep -c "hello from error_log" "$LOG") == 1 ]]
 }
+
+# nocmd [POOL-LINE...]: the pool of conf() without its command line
+nocmd() {
+	conf "$@"
+	sed -i '/^command = /d' "$CONF"
+}
+
+@test "fpm-php: a pool without command runs php-cgi from PATH, the newest php-cgiX.Y when there is no php-cgi" {
+	mkdir "$D/bin"
+	for v in 7.4 8.3 8.10; do
+		printf '#!/bin/sh\n' >"$D/bin/php-cgi$v"
+		chmod 755 "$D/bin/php-cgi$v"
+	done
+	nocmd
+	PATH=$D/bin:$PATH run -0 fpm-supervise -tt -y "$CONF"
+	[[ $output == *"command = $D/bin/php-cgi8.10"* ]]
+	cp "$D/bin/php-cgi7.4" "$D/bin/php-cgi"
+	PATH=$D/bin:$PATH run -0 fpm-supervise -tt -y "$CONF"
+	[[ $output == *"command = $D/bin/php-cgi"$'\n'* ]]
+	# none at all
+	rm "$D"/bin/*
+	PATH=$D/bin run -100 "$BUILDDIR/bin/fpm-supervise" -t -y "$CONF"
+	[[ $output == *"[pool www] 'command' is not set and no php-cgi is on PATH"* ]]
+}
+
+@test "fpm-php: PHP-FPM's own pool file loads unchanged and runs that PHP's php-cgi" {
+	local f
+	f=$(ls /etc/php/*/fpm/pool.d/www.conf 2>/dev/null | head -1)
+	[[ -n $f ]] || skip "no PHP-FPM pool file"
+	v=${f#/etc/php/}
+	v=${v%%/*}
+	[[ -x /usr/bin/php-cgi$v ]] || skip "no php-cgi$v"
+	printf '[global]\npid = %s\ninclude = %s\n' "$D/fpm.pid" "$f" >"$CONF"
+	run -0 fpm-supervise -tt -y "$CONF"
+	[[ $output == *"command = /usr/bin/php-cgi$v"* ]]
+	# and a copy of it, moved to our socket, serves PHP
+	sed "s|^listen = .*|listen = $SOCK|; s|^user = .*|user = nobody|; s|^group = .*|group = nogroup|" "$f" >"$D/www.conf"
+	printf '[global]\npid = %s\nruntime_dir = %s\ninclude = %s\n' \
+	    "$D/fpm.pid" "$D" "$D/www.conf" >"$CONF"
+	start
+	run -0 ext "t=fn"
+	[[ $output == *"fastcgi_finish_request"* ]]
+}
+
+@test "fpm-php: php.ini is passed as -c, for php-cgi workers only" {
+	command -v php-cgi >/dev/null || skip "no php-cgi"
+	printf 'memory_limit = 77M\n' >"$D/php.ini"
+	printf '<?php echo php_ini_loaded_file(), " ", ini_get("memory_limit"), "\\n";\n' >"$APP/ini.php"
+	php "php.ini = $D/php.ini"
+	run -0 fcgi-client -s "$SOCK" -t 20000 -p REQUEST_METHOD=GET \
+	    -p "SCRIPT_FILENAME=$APP/ini.php" -p SCRIPT_NAME=/ini.php
+	[[ $output == *"$D/php.ini 77M"* ]]
+	conf "php.ini = $D/php.ini"
+	run -100 fpm-supervise -t -y "$CONF"
+	[[ $output == *"[pool www] php.ini is only for php-cgi workers"* ]]
+}

@@ -11,7 +11,8 @@
 #include "fpm.h"
 
 /*
- * command's argv[0], then "-d" "key=value" for each php_*[] entry in the
+ * command's argv[0], "-c" php.ini when set, then "-d" "key=value" for each
+ * php_*[] entry in the
  * order PHP must see them (conf_php_next(): the admin values last, so that
  * they win), then command's other arguments.  Each string is allocated on
  * its own (pool_phpext() moves them into a longer array).
@@ -29,9 +30,12 @@ pool_argv(const struct conf_pool *c)
 	}
 	for (argc = 0; c->argv[argc] != NULL; argc++)
 		;
-	if ((v = calloc(argc + 2 * c->nphp + 1, sizeof(*v))) == NULL)
+	if ((v = calloc(argc + 2 * c->nphp + 3, sizeof(*v))) == NULL)
 		return (NULL);
 	if ((v[n++] = strdup(c->argv[0])) == NULL)
+		goto fail;
+	if (c->php_ini != NULL && ((v[n++] = strdup("-c")) == NULL ||
+	    (v[n++] = strdup(c->php_ini)) == NULL))
 		goto fail;
 	for (it = 0; (ph = conf_php_next(c, &it)) != NULL; n++) {
 		if ((v[n++] = strdup("-d")) == NULL)

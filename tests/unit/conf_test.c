@@ -655,15 +655,20 @@ static void
 test_validation(void)
 {
 	struct conf	c;
+	char		*path;
 	int		r;
 
 	expect_err("listen required", "\n[www]\npm = static\n"
 	    "pm.max_children = 1\ncommand = /bin/x\n", 2,
 	    "[pool www] no listen address have been defined!");
-	expect_err("command required", "[www]\nlisten = 9000\npm = static\n"
-	    "pm.max_children = 1\n", 1, "[pool www] 'command' is not set: "
-	    "the worker program is required (e.g. command = "
-	    "/usr/bin/php-cgi)");
+	/* without command, a php-cgi on PATH; none there: an error */
+	path = strdup(getenv("PATH") != NULL ? getenv("PATH") : "/usr/bin:/bin");
+	setenv("PATH", "/nonexistent", 1);
+	expect_err("command or php-cgi", "[www]\nlisten = 9000\npm = static\n"
+	    "pm.max_children = 1\n", 1, "[pool www] 'command' is not set "
+	    "and no php-cgi is on PATH: set command to the worker program");
+	setenv("PATH", path, 1);
+	free(path);
 	expect_err("pm required", "[www]\nlisten = 9000\n"
 	    "pm.max_children = 1\ncommand = /bin/x\n", 1,
 	    "[pool www] the process manager is missing (static, dynamic or "
