@@ -6,6 +6,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,10 +15,14 @@
 #include <unistd.h>
 
 #include "libcommon/ctl.h"
+#include "libcommon/exits.h"
+#include "libcommon/log.h"
 #include "libcommon/parse.h"
 
 static int	ctl_config_paths(const char *, char *, size_t, char *, size_t,
 		    char *, size_t);
+static int	ctl_identity_field(const char *, const char *, char *,
+		    size_t);
 static int	ctl_wait(int, short, int64_t);
 static int64_t	ctl_now(void);
 
@@ -85,7 +90,8 @@ ctl_client_paths(const char *sockopt, const char *config, const char *pidfile,
 
 	if (sockopt != NULL) {
 		pid[0] = '\0';
-		if (strlcpy(sock, sockopt, socksize) >= socksize ||
+		if ((pidfile != NULL && strlcpy(pid, pidfile, pidsize) >=
+		    pidsize) || strlcpy(sock, sockopt, socksize) >= socksize ||
 		    strlen(sockopt) >= sizeof(((struct sockaddr_un *)0)->sun_path))
 			goto toolong;
 		return (0);
@@ -116,13 +122,101 @@ int
 ctl_is_readonly(const char *cmd)
 {
 	static const char *const ro[] = { "status", "pools", "pid",
-	    "version", "wait-ready" };
+	    "version", "wait-ready", "identity" };
 	size_t	i;
 
 	for (i = 0; i < sizeof(ro) / sizeof(ro[0]); i++)
 		if (strcmp(cmd, ro[i]) == 0)
 			return (1);
 	return (0);
+}
+
+/*
+ * Copy the value of the line "key VALUE" of an identity answer into buf,
+ * each byte log_vis() would not leave as is made '?' (it goes into our
+ * messages).  0, or -1 when there is no such line or it does not fit.
+ */
+static int
+ctl_identity_field(const char *body, const char *key, char *buf,
+    size_t size)
+{
+	const char	*line, *nl;
+	size_t		 klen = strlen(key), i, n;
+
+	for (line = body; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
+		if (strncmp(line, key, klen) != 0 || line[klen] != ' ')
+			continue;
+		line += klen + 1;
+		if ((n = (size_t)(nl - line)) >= size)
+			return (-1);
+		for (i = 0; i < n; i++)
+			buf[i] = line[i] < 0x20 || line[i] > 0x7e ? '?' :
+			    line[i];
+		buf[n] = '\0';
+		return (0);
+	}
+	return (-1);
+}
+
+int
+ctl_identity_check(const char *sock, const char *config, const char *pidfile,
+    int timeout_ms, int *code, char *err, size_t errsize)
+{
+	static char	 real[PATH_MAX], want[CTL_ID_MAX], have[CTL_ID_MAX];
+	const char	*path, *what;
+	char		*reply, *msg, *body, pid[32];
+	int		 saved, known;
+
+	if ((path = config != NULL ? config : pidfile) == NULL)
+		return (0);
+	what = config != NULL ? "config" : "pidfile";
+	if (ctl_request(sock, "identity", timeout_ms, &reply) == -1) {
+		saved = errno;
+		*code = FPM_EXIT_TEMP;
+		snprintf(err, errsize, "unable to talk to %s: %s", sock,
+		    strerror(saved));
+		errno = saved;
+		return (-1);
+	}
+	if (ctl_reply_parse(reply, code, &msg, &body) == -1) {
+		*code = FPM_EXIT_TEMP;
+		snprintf(err, errsize, "bad reply from %s", sock);
+		free(reply);
+		errno = EPROTO;
+		return (-1);
+	}
+	if (*code != 0 && strncmp(msg, "unknown command", 15) != 0) {
+		snprintf(err, errsize, "%s", msg);
+		free(reply);
+		return (-1);
+	}
+	/* an older supervisor cannot tell: that is not a yes */
+	known = *code == 0 && ctl_identity_field(body, "pid", pid,
+	    sizeof(pid)) == 0 && ctl_identity_field(body, what, have,
+	    sizeof(have)) == 0;
+	free(reply);
+	*code = FPM_EXIT_USAGE;
+	/* now, not before: nobody there and no pidfile is the caller's case */
+	if (realpath(path, real) == NULL) {
+		snprintf(err, errsize, "unable to check who answers on %s: "
+		    "%s: %s", sock, path, strerror(errno));
+		return (-1);
+	}
+	(void)log_vis(want, sizeof(want), real);
+	if (!known)
+		snprintf(err, errsize, "the supervisor on %s does not say "
+		    "which %s it has: not acting on it (-s alone talks to it "
+		    "unchecked)", sock, config != NULL ? "configuration" :
+		    "pidfile");
+	else if (strcmp(have, want) != 0)
+		snprintf(err, errsize, "another fpm-supervise answers on %s: "
+		    "pid %s %s %s, not %s", sock, pid, config != NULL ?
+		    "runs" : "has the pidfile", strcmp(have, "-") == 0 ?
+		    (config != NULL ? "the built-in configuration" : "none") :
+		    have, want);
+	else
+		return (0);
+	return (-1);
 }
 
 static int64_t

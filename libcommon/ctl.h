@@ -19,9 +19,10 @@
  *
  * Commands: status [POOL|-] [text|json|xml|html|openmetrics|prometheus]
  * [full]; pools; reload [POOL]; restart POOL; stop; quit; upgrade; reopen;
- * pid; version; wait-ready.  Who may do what is decided by SO_PEERCRED: root
- * and the supervisor's own uid everything, members of control.group the
- * read-only commands (status, pools, pid, version, wait-ready).
+ * pid; version; wait-ready; identity.  Who may do what is decided by
+ * SO_PEERCRED: root and the supervisor's own uid everything, members of
+ * control.group the read-only commands (status, pools, pid, version,
+ * wait-ready, identity).
  */
 #define CTL_LINE_MAX	1024
 
@@ -36,9 +37,11 @@ int	ctl_default_path(const struct conf_global *g, const char *pidfile,
 
 /*
  * Where a client finds the supervisor, from its -s SOCKET (sockopt), -y
- * CONFIG or -P PIDFILE (at most one non-NULL).  SOCKET is taken as is; CONFIG is
- * loaded with conf_load() and gives its control socket and pidfile; PIDFILE
- * gives itself and its socket by ctl_default_path()'s rule; with none, the
+ * CONFIG or -P PIDFILE (CONFIG and PIDFILE not both).  SOCKET is taken as
+ * is, with PIDFILE as the pidfile if given (CONFIG is not read: it only
+ * names whom ctl_identity_check() expects); CONFIG is loaded with
+ * conf_load() and gives its control socket and pidfile; PIDFILE gives
+ * itself and its socket by ctl_default_path()'s rule; with none, the
  * installed FPM_SYSCONFDIR/fpm/fpm.conf is used as CONFIG when it loads,
  * else the rule with no config.  The socket path goes to sock, the pidfile
  * to pid ("" when unknown).  Returns 0, or -1 with errno set and the reason
@@ -48,6 +51,29 @@ int	ctl_default_path(const struct conf_global *g, const char *pidfile,
 int	ctl_client_paths(const char *sockopt, const char *config,
 	    const char *pidfile, char *sock, size_t socksize, char *pid,
 	    size_t pidsize, char *err, size_t errsize);
+
+/*
+ * The "identity" command's answer (fpm-control(7)): the body's lines
+ * "pid PID", "config PATH" and "pidfile PATH", each PATH the real path
+ * (realpath(3)) escaped by log_vis(), or "-" for none (the built-in
+ * configuration, no pidfile).  CTL_ID_MAX bounds an escaped path.
+ */
+#define CTL_ID_MAX	(4 * 4096 + 1)
+
+/*
+ * Is the supervisor answering on sock the one a client was pointed at:
+ * the one running the configuration file config (its -y), or the one
+ * holding the pidfile pidfile (its -P)?  Both NULL: nothing to check.
+ * Asks "identity" and compares real paths.  Returns 0 when it is; else
+ * -1, with the exit status to use in *code and the reason in err:
+ * FPM_EXIT_USAGE when another supervisor answers or it does not say which
+ * it is, the supervisor's code for an error reply, FPM_EXIT_TEMP with
+ * errno set when it could not be asked (ctl_request()'s, or EPROTO for
+ * a reply that is not one).
+ */
+int	ctl_identity_check(const char *sock, const char *config,
+	    const char *pidfile, int timeout_ms, int *code, char *err,
+	    size_t errsize);
 
 /* Non-zero when cmd (the first word) is one of the read-only commands. */
 int	ctl_is_readonly(const char *cmd);

@@ -74,8 +74,8 @@ as_nobody() {
 	[[ ${lines[0]} == "fpm-ctl: usage: restart: no POOL given" ]]
 	run -100 fpm-ctl stop www
 	[[ ${lines[0]} == "fpm-ctl: usage: stop: too many arguments" ]]
-	run -100 fpm-ctl -s "$CTL" -P "$PIDF" pid
-	[[ ${lines[0]} == *"give only one of"* ]]
+	run -100 fpm-ctl -y "$CONF" -P "$PIDF" pid
+	[[ ${lines[0]} == "fpm-ctl: usage: give only one of --fpm-config and --pid" ]]
 	run -100 fpm-ctl -s "$CTL" wait-ready -t soon
 	[[ ${lines[0]} == "fpm-ctl: usage: --timeout: bad duration 'soon'" ]]
 	run -100 fpm-ctl -s "$CTL" reload --wait
@@ -308,4 +308,72 @@ as_nobody() {
 	[[ $output != *"child "*" started"* ]]
 	run -0 fpm-ctl -s "$D/ctl.sock" pid
 	[[ $output == "$SUP" ]]
+}
+
+# start_b: a second supervisor, its own configuration and pid file ($D/b.*)
+start_b() {
+	sed -e "s|^pid = .*|pid = $D/b.pid|" \
+	    -e "s|^listen = .*|listen = $D/b-www.sock|" "$CONF" >"$D/b.conf"
+	fpm-supervise -y "$D/b.conf" </dev/null >/dev/null 2>"$D/b.stderr" 3>&- &
+	SUP_B=$!
+	track_pid "$SUP_B"
+	wait_for 10 grep -q 'NOTICE: ready to handle connections' "$D/b.stderr"
+}
+
+@test "fpm-ctl: identity says which configuration and pidfile answer" {
+	conf
+	start
+	run -0 sh -c "echo identity | socat - UNIX-CONNECT:'$CTL'"
+	[[ $output == "ok"$'\n'"pid $SUP"$'\n'"config $(realpath "$CONF")"$'\n'"pidfile $(realpath "$PIDF")" ]]
+}
+
+@test "fpm-ctl: -y or -P refuses a supervisor that is not theirs (100)" {
+	conf
+	start
+	start_b
+	# configuration A, pointed at B's socket: refused, B untouched
+	run -100 fpm-ctl -y "$CONF" -s "$D/b.sock" stop
+	[[ $output == "fpm-ctl: fatal: another fpm-supervise answers on $D/b.sock: pid $SUP_B runs $(realpath "$D/b.conf"), not $(realpath "$CONF")" ]]
+	run -100 fpm-ctl -P "$PIDF" -s "$D/b.sock" quit
+	[[ $output == "fpm-ctl: fatal: another fpm-supervise answers on $D/b.sock: pid $SUP_B has the pidfile $(realpath "$D/b.pid"), not $(realpath "$PIDF")" ]]
+	run -100 fpm-ctl -y "$CONF" -s "$D/b.sock" wait-ready -t 5
+	[[ $output == *"another fpm-supervise answers on $D/b.sock"* ]]
+	kill -0 "$SUP_B"
+	# the same configuration reached through a symlink is the same
+	ln -s "$CONF" "$D/link.conf"
+	run -0 fpm-ctl -y "$D/link.conf" -s "$CTL" pid
+	[[ $output == "$SUP" ]]
+	run -0 fpm-ctl -y "$D/b.conf" -s "$D/b.sock" pid
+	[[ $output == "$SUP_B" ]]
+	run -0 fpm-ctl -P "$D/b.pid" pid
+	[[ $output == "$SUP_B" ]]
+	# -s alone is not checked
+	run -0 fpm-ctl -s "$D/b.sock" pid
+	[[ $output == "$SUP_B" ]]
+	# each stops its own
+	run -0 fpm-ctl -y "$D/b.conf" stop --wait
+	wait_for 10 pid_gone "$SUP_B"
+	kill -0 "$SUP"
+	run -0 fpm-ctl -P "$PIDF" stop --wait
+	stopped
+}
+
+@test "fpm-ctl: a supervisor that does not say who it is is refused" {
+	# a socket that answers every request with "unknown command"
+	python3 - "$D/old.sock" <<-'PY' &
+	import socket, sys
+	s = socket.socket(socket.AF_UNIX)
+	s.bind(sys.argv[1])
+	s.listen(4)
+	while True:
+	    c, _ = s.accept()
+	    c.recv(1024)
+	    c.sendall(b"error 100 unknown command 'identity'\n")
+	    c.close()
+	PY
+	track_pid $!
+	wait_for 10 test -S "$D/old.sock"
+	conf
+	run -100 fpm-ctl -y "$CONF" -s "$D/old.sock" stop
+	[[ $output == "fpm-ctl: fatal: the supervisor on $D/old.sock does not say which configuration it has: not acting on it (-s alone talks to it unchecked)" ]]
 }

@@ -83,7 +83,8 @@ text_shape() {
 	[[ ${lines[0]} == "fpm-status: usage: unexpected argument 'www'" ]]
 	run -100 fpm-status -w 0
 	run -100 fpm-status -w 1 -F json
-	run -100 fpm-status -s "$CTL" -y "$CONF"
+	run -100 fpm-status -P "$D/fpm.pid" -y "$CONF"
+	[[ ${lines[0]} == "fpm-status: usage: give only one of --fpm-config and --pid" ]]
 	run -0 fpm-status --help
 	[[ $output == *"--watch=DURATION"* ]]
 }
@@ -198,4 +199,24 @@ text_shape() {
 	wait_for 10 grep -q '^www dynamic ' "$D/watch"
 	kill -TERM "$pid"
 	wait "$pid"
+}
+
+@test "fpm-status: -y and -P accept only their own supervisor (100)" {
+	start
+	sed -e "s|^pid = .*|pid = $D/b.pid|" -e "s|^listen = $D/|listen = $D/b-|" \
+	    "$CONF" >"$D/b.conf"
+	fpm-supervise -y "$D/b.conf" </dev/null >/dev/null 2>"$D/b.stderr" 3>&- &
+	track_pid $!
+	wait_for 10 grep -q 'NOTICE: ready to handle connections' "$D/b.stderr"
+	run -100 fpm-status -y "$CONF" -s "$D/b.sock"
+	[[ $output == "fpm-status: fatal: another fpm-supervise answers on $D/b.sock: pid "*" runs $(realpath "$D/b.conf"), not $(realpath "$CONF")" ]]
+	run -100 fpm-status -P "$D/fpm.pid" -s "$D/b.sock" -p www
+	[[ $output == *"has the pidfile $(realpath "$D/b.pid"), not $(realpath "$D/fpm.pid")" ]]
+	run -0 fpm-status -P "$D/b.pid" -p www
+	[[ ${lines[0]} == "pool:                 www" ]]
+	run -0 fpm-status -y "$CONF" -s "$CTL" -p www
+	# the live view says so and keeps asking
+	fpm-status -y "$CONF" -s "$D/b.sock" -w 100ms >"$D/watch" 2>&1 &
+	track_pid $!
+	wait_for 10 grep -q "^error: another fpm-supervise answers on $D/b.sock" "$D/watch"
 }

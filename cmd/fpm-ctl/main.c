@@ -71,11 +71,12 @@ static struct poptOption options[] = {
 	{ "socket", 's', POPT_ARG_STRING, &opt_socket, 0,
 	    "talk to the control socket PATH", "PATH" },
 	{ "fpm-config", 'y', POPT_ARG_STRING, &opt_config, 0,
-	    "find the control socket and pidfile in the configuration FILE",
-	    "FILE" },
+	    "find the control socket and pidfile in the configuration FILE; "
+	    "act only on the supervisor running it", "FILE" },
 	{ "pid", 'P', POPT_ARG_STRING, &opt_pidfile, 0,
-	    "the supervisor's pidfile: its socket is beside it, and signals "
-	    "go to its pid when the socket is absent", "FILE" },
+	    "the supervisor's pidfile: its socket is beside it, signals go to "
+	    "its pid when the socket is absent; act only on its supervisor",
+	    "FILE" },
 	{ "timeout", 't', POPT_ARG_STRING, &opt_timeout, 0,
 	    "give up waiting after DURATION (default 30s)", "DURATION" },
 	{ "wait", 'w', POPT_ARG_NONE, &opt_wait, 0,
@@ -99,6 +100,7 @@ static int	 pid_alive(pid_t);
 static int	 wait_gone(pid_t);
 static int	 run_signal(const struct cmd *, const char *, int);
 static int	 run_wait_ready(void);
+static void	 check_identity(void);
 static size_t	 pools_split(const char *, size_t, const char **, size_t *);
 static void	 print_pools(const char *);
 static int	 run(const struct cmd *, const char *);
@@ -306,6 +308,27 @@ run_signal(const struct cmd *c, const char *pool, int e)
 }
 
 /*
+ * Given a configuration or a pidfile, act only on their supervisor: one
+ * that another started on the same socket is refused (exit 100).  Nobody
+ * listening is left to the command, which may fall back to signals.
+ */
+static void
+check_identity(void)
+{
+	char	err[CTL_ID_MAX * 2 + 256];
+	int	code;
+
+	if (ctl_identity_check(sockpath, opt_config, opt_pidfile, timeout_ms,
+	    &code, err, sizeof(err)) == 0)
+		return;
+	if (code == FPM_EXIT_TEMP && connect_errno(errno))
+		return;
+	if (code == FPM_EXIT_TEMP && errno != EPROTO)
+		fail_request("identity", errno);
+	fatalx_code(code, "%s", err);
+}
+
+/*
  * Poll until the supervisor answers "wait-ready" with ok.  Nobody
  * listening yet and "error 111" (not ready) mean: try again shortly.
  */
@@ -329,6 +352,7 @@ run_wait_ready(void)
 				fatalx("bad reply from %s", sockpath);
 			if (code == 0) {
 				free(reply);
+				check_identity();
 				return (FPM_EXIT_OK);
 			}
 			if (code != FPM_EXIT_TEMP)
@@ -449,6 +473,7 @@ run(const struct cmd *c, const char *pool)
 		snprintf(line, sizeof(line), "%s%s%s", c->name,
 		    pool != NULL ? " " : "", pool != NULL ? pool : "");
 
+	check_identity();
 	/* to wait for the end, learn the pid first */
 	if (stopping && opt_wait && ctl_request(sockpath, "pid", timeout_ms,
 	    &reply) == 0) {
@@ -521,10 +546,8 @@ main(int argc, char *argv[])
 	pool = n == 2 ? words[1] : NULL;
 	if (pool != NULL && strpbrk(pool, " \t\r\n") != NULL)
 		fatalx_usage("bad pool name '%s'", pool);
-	if ((opt_socket != NULL) + (opt_config != NULL) +
-	    (opt_pidfile != NULL) > 1)
-		fatalx_usage("give only one of --socket, --fpm-config and "
-		    "--pid");
+	if (opt_config != NULL && opt_pidfile != NULL)
+		fatalx_usage("give only one of --fpm-config and --pid");
 	if (opt_timeout != NULL) {
 		if (parse_duration_ms(opt_timeout, 1, INT_MAX, &ms) == -1)
 			fatalx_usage("--timeout: bad duration '%s'",

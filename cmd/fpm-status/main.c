@@ -32,14 +32,19 @@
 #define MAXPROCS		4096
 #define FIXEDW			42	/* pid to method, with blanks */
 
-static char	*opt_socket, *opt_config, *opt_pool, *opt_format, *opt_watch;
+static char	*opt_socket, *opt_config, *opt_pidfile, *opt_pool, *opt_format;
+static char	*opt_watch;
 static int	 opt_full;
 
 static struct poptOption options[] = {
 	{ "socket", 's', POPT_ARG_STRING, &opt_socket, 0,
 	    "ask the control socket PATH", "PATH" },
 	{ "fpm-config", 'y', POPT_ARG_STRING, &opt_config, 0,
-	    "find the control socket in the configuration FILE", "FILE" },
+	    "find the control socket in the configuration FILE; only its "
+	    "supervisor may answer", "FILE" },
+	{ "pid", 'P', POPT_ARG_STRING, &opt_pidfile, 0,
+	    "the supervisor's pidfile: its socket is beside it; only its "
+	    "supervisor may answer", "FILE" },
 	{ "pool", 'p', POPT_ARG_STRING, &opt_pool, 0,
 	    "show the pool NAME only (default: every pool)", "NAME" },
 	{ "full", 'f', POPT_ARG_NONE, &opt_full, 0,
@@ -136,11 +141,18 @@ void		 fpm_status_fuzz_watch(const char *, int);
 static int
 status_get(const char *line, char **reply, char **body)
 {
-	static char	 why[PATH_MAX + 128];
+	static char	 why[CTL_ID_MAX * 2 + 256];
 	char		*msg;
 	int		 code;
 
 	*reply = NULL;
+	if (ctl_identity_check(sockpath, opt_config, opt_pidfile,
+	    REQUEST_TIMEOUT_MS, &code, why, sizeof(why)) == -1 &&
+	    !(code == FPM_EXIT_TEMP && errno != EPROTO)) {
+		*body = why;
+		return (code);
+	}
+	/* could not be asked: the request below says why */
 	if (ctl_request(sockpath, line, REQUEST_TIMEOUT_MS, reply) == -1) {
 		snprintf(why, sizeof(why), "unable to %s %s: %s",
 		    errno == ENOENT || errno == ECONNREFUSED ?
@@ -571,8 +583,8 @@ main(int argc, char *argv[])
 	if (poptPeekArg(pc) != NULL)
 		fatalx_usage("unexpected argument '%s'", poptPeekArg(pc));
 	poptFreeContext(pc);
-	if (opt_socket != NULL && opt_config != NULL)
-		fatalx_usage("give only one of --socket and --fpm-config");
+	if (opt_config != NULL && opt_pidfile != NULL)
+		fatalx_usage("give only one of --fpm-config and --pid");
 	if (opt_format != NULL) {
 		for (i = 0; formats[i] != NULL; i++)
 			if (strcmp(opt_format, formats[i]) == 0)
@@ -592,7 +604,7 @@ main(int argc, char *argv[])
 		if (opt_format != NULL && strcmp(fmt, "text") != 0)
 			fatalx_usage("--watch shows text only");
 	}
-	if (ctl_client_paths(opt_socket, opt_config, NULL, sockpath,
+	if (ctl_client_paths(opt_socket, opt_config, opt_pidfile, sockpath,
 	    sizeof(sockpath), pid, sizeof(pid), err, sizeof(err)) == -1)
 		fatalx_code(errno == EINVAL || errno == ENAMETOOLONG ||
 		    errno == ENOENT || errno == EACCES ? FPM_EXIT_USAGE :

@@ -79,6 +79,7 @@ static int	ctl_allowed(struct ctlconn *, const char *);
 static void	ctl_pools(struct ctlconn *);
 static void	ctl_reload(struct ctlconn *, char **, int);
 static void	ctl_restart(struct ctlconn *, char **, int);
+static void	ctl_identity(struct ctlconn *);
 
 /*
  * Open the control socket: `control` or the default next to the pidfile
@@ -390,7 +391,7 @@ ctl_allowed(struct ctlconn *c, const char *cmd)
 		return (1);
 	ctl_replyf(c, "error %d permission denied: uid %u may %s\n",
 	    FPM_EXIT_USAGE, (unsigned int)c->uid, reader ? "only read "
-	    "(status, pools, pid, version, wait-ready)" :
+	    "(status, pools, pid, version, wait-ready, identity)" :
 	    "not use this socket");
 	/* another user's bytes: escaped, they forge no line */
 	log_warnx("control socket: uid %u (pid %d) refused '%s'",
@@ -463,6 +464,21 @@ ctl_restart(struct ctlconn *c, char **argv, int argc)
 	ctl_replyf(c, "ok\n");
 }
 
+/*
+ * identity: who we are, for a client to check that it reached the
+ * supervisor of the configuration or pidfile it was given (ctl.h).
+ */
+static void
+ctl_identity(struct ctlconn *c)
+{
+	static char	conf[CTL_ID_MAX], pid[CTL_ID_MAX];
+
+	ctl_replyf(c, "ok\npid %d\nconfig %s\npidfile %s\n", (int)getpid(),
+	    self_config[0] != '\0' ? log_vis(conf, sizeof(conf), self_config) :
+	    "-", self_pidfile[0] != '\0' ? log_vis(pid, sizeof(pid),
+	    self_pidfile) : "-");
+}
+
 static void
 ctl_run(struct ctlconn *c, char *line)
 {
@@ -503,6 +519,8 @@ ctl_run(struct ctlconn *c, char *line)
 		ctl_replyf(c, "ok\nfpm-supervise %s\n", FPM_VERSION);
 	else if (strcmp(argv[0], "wait-ready") == 0)
 		ctl_replyf(c, "ok ready\n");
+	else if (strcmp(argv[0], "identity") == 0)
+		ctl_identity(c);
 	else
 		ctl_replyf(c, "error %d unknown command '%s'\n",
 		    FPM_EXIT_USAGE, argv[0]);

@@ -43,6 +43,8 @@ struct conf	  fpmconf;
 struct confref	 *fpmconf_ref;
 char		  runtime_dir[96];	/* + "/w%lu.sock" fits sun_path */
 char		  self_exe[PATH_MAX];
+char		  self_config[PATH_MAX];
+char		  self_pidfile[PATH_MAX];
 char		**self_argv;
 const char	 *pidpath;
 int		  opt_root;
@@ -502,6 +504,10 @@ start_conf(void)
 		    FPM_EXIT_USAGE, "FPM initialization failed");
 	}
 	fpmconf = fpmconf_ref->c;
+	/* who we are for "identity": a client compares its -y with this */
+	if (!builtin && realpath(fpmconf.global.file, self_config) == NULL)
+		(void)strlcpy(self_config, fpmconf.global.file,
+		    sizeof(self_config));
 }
 
 /* -t: what a start checks beyond the file (ids, the command); -tt dumps. */
@@ -550,6 +556,8 @@ start_process(void)
 			    "(pid %d) holds %s", (int)other, pidpath);
 		fatal("unable to open pid file %s", pidpath);
 	}
+	if (pidpath != NULL && realpath(pidpath, self_pidfile) == NULL)
+		(void)strlcpy(self_pidfile, pidpath, sizeof(self_pidfile));
 	/* a start that fails later leaves no empty pidfile behind */
 	pidfile_pid = getpid();
 	atexit(pidfile_cleanup);
