@@ -122,7 +122,7 @@ int
 ctl_is_readonly(const char *cmd)
 {
 	static const char *const ro[] = { "status", "pools", "pid",
-	    "version", "wait-ready", "identity" };
+	    "version", "wait-ready", "identity", "workers" };
 	size_t	i;
 
 	for (i = 0; i < sizeof(ro) / sizeof(ro[0]); i++)

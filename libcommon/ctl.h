@@ -19,10 +19,10 @@
  *
  * Commands: status [POOL|-] [text|json|xml|html|openmetrics|prometheus]
  * [full]; pools; reload [POOL]; restart POOL; stop; quit; upgrade; reopen;
- * pid; version; wait-ready; identity.  Who may do what is decided by
- * SO_PEERCRED: root and the supervisor's own uid everything, members of
- * control.group the read-only commands (status, pools, pid, version,
- * wait-ready, identity).
+ * pid; version; wait-ready; identity; workers [POOL|-].  Who may do what
+ * is decided by SO_PEERCRED: root and the supervisor's own uid
+ * everything, members of control.group the read-only commands (status,
+ * pools, pid, version, wait-ready, identity, workers).
  */
 #define CTL_LINE_MAX	1024
 

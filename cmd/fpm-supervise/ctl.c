@@ -80,6 +80,7 @@ static void	ctl_pools(struct ctlconn *);
 static void	ctl_reload(struct ctlconn *, char **, int);
 static void	ctl_restart(struct ctlconn *, char **, int);
 static void	ctl_identity(struct ctlconn *);
+static void	ctl_workers(struct ctlconn *, char **, int);
 
 /*
  * Open the control socket: `control` or the default next to the pidfile
@@ -391,7 +392,7 @@ ctl_allowed(struct ctlconn *c, const char *cmd)
 		return (1);
 	ctl_replyf(c, "error %d permission denied: uid %u may %s\n",
 	    FPM_EXIT_USAGE, (unsigned int)c->uid, reader ? "only read "
-	    "(status, pools, pid, version, wait-ready, identity)" :
+	    "(status, pools, pid, version, wait-ready, identity, workers)" :
 	    "not use this socket");
 	/* another user's bytes: escaped, they forge no line */
 	log_warnx("control socket: uid %u (pid %d) refused '%s'",
@@ -422,6 +423,59 @@ ctl_pools(struct ctlconn *c)
 		    p->nidle, p->nworkers - p->nidle, p->nqueue);
 	}
 	fclose(fp);
+	ctl_reply(c, buf, len);
+	free(buf);
+}
+
+/*
+ * workers [POOL|-]: one line a worker, "pool pid cpu_ms rss_bytes", what
+ * its process has used: CPU time since it started, resident set now ("-"
+ * when /proc does not say).  The text status page has no field for it.
+ */
+static void
+ctl_workers(struct ctlconn *c, char **argv, int argc)
+{
+	struct pool		*p;
+	struct worker		*w;
+	const char		*name = argc > 1 ? argv[1] : "-";
+	char			*buf = NULL;
+	unsigned long long	 cpu, rss;
+	size_t			 i, len = 0;
+	FILE			*fp;
+
+	if (argc > 2) {
+		ctl_replyf(c, "error %d usage: workers [POOL]\n",
+		    FPM_EXIT_USAGE);
+		return;
+	}
+	if (strcmp(name, "-") != 0 && ctl_pool(name) == NULL) {
+		ctl_replyf(c, "error %d no pool '%s'\n", FPM_EXIT_NO, name);
+		return;
+	}
+	if ((fp = open_memstream(&buf, &len)) == NULL) {
+		ctl_replyf(c, "error %d %s\n", FPM_EXIT_TEMP, strerror(errno));
+		return;
+	}
+	fprintf(fp, "ok\n");
+	for (i = 0; i < npools; i++) {
+		p = pools[i];
+		if (p->draining || (strcmp(name, "-") != 0 &&
+		    strcmp(p->cf->name, name) != 0))
+			continue;
+		TAILQ_FOREACH(w, &p->workers, entry) {
+			if (stat_usage(w, &cpu, &rss) == 0)
+				fprintf(fp, "%s %d %llu %llu\n", p->cf->name,
+				    (int)w->pid, cpu, rss);
+			else
+				fprintf(fp, "%s %d - -\n", p->cf->name,
+				    (int)w->pid);
+		}
+	}
+	if (fclose(fp) == EOF) {
+		free(buf);
+		ctl_replyf(c, "error %d %s\n", FPM_EXIT_TEMP, strerror(errno));
+		return;
+	}
 	ctl_reply(c, buf, len);
 	free(buf);
 }
@@ -521,6 +575,8 @@ ctl_run(struct ctlconn *c, char *line)
 		ctl_replyf(c, "ok ready\n");
 	else if (strcmp(argv[0], "identity") == 0)
 		ctl_identity(c);
+	else if (strcmp(argv[0], "workers") == 0)
+		ctl_workers(c, argv, argc);
 	else
 		ctl_replyf(c, "error %d unknown command '%s'\n",
 		    FPM_EXIT_USAGE, argv[0]);

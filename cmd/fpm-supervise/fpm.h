@@ -491,6 +491,9 @@ int	stat_wanted(const struct pool *);
 void	stat_open(struct worker *);
 /* duration_us < 0: a first request begins; else one ended. */
 void	stat_sample(struct worker *, int64_t duration_us);
+/* w's CPU time since it started (ms) and resident set now (bytes): 0, -1. */
+int	stat_usage(struct worker *, unsigned long long *cpu_ms,
+	    unsigned long long *rss);
 /* Count one observation of us microseconds into a histogram. */
 void	stat_observe(unsigned long *count, double *sum, int64_t us);
 

@@ -2,6 +2,7 @@
 /* The figures of a pool and its workers, as libcommon/status renders them. */
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -164,6 +165,46 @@ stat_read(struct worker *w, long long *ticks, long long *rss)
 	}
 	*ticks = v[14] + v[15];
 	*rss = v[24];
+	return (0);
+}
+
+/*
+ * For the control socket's "workers": what w has used so far, read when
+ * asked (fpm-status --watch turns the CPU time into a rate).  The
+ * resident set is statm's, as top(1) and ps(1) show it: /proc/PID/stat's
+ * is an approximation on recent kernels (per-CPU counters not summed).
+ */
+int
+stat_usage(struct worker *w, unsigned long long *cpu_ms,
+    unsigned long long *rss)
+{
+	static long	 hz, page;
+	long long	 ticks, pages;
+	char		 path[64], buf[256], *s;
+	ssize_t		 n;
+	int		 fd;
+
+	if (hz == 0) {
+		hz = sysconf(_SC_CLK_TCK);
+		page = sysconf(_SC_PAGESIZE);
+	}
+	if (hz <= 0 || page <= 0 || stat_read(w, &ticks, &pages) == -1 ||
+	    ticks < 0)
+		return (-1);
+	/* "size resident shared ...", in pages */
+	snprintf(path, sizeof(path), "/proc/%d/statm", (int)w->pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return (-1);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return (-1);
+	buf[n] = '\0';
+	if ((s = strchr(buf, ' ')) == NULL ||
+	    (pages = strtoll(s + 1, NULL, 10)) < 0)
+		return (-1);
+	*cpu_ms = (unsigned long long)ticks * 1000 / (unsigned long long)hz;
+	*rss = (unsigned long long)pages * (unsigned long long)page;
 	return (0);
 }
 
