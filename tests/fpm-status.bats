@@ -13,6 +13,8 @@ setup() {
 	LOG=$D/stderr
 	FIX=$TOP/tests/unit/status	# PHP-FPM's pages, headers first
 	WORKER=$BUILDDIR/tests/helpers/fcgi-testworker
+	# --watch draws in them when not on a terminal
+	unset LINES COLUMNS
 }
 
 teardown() {
@@ -68,6 +70,22 @@ views() {
 	(($(grep -c 'fpm-status  ' "$2") >= $1))
 }
 
+# figures_seen FILE: --watch showed a worker row and a pool row with
+# requests per second, CPU and memory (PID STATE REQS REQ/S CPU% RSS ...;
+# pool REQS REQ/S CPU% RSS), each above 0
+figures_seen() {
+	awk '$1 ~ /^[0-9]+$/ && $4 + 0 > 0 && $5 + 0 > 0 &&
+	    $6 ~ /^[0-9.]+[KMGTP]$/ { w = 1 }
+	    $1 == "pool" && NF == 5 && $3 + 0 > 0 && $4 + 0 > 0 &&
+	    $5 ~ /^[0-9.]+[KMGTP]$/ { p = 1 }
+	    END { exit !(w && p) }' "$1"
+}
+
+# footer_is FILE TEXT: the last "lines A-B of N" --watch printed is TEXT
+footer_is() {
+	[[ $(grep -ao 'lines [0-9]*-[0-9]* of [0-9]*' "$1" | tail -n 1) == "$2" ]]
+}
+
 # text keys with their padding: "pool:                 "
 text_shape() {
 	sed -E 's/^([^:]*:[ ]*).*/\1/'
@@ -83,6 +101,9 @@ text_shape() {
 	[[ ${lines[0]} == "fpm-status: usage: unexpected argument 'www'" ]]
 	run -100 fpm-status -w 0
 	run -100 fpm-status -w 1 -F json
+	run -100 fpm-status -n 2
+	[[ ${lines[0]} == "fpm-status: usage: --count goes with --watch" ]]
+	run -100 fpm-status -w 1 -n 0
 	run -100 fpm-status -P "$D/fpm.pid" -y "$CONF"
 	[[ ${lines[0]} == "fpm-status: usage: give only one of --fpm-config and --pid" ]]
 	run -0 fpm-status --help
@@ -160,7 +181,7 @@ text_shape() {
 	[[ ! -s $D/watch.err ]]
 	! grep -q $'\033' "$D/watch"
 	grep -qx 'www dynamic  acc 0  queue 0/0  idle 2 act 0 tot 2  maxch 0  slow 0' "$D/watch"
-	grep -qE '^ +PID STATE +REQS +TIME METHOD URI +SCRIPT' "$D/watch"
+	grep -qxE ' +PID STATE +REQS REQ/S +CPU% +RSS +TIME METHOD URI' "$D/watch"
 	[[ $(grep -cE '^ +[0-9]+ Idle +0 ' "$D/watch") -ge 6 ]]
 	(( $(wc -L <"$D/watch") <= 80 ))
 }
@@ -219,4 +240,92 @@ text_shape() {
 	fpm-status -y "$CONF" -s "$D/b.sock" -w 100ms >"$D/watch" 2>&1 &
 	track_pid $!
 	wait_for 10 grep -q "^error: another fpm-supervise answers on $D/b.sock" "$D/watch"
+}
+
+@test "fpm-status: --watch shows request rate, CPU and memory per worker and pool" {
+	local pid load l pool wpid cpu rss sum=0
+	start
+	fpm-status -s "$CTL" -p www -w 200ms >"$D/watch" 2>"$D/watch.err" &
+	pid=$!
+	track_pid "$pid"
+	wait_for 10 views 1 "$D/watch"
+	# the first view has nothing to compare with: no rate or CPU yet
+	sed -n '3,4p' "$D/watch" | grep -qE '^ +pool +0 +- +- +[0-9.]+[KMG]$'
+	# 40 requests of 50 ms of CPU each
+	(for i in $(seq 40); do
+		fcgi-client -s "$D/www.sock" -t 20000 \
+		    -p QUERY_STRING=burn=50 >/dev/null || exit 1
+	done) &
+	load=$!
+	track_pid "$load"
+	wait_for 30 figures_seen "$D/watch"
+	wait "$load"
+	kill -INT "$pid"
+	wait "$pid"
+	[[ ! -s $D/watch.err ]]
+	# the figures come from the supervisor: CPU time and resident set
+	run -0 sh -c "echo 'workers www' | socat - UNIX-CONNECT:'$CTL'"
+	[[ ${lines[0]} == ok && ${#lines[@]} == 3 ]]
+	for l in "${lines[@]:1}"; do
+		read -r pool wpid cpu rss <<<"$l"
+		[[ $pool == www ]]
+		(( rss == $(cut -d' ' -f2 "/proc/$wpid/statm") * $(getconf PAGESIZE) ))
+		sum=$((sum + cpu))
+	done
+	(( sum >= 1000 ))
+	run -0 sh -c "echo 'workers nope' | socat - UNIX-CONNECT:'$CTL'"
+	[[ $output == "error 1 no pool 'nope'" ]]
+}
+
+@test "fpm-status: --watch shows what fits in LINES and says what is left" {
+	start
+	# 8 lines of pools and workers; title, heads and the last line fixed
+	run -0 env LINES=6 fpm-status -s "$CTL" -w 100ms -n 1
+	[[ ${#lines[@]} == 6 ]]
+	[[ ${lines[2]} == "www dynamic  acc 0  queue 0/0  idle 2 act 0 tot 2  maxch 0  slow 0" ]]
+	[[ ${lines[3]} == "   pool                 0     -     -"* ]]
+	[[ ${lines[4]} =~ ^\ +[0-9]+\ Idle\  ]]
+	[[ ${lines[5]} == "-- lines 1-3 of 8 --  5 more: a larger LINES, or --pool NAME" ]]
+	# one pool fits
+	run -0 env LINES=6 fpm-status -s "$CTL" -w 100ms -n 1 -p two
+	[[ ${#lines[@]} == 5 && $output != *"-- lines"* ]]
+	[[ ${lines[2]} == "two static  acc 0"* ]]
+	# a wide terminal has room for the long pool line and the script
+	run -0 env COLUMNS=120 fpm-status -s "$CTL" -w 100ms -n 2
+	[[ $(grep -c '^fpm-status  ' <<<"$output") == 2 ]]
+	[[ $output == *" METHOD URI "*" SCRIPT"* ]]
+	[[ $output == *"pool www [dynamic]  accepted 0  queue 0 (max 0)"* ]]
+	[[ $output != *"-- lines"* ]]
+}
+
+@test "fpm-status: --watch pages a short terminal with space and b" {
+	local pid
+	start
+	mkfifo "$D/keys"
+	script -qfec "stty cols 80 rows 10; fpm-status -s '$CTL' -w 100ms" \
+	    "$D/tty" <"$D/keys" >/dev/null 2>&1 &
+	pid=$!
+	track_pid "$pid"
+	exec 5>"$D/keys"
+	# 10 rows: title, heads, 6 of the 8 lines, what is left, one empty
+	wait_for 10 grep -q -- '-- lines 1-6 of 8 --  space: next page  b: back  q: quit' "$D/tty"
+	printf ' ' >&5
+	wait_for 10 footer_is "$D/tty" 'lines 3-8 of 8'
+	printf b >&5
+	wait_for 10 footer_is "$D/tty" 'lines 1-6 of 8'
+	printf q >&5
+	wait_for 10 pid_gone "$pid"
+	exec 5>&-
+	wait "$pid"
+}
+
+@test "fpm-status: --watch cuts long paths with ..., never ~" {
+	local long=/$(printf 'a%.0s' {1..70})
+	start
+	fcgi-client -s "$D/two.sock" -p "SCRIPT_NAME=$long/index.php" \
+	    -p "SCRIPT_FILENAME=/srv/www$long/index.php" >/dev/null
+	run -0 env COLUMNS=120 fpm-status -s "$CTL" -p two -w 100ms -n 1
+	# the URI keeps its start, the script its end
+	[[ $output =~ \ /aaaa+\.\.\.\ \.\.\.a+/index\.php ]]
+	[[ $output != *"~"* ]]
 }
