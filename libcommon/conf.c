@@ -120,8 +120,8 @@ conf_entry(struct ini *ini, const char *name, const char *akey,
 	}
 	if (o == NULL) {
 		if (other != NULL)
-			return (ini_err(ini, "unknown entry '%s' (a %s "
-			    "directive, not allowed in %s)", name,
+			return (ini_err(ini, "unknown entry '%s'. It is a %s "
+			    "directive, not allowed in %s.", name,
 			    p->cur < 0 ? "pool" : "[global]",
 			    p->cur < 0 ? "[global]" : "a pool"));
 		return (ini_err(ini, "unknown entry '%s'", name));
@@ -161,7 +161,7 @@ conf_array(struct conf_parser *p, const char *name, const char *akey,
 	for (kind = 0; kind < CONF_PHP_NKINDS; kind++)
 		if (strcasecmp(name, conf_php_names[kind]) == 0)
 			return (conf_array_php(&p->ini, pool, kind, akey, v));
-	return (ini_err(&p->ini, "unknown entry '%s[%s]'", name, akey));
+	return (ini_err(&p->ini, "unknown directive '%s'", name));
 }
 
 static int
@@ -169,11 +169,13 @@ conf_array_suppress(struct ini *ini, struct conf_pool *pool,
     const char *akey, const char *v)
 {
 	if (*akey != '\0')
-		return (ini_err(ini, "keys are not allowed in "
-		    "access.suppress_path[] ('%s')", akey));
+		return (ini_err(ini, "Keys provided to field "
+		    "'access.suppress_path' are ignored. Write "
+		    "access.suppress_path[] = %s.", v));
 	if (*v != '/')
-		return (ini_err(ini, "access.suppress_path[] values must "
-		    "start with '/' ('%s')", v));
+		return (ini_err(ini, "Values provided to field "
+		    "'access.suppress_path' must begin with '/'. '%s' does "
+		    "not.", v));
 	if (ini_strv_push(&pool->access_suppress_path,
 	    &pool->naccess_suppress_path, v) == -1)
 		return (ini_oom(ini));
@@ -188,7 +190,9 @@ conf_array_env(struct ini *ini, struct conf_pool *pool, const char *akey,
 	const char	*val;
 	size_t		 i;
 
-	if (*akey == '\0' || strchr(akey, '=') != NULL)
+	if (*akey == '\0')
+		return (ini_err(ini, "You must provide a key for field 'env'"));
+	if (strchr(akey, '=') != NULL)
 		return (ini_err(ini, "invalid name in env[%s]", akey));
 	if (*v == '\0')
 		return (ini_err(ini, "empty value"));
@@ -217,7 +221,8 @@ conf_array_env(struct ini *ini, struct conf_pool *pool, const char *akey,
 
 /*
  * php_value[key] and the like: the last wins among the admin ones and
- * among the others, as in PHP.
+ * among the others, as in PHP.  An empty value is PHP's empty string, as
+ * PHP-FPM takes it (php_admin_value[disable_functions] =).
  */
 static int
 conf_array_php(struct ini *ini, struct conf_pool *pool,
@@ -228,16 +233,16 @@ conf_array_php(struct ini *ini, struct conf_pool *pool,
 	int		 b;
 
 	if (*akey == '\0')
-		return (ini_err(ini, "missing key in %s[]",
+		return (ini_err(ini, "You must provide a key for field '%s'",
 		    conf_php_name(kind)));
 	if (kind == CONF_PHP_FLAG || kind == CONF_PHP_ADMIN_FLAG) {
 		if (parse_bool(v, &b) == -1)
-			return (ini_err(ini, "invalid value '%s' for %s[%s]: "
-			    "invalid boolean value", v, conf_php_name(kind),
-			    akey));
+			return (ini_err(ini, "error while parsing '%s[%s]' : "
+			    "invalid boolean value. '%s' is none of yes/no, "
+			    "on/off, true/false, 1/0.", conf_php_name(kind),
+			    akey, v));
 		v = b ? "1" : "0";
-	} else if (*v == '\0')
-		return (ini_err(ini, "empty value"));
+	}
 	for (i = 0; i < pool->nphp; i++)
 		if (strcmp(pool->php[i].key, akey) == 0 &&
 		    conf_php_admin(pool->php[i].kind) == conf_php_admin(kind))

@@ -188,7 +188,7 @@ struct conf {
  * Load path and its includes, then validate.  prefix is the base of relative
  * include patterns and paths (NULL: the directory of path).  Returns 0 with
  * *conf filled and owned by the caller (conf_free), or -1 with *conf empty,
- * the message in err ("FILE:LINE: message") and errno EINVAL for a config
+ * the message in err ("[FILE:LINE] message") and errno EINVAL for a config
  * error or the system's errno for an I/O error ("cannot open X: ...").
  */
 int	conf_load(struct conf *conf, const char *path, const char *prefix,

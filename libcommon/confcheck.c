@@ -7,6 +7,7 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include "libcommon/confschema.h"
+#include "libcommon/parse.h"
 #include "libcommon/sock.h"
 
 static int	conf_errdir(struct ini *, const struct conf_pool *,
@@ -31,6 +33,8 @@ static int	conf_split_ws(const char *, char ***);
 static int	conf_resolve(char **, const char *);
 static int	conf_finish_pool(struct ini *, struct conf *, struct conf_pool *);
 static int	conf_check_addresses(struct ini *, struct conf *);
+static int	conf_listen_err(struct ini *, const struct conf_pool *,
+		    const char *, const char *);
 static int	conf_pool_paths(struct ini *, struct conf *, struct conf_pool *);
 static int	conf_check_required(struct ini *, struct conf_pool *);
 static int	conf_default_command(struct ini *, struct conf_pool *);
@@ -38,9 +42,10 @@ static int	conf_check_pm(struct ini *, struct conf_pool *);
 static int	conf_check_dynamic(struct ini *, struct conf_pool *);
 static int	conf_check_slowlog(struct ini *, struct conf_pool *);
 static int	conf_check_uri(struct ini *, struct conf_pool *, const char *,
-		    const char *, const char *, const char *);
+		    const char *, const char *);
 static int	conf_check_clients(struct ini *, struct conf_pool *);
 static int	conf_is_unix(const char *);
+static void	conf_fmt_secs(int64_t, char *, size_t);
 
 /*
  * An error about directive name of pool pl, found after parsing: it names
@@ -120,8 +125,9 @@ conf_finish(struct ini *ini, struct conf *c)
 	    conf_resolve(&g->error_log, g->prefix) == -1))
 		return (ini_oom(ini));
 	if (c->npools == 0) {
-		snprintf(ini->err, ini->errsize, "%s: no pool defined: at least "
-		    "one pool section must be specified", g->file);
+		snprintf(ini->err, ini->errsize, "No pool defined. at least "
+		    "one pool section must be specified in config file. %s "
+		    "has none.", g->file);
 		errno = EINVAL;
 		return (-1);
 	}
@@ -148,11 +154,8 @@ conf_check_addresses(struct ini *ini, struct conf *c)
 		if (a == NULL)
 			continue;
 		if (sock_parse(a, &addrs[i]) == -1) {
-			r = conf_errdir(ini, &c->pools[i / 2], i % 2 == 0 ?
-			    "listen" : "pm.status_listen", "[pool %s] invalid "
-			    "%s address '%s'%s", c->pools[i / 2].name,
-			    i % 2 == 0 ? "listen" : "pm.status_listen", a,
-			    errno == ENAMETOOLONG ? ": path too long" : "");
+			r = conf_listen_err(ini, &c->pools[i / 2], i % 2 == 0 ?
+			    "listen" : "pm.status_listen", a);
 			break;
 		}
 		for (j = 0; j < i; j++) {
@@ -173,6 +176,31 @@ conf_check_addresses(struct ini *ini, struct conf *c)
 	return (r);
 }
 
+/*
+ * sock_parse() refused address a of directive name: PHP-FPM's words for a
+ * bad port, ours for the rest (PHP-FPM asks getaddrinfo(3) about a host).
+ */
+static int
+conf_listen_err(struct ini *ini, const struct conf_pool *pl,
+    const char *name, const char *a)
+{
+	struct sockaddr_un	 sun;
+	const char		*port;
+	long long		 n;
+
+	if (errno == ENAMETOOLONG)
+		return (conf_errdir(ini, pl, name, "[pool %s] invalid %s "
+		    "address '%s'. A unix socket's path has at most %zu "
+		    "bytes.", pl->name, name, a, sizeof(sun.sun_path) - 1));
+	port = strrchr(a, ':') != NULL ? strrchr(a, ':') + 1 : a;
+	if (parse_int(port, 1, 65535, &n) == -1)
+		return (conf_errdir(ini, pl, name, "invalid port value '%s'. "
+		    "A port is 1 to 65535.", port));
+	return (conf_errdir(ini, pl, name, "[pool %s] invalid %s address "
+	    "'%s'. The host is neither an IPv4 nor a [IPv6] address.",
+	    pl->name, name, a));
+}
+
 /* One pool: its paths, its extension list, then its checks in order. */
 static int
 conf_finish_pool(struct ini *ini, struct conf *c, struct conf_pool *pl)
@@ -187,9 +215,8 @@ conf_finish_pool(struct ini *ini, struct conf *c, struct conf_pool *pl)
 	if (conf_check_required(ini, pl) == -1 ||
 	    conf_check_pm(ini, pl) == -1 ||
 	    conf_check_uri(ini, pl, "status", "pm.status_path",
-	    pl->status_path, "[alphanum]/_-.~") == -1 ||
-	    conf_check_uri(ini, pl, "ping", "ping.path", pl->ping_path,
-	    "[alphanum]/_-.") == -1 ||
+	    pl->status_path) == -1 ||
+	    conf_check_uri(ini, pl, "ping", "ping.path", pl->ping_path) == -1 ||
 	    conf_check_slowlog(ini, pl) == -1 ||
 	    conf_check_clients(ini, pl) == -1)
 		return (-1);
@@ -333,12 +360,12 @@ conf_check_dynamic(struct ini *ini, struct conf_pool *pl)
 		    "pm.max_spare_servers(%d) cannot be greater than "
 		    "pm.max_children(%d)", nm, pl->min_spare_servers,
 		    pl->max_spare_servers, pl->max_children));
-	if (pl->min_spare_servers > pl->max_spare_servers)
-		return (conf_errdir(ini, pl, "pm.min_spare_servers",
+	if (pl->max_spare_servers < pl->min_spare_servers)
+		return (conf_errdir(ini, pl, "pm.max_spare_servers",
 		    "[pool %s] "
-		    "pm.min_spare_servers(%d) must not be greater than "
-		    "pm.max_spare_servers(%d)", nm,
-		    pl->min_spare_servers, pl->max_spare_servers));
+		    "pm.max_spare_servers(%d) must not be less than "
+		    "pm.min_spare_servers(%d)", nm,
+		    pl->max_spare_servers, pl->min_spare_servers));
 	if (pl->max_spawn_rate < 1)
 		return (conf_errdir(ini, pl, "pm.max_spawn_rate",
 		    "[pool %s] "
@@ -375,38 +402,37 @@ conf_check_slowlog(struct ini *ini, struct conf_pool *pl)
 	    pl->request_terminate_timeout_ms > 0 &&
 	    pl->request_slowlog_timeout_ms >
 	    pl->request_terminate_timeout_ms) {
-		conf_fmt_time(pl->request_slowlog_timeout_ms, a, sizeof(a));
-		conf_fmt_time(pl->request_terminate_timeout_ms, b, sizeof(b));
+		conf_fmt_secs(pl->request_slowlog_timeout_ms, a, sizeof(a));
+		conf_fmt_secs(pl->request_terminate_timeout_ms, b, sizeof(b));
 		return (conf_errdir(ini, pl, "request_slowlog_timeout",
-		    "[pool %s] request_slowlog_timeout(%s) must not be "
-		    "greater than "
-		    "request_terminate_timeout(%s)", nm, a, b));
+		    "[pool %s] 'request_slowlog_timeout' (%s) can't be greater "
+		    "than 'request_terminate_timeout' (%s)", nm, a, b));
 	}
 	return (0);
 }
 
 static int
 conf_check_uri(struct ini *ini, struct conf_pool *pl, const char *what,
-    const char *directive, const char *path, const char *allowed)
+    const char *directive, const char *path)
 {
 	const char	*s;
-	int		 tilde = strchr(allowed, '~') != NULL;
 
 	if (path == NULL)
 		return (0);
 	if (*path != '/')
 		return (conf_errdir(ini, pl, directive, "[pool %s] the %s "
 		    "path '%s' must start with a '/'", pl->name, what, path));
-	if (strlen(path) < 2 && (tilde == 0 || pl->status_listen == NULL))
+	/* "/" is the status page of a pm.status_listen of its own */
+	if (strlen(path) < 2 && (strcmp(what, "status") != 0 ||
+	    pl->status_listen == NULL))
 		return (conf_errdir(ini, pl, directive, "[pool %s] the %s "
 		    "path '%s' is not long enough", pl->name, what, path));
 	for (s = path; *s != '\0'; s++) {
-		if (isalnum((unsigned char)*s) || strchr("/_-.", *s) != NULL ||
-		    (tilde && *s == '~'))
+		if (isalnum((unsigned char)*s) || strchr("/_-.~", *s) != NULL)
 			continue;
 		return (conf_errdir(ini, pl, directive, "[pool %s] the %s "
 		    "path '%s' must contain only the following characters "
-		    "'%s'", pl->name, what, path, allowed));
+		    "'[alphanum]/_-.~'", pl->name, what, path));
 	}
 	return (0);
 }
@@ -438,6 +464,16 @@ conf_check_clients(struct ini *ini, struct conf_pool *pl)
 			    pl->name, (int)len, s));
 	}
 	return (0);
+}
+
+/* Seconds as PHP-FPM writes them ("5"), or "1500ms" when not whole. */
+static void
+conf_fmt_secs(int64_t ms, char *buf, size_t size)
+{
+	if (ms % 1000 == 0)
+		snprintf(buf, size, "%lld", (long long)(ms / 1000));
+	else
+		snprintf(buf, size, "%lldms", (long long)ms);
 }
 
 /* PHP-FPM's rule: a unix path has no ':' and is not all digits. */

@@ -31,7 +31,7 @@ static int	conf_set_int(struct ini *, const struct conf_opt *, int *,
 static int	conf_refuse(struct ini *, const struct conf_opt *,
 		    const char *);
 static int	conf_bad_number(struct ini *, const struct conf_opt *,
-		    const char *, const char *, const char *);
+		    const char *, const char *, const char *, const char *);
 static int	conf_bad(struct ini *, const struct conf_opt *, const char *,
 		    const char *);
 static int	conf_range(struct ini *, const struct conf_opt *,
@@ -326,44 +326,54 @@ conf_set(struct ini *ini, const struct conf_opt *o, void *base, const char *v)
 		return (conf_set_int(ini, o, field, v));
 	case CT_TIME:
 		if (parse_duration_ms(v, 0, CONF_TIME_MAX, field) == -1)
-			return (conf_bad_number(ini, o, v, "36500d", "not a "
-			    "time value (a number with an optional ms, s, m, "
-			    "h or d suffix)"));
+			return (conf_bad_number(ini, o, v, "36500d", *v == '\0' ?
+			    "invalid time value" : "unknown suffix used in time "
+			    "value", "A time is a number with an optional ms, "
+			    "s, m, h or d suffix."));
 		break;
 	case CT_SIZE:
 		if (parse_size(v, UINT64_MAX, field) == -1)
-			return (conf_bad_number(ini, o, v, NULL, "not a size "
-			    "(a number with an optional k, m or g suffix)"));
+			return (conf_bad_number(ini, o, v, NULL, "invalid size "
+			    "value", "A size is a number with an optional k, m "
+			    "or g suffix."));
 		break;
 	case CT_BOOL:
 		if (parse_bool(v, field) == -1)
-			return (conf_bad(ini, o, v, "invalid boolean value "
-			    "(yes/no, on/off, true/false, 1/0)"));
+			return (conf_bad(ini, o, "invalid boolean value", "Use "
+			    "yes/no, on/off, true/false or 1/0."));
 		break;
 	case CT_MODE:
 		if (parse_mode(v, field) == -1)
-			return (conf_bad_number(ini, o, v, "07777",
-			    "not an octal mode"));
+			return (conf_bad_number(ini, o, v, "07777", "invalid "
+			    "mode value", "A mode is an octal number, as "
+			    "0660."));
 		break;
 	case CT_RLIMIT:
-		if (parse_rlimit(v, field) == -1)
-			return (conf_bad_number(ini, o, v, NULL,
-			    "must be a number or 'unlimited'"));
+		if (parse_rlimit(v, field) == -1) {
+			/* a negative one gets PHP-FPM's words, not a range */
+			if (*v == '-')
+				errno = EINVAL;
+			return (conf_bad_number(ini, o, v, NULL, "must be "
+			    "greater than zero or 'unlimited'", NULL));
+		}
 		break;
 	case CT_PM:
 		if (conf_pm_parse(v, field) == -1)
-			return (ini_err(ini, "invalid process manager '%s' "
-			    "(static, dynamic or ondemand)", v));
+			return (conf_bad(ini, o, "invalid process manager "
+			    "(static, dynamic or ondemand)", NULL));
 		break;
 	case CT_LOGLEVEL:
 		if (log_level_parse_conf(v, &level) == -1)
-			return (conf_bad(ini, o, v, "not one of debug, notice, "
-			    "warning, error, alert"));
+			return (conf_bad(ini, o, "invalid value for "
+			    "'log_level'", "Use debug, notice, warning, error "
+			    "or alert."));
 		*(enum conf_log_level *)field = (enum conf_log_level)level;
 		break;
 	case CT_FACILITY:
 		if (log_facility_parse(v, field) == -1)
-			return (conf_bad(ini, o, v, "not a syslog facility"));
+			return (conf_bad(ini, o, "invalid value", "Use a "
+			    "syslog facility: daemon, user, local0 to local7, "
+			    "..."));
 		break;
 	case CT_EVENTS:
 	case CT_SETFIB:
@@ -420,19 +430,22 @@ static int
 conf_set_int(struct ini *ini, const struct conf_opt *o, int *field,
     const char *v)
 {
-	char		why[64];
+	char		max[32];
 	long long	ll;
 
 	if (parse_int(v, o->min, o->max, &ll) == -1) {
 		if (errno == EINVAL)
-			return (conf_bad(ini, o, v, "not a number"));
-		if (o->max != INT_MAX) {
-			snprintf(why, sizeof(why), "must be between %lld and "
-			    "%lld", o->min, o->max);
-			return (conf_bad(ini, o, v, why));
-		}
-		snprintf(why, sizeof(why), "%d", INT_MAX);
-		return (conf_range(ini, o, v, why));
+			return (conf_bad(ini, o, "is not a valid number "
+			    "(greater or equal than zero)", NULL));
+		/* PHP-FPM's words for process.priority, the one so bounded */
+		if (o->max != INT_MAX)
+			return (ini_err(ini, "%s%s%s%s must be included into "
+			    "[%lld,%lld]", ini->pool != NULL ? "[pool " : "",
+			    ini->pool != NULL ? ini->pool : "",
+			    ini->pool != NULL ? "] " : "", o->name, o->min,
+			    o->max));
+		snprintf(max, sizeof(max), "%d", INT_MAX);
+		return (conf_range(ini, o, v, max));
 	}
 	*field = (int)ll;
 	return (0);
@@ -443,8 +456,8 @@ static int
 conf_refuse(struct ini *ini, const struct conf_opt *o, const char *v)
 {
 	if (o->type == CT_EVENTS && *v != '\0' && strcasecmp(v, "epoll") != 0)
-		return (ini_err(ini, "events.mechanism '%s' is not available: "
-		    "fpm uses epoll", v));
+		return (ini_err(ini, "event mechanism '%s' is not available "
+		    "on this system. fpm uses epoll.", v));
 	if (o->type == CT_SETFIB && strcmp(v, "-1") != 0)
 		return (ini_err(ini, "'listen.setfib' is FreeBSD-only and not "
 		    "supported"));
@@ -456,19 +469,23 @@ conf_refuse(struct ini *ini, const struct conf_opt *o, const char *v)
 /* A parse_*() failed: out of range (ERANGE, at most max), or why. */
 static int
 conf_bad_number(struct ini *ini, const struct conf_opt *o, const char *v,
-    const char *max, const char *why)
+    const char *max, const char *why, const char *more)
 {
 	if (errno == ERANGE)
 		return (conf_range(ini, o, v, max));
-	return (conf_bad(ini, o, v, why));
+	return (conf_bad(ini, o, why, more));
 }
 
+/*
+ * PHP-FPM's words for a value it cannot parse, why its own; then more,
+ * what we add, as a sentence of its own (NULL: nothing).
+ */
 static int
-conf_bad(struct ini *ini, const struct conf_opt *o, const char *v,
-    const char *why)
+conf_bad(struct ini *ini, const struct conf_opt *o, const char *why,
+    const char *more)
 {
-	return (ini_err(ini, "invalid value '%s' for %s: %s", v, o->name,
-	    why));
+	return (ini_err(ini, "unable to parse value for entry '%s': %s%s%s",
+	    o->name, why, more != NULL ? ". " : "", more != NULL ? more : ""));
 }
 
 /*
@@ -485,13 +502,17 @@ conf_range(struct ini *ini, const struct conf_opt *o, const char *v,
 
 	if (*v == '-' || (parse_int(v, LLONG_MIN, LLONG_MAX, &ll) == 0 &&
 	    ll < o->min)) {
+		/* PHP-FPM's words, where it has a bound */
+		if (strcmp(o->name, "log_limit") == 0)
+			return (ini_err(ini, "log_limit must be greater than "
+			    "%lld", o->min));
 		snprintf(why, sizeof(why), "must not be less than %lld", o->min);
-		return (conf_bad(ini, o, v, why));
+		return (conf_bad(ini, o, why, NULL));
 	}
 	if (max == NULL)
-		return (conf_bad(ini, o, v, "too large"));
-	snprintf(why, sizeof(why), "too large (at most %s)", max);
-	return (conf_bad(ini, o, v, why));
+		return (conf_bad(ini, o, "is too large", NULL));
+	snprintf(why, sizeof(why), "is too large. The most is %s.", max);
+	return (conf_bad(ini, o, why, NULL));
 }
 
 /*

@@ -45,7 +45,7 @@ int	ctl_default_path(const struct conf_global *g, const char *pidfile,
  * installed FPM_SYSCONFDIR/fpm/fpm.conf is used as CONFIG when it loads,
  * else the rule with no config.  The socket path goes to sock, the pidfile
  * to pid ("" when unknown).  Returns 0, or -1 with errno set and the reason
- * in err: EINVAL for a config error ("FILE:LINE: message"), ENAMETOOLONG,
+ * in err: EINVAL for a config error ("[FILE:LINE] message"), ENAMETOOLONG,
  * or conf_load()'s errno when CONFIG cannot be read.
  */
 int	ctl_client_paths(const char *sockopt, const char *config,

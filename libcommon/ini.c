@@ -75,7 +75,7 @@ ini_verrat(struct ini *ini, const char *file, int line, const char *fmt,
 {
 	int	n;
 
-	n = snprintf(ini->err, ini->errsize, "%s:%d: ", file, line);
+	n = snprintf(ini->err, ini->errsize, "[%s:%d] ", file, line);
 	if (n < 0 || (size_t)n >= ini->errsize)
 		n = 0;
 	vsnprintf(ini->err + n, ini->errsize - n, fmt, ap);
@@ -362,7 +362,7 @@ ini_open(struct ini *ini, const char *path)
 		snprintf(ini->err, ini->errsize, "cannot open %s: %s", path,
 		    strerror(saved));
 	else
-		snprintf(ini->err, ini->errsize, "%s:%d: cannot open %s: %s",
+		snprintf(ini->err, ini->errsize, "[%s:%d] cannot open %s: %s",
 		    ini->file, ini->line, path, strerror(saved));
 	errno = saved;
 	return (NULL);

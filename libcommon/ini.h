@@ -45,9 +45,10 @@ struct ini {
 
 /*
  * Read path and what it includes, calling back for each section and entry.
- * Returns 0, or -1 with the message in err ("FILE:LINE: message") and errno
- * EINVAL for a syntax error (or whatever a callback set), or the system's
- * errno for an I/O error ("cannot open X: ...").  Either way files[] and
+ * Returns 0, or -1 with the message in err ("[FILE:LINE] message", as
+ * PHP-FPM writes it) and errno EINVAL for a syntax error (or whatever a
+ * callback set), or the system's errno for an I/O error ("cannot open X:
+ * ...").  Either way files[] and
  * warnings[] are kept for the caller, who frees them with ini_free().
  */
 int	ini_parse(struct ini *, const char *path);
@@ -63,7 +64,7 @@ void	ini_free(struct ini *);
  */
 char	*ini_value(struct ini *, const char *s, int raw);
 
-/* Each returns -1: "FILE:LINE: message" in err, errno EINVAL. */
+/* Each returns -1: "[FILE:LINE] message" in err, errno EINVAL. */
 int	ini_err(struct ini *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 int	ini_errat(struct ini *, const char *file, int line, const char *fmt,

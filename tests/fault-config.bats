@@ -17,50 +17,50 @@ line() {
 # start nothing.
 refused() {
 	run -100 --separate-stderr fpm-supervise -t -y "$CONF"
-	[[ $stderr == *"] ERROR: $1"$'\n'*"] ALERT: FPM initialization failed" ]]
+	[[ $stderr == *"] ERROR: $1"$'\n'*"] ERROR: FPM initialization failed" ]]
 	run -100 --separate-stderr fpm-supervise -y "$CONF"
-	[[ $stderr == *"] ERROR: $1"$'\n'*"] ALERT: FPM initialization failed" ]]
+	[[ $stderr == *"] ERROR: $1"$'\n'*"] ERROR: FPM initialization failed" ]]
 	[[ ! -e $SOCK && $stderr != *"child "*" started"* ]]
 	! grep -E 'AddressSanitizer|runtime error:' <<<"$stderr"
 }
 
 @test "fault-config: user = root needs -R, in -t as in a start" {
 	conf "user = root"
-	refused "$CONF:$(line 'user = root'): [pool www] refusing to run as root (user 'root')"
+	refused "[$CONF:$(line 'user = root')] [pool www] please specify user and group other than root. The pool has user 'root'; -R allows root."
 	run -0 fpm-supervise -t -R -y "$CONF"
 	conf "group = root"
-	refused "$CONF:$(line 'group = root'): [pool www] refusing to run as root (user 'nobody', group 'root')"
+	refused "[$CONF:$(line 'group = root')] [pool www] please specify user and group other than root. The pool has user 'nobody', group 'root'; -R allows root."
 }
 
 @test "fault-config: unknown users and groups fail -t, naming their line" {
 	conf "user = no-such-user-fpm" "pm.max_requests = 5"
-	refused "$CONF:$(line 'user = no-such-user-fpm'): [pool www] unknown user 'no-such-user-fpm'"
+	refused "[$CONF:$(line 'user = no-such-user-fpm')] [pool www] cannot get uid for user 'no-such-user-fpm'"
 	conf "group = no-such-group-fpm" "pm.max_requests = 5"
-	refused "$CONF:$(line 'group = no-such-group-fpm'): [pool www] unknown group 'no-such-group-fpm'"
+	refused "[$CONF:$(line 'group = no-such-group-fpm')] [pool www] cannot get gid for group 'no-such-group-fpm'"
 }
 
 @test "fault-config: a command that cannot be run fails -t" {
 	conf "command = $D/none -x"
-	refused "$CONF:$(line "command = $D/none -x"): [pool www] unable to execute $D/none: No such file or directory"
+	refused "[$CONF:$(line "command = $D/none -x")] [pool www] unable to execute $D/none: No such file or directory"
 	# PATH is searched as the workers' execvpe will (a directory nobody
 	# may not search would give EACCES, as it does to execvpe)
 	conf "command = no-such-program-fpm"
-	PATH=$BUILDDIR/bin:/usr/bin:/bin refused "$CONF:$(line "command = no-such-program-fpm"): [pool www] unable to execute no-such-program-fpm: No such file or directory"
+	PATH=$BUILDDIR/bin:/usr/bin:/bin refused "[$CONF:$(line "command = no-such-program-fpm")] [pool www] unable to execute no-such-program-fpm: No such file or directory"
 	conf "command = true"
 	PATH=$BUILDDIR/bin:/usr/bin:/bin run -0 fpm-supervise -t -y "$CONF"
 	# not executable at all, and not by the pool's user
 	printf '#!/bin/sh\nexit 0\n' >"$D/w.sh"
 	chmod 644 "$D/w.sh"
 	conf "command = $D/w.sh"
-	refused "$CONF:$(line "command = $D/w.sh"): [pool www] unable to execute $D/w.sh: Permission denied"
+	refused "[$CONF:$(line "command = $D/w.sh")] [pool www] unable to execute $D/w.sh: Permission denied"
 	chmod 700 "$D/w.sh"
-	refused "$CONF:$(line "command = $D/w.sh"): [pool www] unable to execute $D/w.sh: Permission denied"
+	refused "[$CONF:$(line "command = $D/w.sh")] [pool www] unable to execute $D/w.sh: Permission denied"
 	# root may run it, with -R
 	conf "command = $D/w.sh" "user = root"
 	run -0 fpm-supervise -t -R -y "$CONF"
 	# a directory is not a program
 	conf "command = $D"
-	refused "$CONF:$(line "command = $D"): [pool www] unable to execute $D: Permission denied"
+	refused "[$CONF:$(line "command = $D")] [pool www] unable to execute $D: Permission denied"
 }
 
 @test "fault-config: a reload refuses what -t refuses, and keeps serving" {
@@ -69,32 +69,32 @@ refused() {
 	start
 	conf "user = no-such-user-fpm"
 	run -100 --separate-stderr fpm-ctl -P "$D/fpm.pid" reload
-	[[ $stderr == "fpm-ctl: reload refused: $CONF:$(line 'user = no-such-user-fpm'): [pool www] unknown user 'no-such-user-fpm'" ]]
+	[[ $stderr == "fpm-ctl: reload refused: [$CONF:$(line 'user = no-such-user-fpm')] [pool www] cannot get uid for user 'no-such-user-fpm'" ]]
 	conf "command = $D/none"
 	run -100 --separate-stderr fpm-ctl -P "$D/fpm.pid" reload
-	[[ $stderr == "fpm-ctl: reload refused: $CONF:$(line "command = $D/none"): [pool www] unable to execute $D/none: No such file or directory" ]]
+	[[ $stderr == "fpm-ctl: reload refused: [$CONF:$(line "command = $D/none")] [pool www] unable to execute $D/none: No such file or directory" ]]
 	run -0 req pid=1
 	[[ $output == *$'\npid='* ]]
 }
 
 @test "fault-config: numbers that overflow are too large, not negative" {
 	conf "pm.max_requests = 99999999999999999999"
-	refused "$CONF:$(line 'pm.max_requests = 99999999999999999999'): invalid value '99999999999999999999' for pm.max_requests: too large (at most 2147483647)"
+	refused "[$CONF:$(line 'pm.max_requests = 99999999999999999999')] unable to parse value for entry 'pm.max_requests': is too large. The most is 2147483647."
 	conf "pm.max_requests = 4294967296"
-	refused "$CONF:$(line 'pm.max_requests = 4294967296'): invalid value '4294967296' for pm.max_requests: too large (at most 2147483647)"
+	refused "[$CONF:$(line 'pm.max_requests = 4294967296')] unable to parse value for entry 'pm.max_requests': is too large. The most is 2147483647."
 	conf "pm.max_requests = -1"
-	refused "$CONF:$(line 'pm.max_requests = -1'): invalid value '-1' for pm.max_requests: must not be less than 0"
+	refused "[$CONF:$(line 'pm.max_requests = -1')] unable to parse value for entry 'pm.max_requests': must not be less than 0"
 	conf "rlimit_files = 99999999999999999999"
-	refused "$CONF:$(line 'rlimit_files = 99999999999999999999'): invalid value '99999999999999999999' for rlimit_files: too large"
+	refused "[$CONF:$(line 'rlimit_files = 99999999999999999999')] unable to parse value for entry 'rlimit_files': is too large"
 	conf "listen.mode = 0777777777777777777777777"
-	refused "$CONF:$(line 'listen.mode = 0777777777777777777777777'): invalid value '0777777777777777777777777' for listen.mode: too large (at most 07777)"
+	refused "[$CONF:$(line 'listen.mode = 0777777777777777777777777')] unable to parse value for entry 'listen.mode': is too large. The most is 07777."
 }
 
 @test "fault-config: an error on a pool directive names its own line" {
 	conf "pm.max_children = 0" "pm.max_requests = 5"
-	refused "$CONF:$(line 'pm.max_children = 0'): [pool www] pm.max_children must be a positive value"
+	refused "[$CONF:$(line 'pm.max_children = 0')] [pool www] pm.max_children must be a positive value"
 	conf "ping.path = ping" "pm.max_requests = 5"
-	refused "$CONF:$(line 'ping.path = ping'): [pool www] the ping path 'ping' must start with a '/'"
+	refused "[$CONF:$(line 'ping.path = ping')] [pool www] the ping path 'ping' must start with a '/'"
 }
 
 @test "fault-config: a 1,040-character unknown user is a clean error" {
@@ -102,8 +102,8 @@ refused() {
 	u=$(printf 'u%.0s' {1..1040})
 	conf "user = $u"
 	run -100 --separate-stderr fpm-supervise -y "$CONF"
-	[[ $stderr == *"] ERROR: $CONF:$(line "user = $u"): [pool www] unknown user 'uuuu"* ]]
-	[[ $stderr == *"] ALERT: FPM initialization failed" ]]
+	[[ $stderr == *"] ERROR: [$CONF:$(line "user = $u")] [pool www] cannot get uid for user 'uuuu"* ]]
+	[[ $stderr == *"] ERROR: FPM initialization failed" ]]
 	[[ $stderr != *AddressSanitizer* && $stderr != *"runtime error:"* ]]
 	# the message is cut at its buffer, not beyond
 	((${#stderr_lines[0]} < 1100))
@@ -130,4 +130,52 @@ refused() {
 	n=$(grep -cF "[pool www] no worker can start (workers keep dying at start): answering 503" "$LOG")
 	((n >= 1 && n < 6))
 	status_has "listen queue:         0"
+}
+
+# words MESSAGE-LINE: the text after the level, without the location
+# PHP-FPM and we put first ("[FILE:LINE] ").
+words() {
+	sed -n '1{s/^\[[^]]*\] [A-Z]*: //;s/^\[[^]]*:[0-9]*\] //;p;}' <<<"$1"
+}
+
+# The same mistakes, in PHP-FPM 8.2 and here: our first sentence is its
+# message, whole; what we add comes as a sentence after it.
+@test "fault-config: a mistake gets PHP-FPM 8.2's words, in [FILE:LINE] form" {
+	local m theirs ours
+	command -v php-fpm8.2 >/dev/null || skip "php-fpm8.2 is not installed"
+	while IFS= read -r m; do
+		printf '%s\n' "[global]" "error_log = $D/php-fpm.log" "[www]" \
+		    "user = nobody" "listen = $D/php.sock" "pm = static" \
+		    "pm.max_children = 2" "$m" >"$D/php-fpm.conf"
+		# a bad port shows at start, not under -t: start with -F
+		run timeout 10 php-fpm8.2 -n -F -y "$D/php-fpm.conf"
+		((status == 78))
+		theirs=$(words "$output")
+		conf "$m"
+		run -100 fpm-supervise -t -y "$CONF"
+		[[ ${lines[0]} == *"] ERROR: [$CONF:$(line "$m")] "* ]]
+		ours=$(words "$output")
+		echo "$m: theirs '$theirs', ours '$ours'"
+		[[ -n $theirs && ($ours == "$theirs" || $ours == "$theirs. "*) ]]
+		[[ ${lines[-1]} == *"] ERROR: FPM initialization failed" ]]
+	done <<-'EOF'
+		php_value[] = 1
+		php_admin_flag[] = on
+		env[] = x
+		access.suppress_path[] = ping
+		access.suppress_path[k] = /ping
+		bogus[k] = 1
+		pm.status_path = /st*tus
+		listen = 69002
+		listen = 127.0.0.1:0
+		user = no-such-user-fpm
+		group = no-such-group-fpm
+		pm.max_children = many
+		pm = lazy
+		catch_workers_output = maybe
+		request_terminate_timeout = 5x
+		rlimit_core = -3
+		php_flag[display_errors] = maybe
+		process.priority = 30
+	EOF
 }

@@ -121,7 +121,7 @@ as_nobody() {
 	# a broken config cannot say where the socket is
 	echo "bogus = 1" >>"$CONF"
 	run -100 fpm-ctl -y "$CONF" pid
-	[[ $output == "fpm-ctl: fatal: $CONF:"*": unknown entry 'bogus'" ]]
+	[[ $output == "fpm-ctl: fatal: [$CONF:"*"] unknown entry 'bogus'" ]]
 	run -100 fpm-ctl -y "$D/none.conf" pid
 	[[ $output == "fpm-ctl: fatal: cannot open $D/none.conf: No such file or directory" ]]
 }
@@ -191,7 +191,7 @@ as_nobody() {
 	echo "pm.bogus = 3" >>"$CONF"
 	line=$(grep -n '^pm.bogus' "$CONF" | cut -d: -f1)
 	run -100 --separate-stderr fpm-ctl -P "$PIDF" reload
-	[[ $stderr == "fpm-ctl: reload refused: $CONF:$line: unknown entry 'pm.bogus'" ]]
+	[[ $stderr == "fpm-ctl: reload refused: [$CONF:$line] unknown entry 'pm.bogus'" ]]
 	[[ -z $output ]]
 	# still serving the old configuration
 	run -0 fpm-ctl -s "$CTL" pools

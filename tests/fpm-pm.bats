@@ -346,14 +346,14 @@ nlog() {
 	conf "pm.bogus = 1"
 	line=$(grep -n '^pm.bogus' "$CONF" | cut -d: -f1)
 	kill -USR2 "$SUP"
-	wait_for 5 grep -qF "ERROR: reload failed, keeping the current configuration: $CONF:$line: unknown entry 'pm.bogus'" "$LOG"
+	wait_for 5 grep -qF "ERROR: reload failed, keeping the current configuration: [$CONF:$line] unknown entry 'pm.bogus'" "$LOG"
 	run -0 ctl reload
-	[[ $output == "error 100 $CONF:$line: unknown entry 'pm.bogus'" ]]
+	[[ $output == "error 100 [$CONF:$line] unknown entry 'pm.bogus'" ]]
 	# valid syntax, impossible pool: refused too, nothing half done
 	conf "pm.max_children = 3" "user = no-such-user-here"
 	run -0 ctl reload
 	line=$(grep -n '^user = no-such-user-here' "$CONF" | cut -d: -f1)
-	[[ $output == "error 100 $CONF:$line: [pool www] unknown user 'no-such-user-here'" ]]
+	[[ $output == "error 100 [$CONF:$line] [pool www] cannot get uid for user 'no-such-user-here'" ]]
 	[[ $(pids) == "$before" ]]
 	is "total processes" 2
 	run -0 req pid=1

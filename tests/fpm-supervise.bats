@@ -13,14 +13,14 @@ load helpers/supervise
 	conf "pm.bogus = 3"
 	line=$(grep -n '^pm.bogus' "$CONF" | cut -d: -f1)
 	run -100 --separate-stderr fpm-supervise -y "$CONF"
-	[[ $stderr == *"] ERROR: $CONF:$line: unknown entry 'pm.bogus'"* ]]
-	[[ $stderr == *"] ALERT: FPM initialization failed" ]]
+	[[ $stderr == *"] ERROR: [$CONF:$line] unknown entry 'pm.bogus'"* ]]
+	[[ $stderr == *"] ERROR: FPM initialization failed" ]]
 	[[ ${#stderr_lines[@]} == 2 && -z $output ]]
 	[[ ! -e $SOCK && -z $(find "$D" -name 'fpm.??????') ]]
 
 	conf "pm.max_children = 0"
 	run -100 fpm-supervise -y "$CONF"
-	[[ $output == *"ERROR: $CONF:$(grep -n '^pm.max_children = 0' "$CONF" | cut -d: -f1): [pool www] pm.max_children must be a positive value"* ]]
+	[[ $output == *"ERROR: [$CONF:$(grep -n '^pm.max_children = 0' "$CONF" | cut -d: -f1)] [pool www] pm.max_children must be a positive value"* ]]
 	[[ ! -e $SOCK ]]
 
 	run -100 fpm-supervise -y "$D/none.conf"
@@ -40,7 +40,7 @@ load helpers/supervise
 	[[ ${lines[-1]} == *"NOTICE: configuration file $CONF test is successful" ]]
 	conf "listen ="
 	run -100 fpm-supervise -t -y "$CONF"
-	[[ $output == *"ERROR: $CONF:"* ]]
+	[[ $output == *"ERROR: [$CONF:"* ]]
 }
 
 @test "fpm-supervise: serves requests, answers GET_VALUES, logs in PHP-FPM's format" {

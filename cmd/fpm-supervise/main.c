@@ -94,6 +94,7 @@ static int	runtime_dir_stale(int);
 static void	pidfile_cleanup(void);
 static int	fd_listed(const char *, int);
 static poptContext start_options(int, char *[]);
+static void	init_failed(const char *, int) __attribute__((noreturn));
 static void	start_conf(void);
 static void	test_conf(void);
 static char	*start_process(void);
@@ -487,6 +488,15 @@ start_options(int argc, char *argv[])
 	return (pc);
 }
 
+/* Why a start fails, then PHP-FPM's last word, both errors; exit code. */
+static void
+init_failed(const char *err, int code)
+{
+	log_errorx("%s", err);
+	log_errorx("FPM initialization failed");
+	exit(code);
+}
+
 /* The configuration in force, read once: fatal if it cannot be. */
 static void
 start_conf(void)
@@ -497,11 +507,10 @@ start_conf(void)
 		fatal("calloc");
 	fpmconf_ref->refs = 1;
 	if (main_conf_read(&fpmconf_ref->c, err, sizeof(err)) == -1) {
-		log_errorx("%s", err);
 		/* missing or unreadable: retrying won't help either */
-		fatalx_code(errno == ENOMEM || errno == EMFILE ||
+		init_failed(err, errno == ENOMEM || errno == EMFILE ||
 		    errno == ENFILE || errno == EINTR ? FPM_EXIT_TEMP :
-		    FPM_EXIT_USAGE, "FPM initialization failed");
+		    FPM_EXIT_USAGE);
 	}
 	fpmconf = fpmconf_ref->c;
 	/* who we are for "identity": a client compares its -y with this */
@@ -520,9 +529,7 @@ test_conf(void)
 	for (i = 0; i < fpmconf.npools; i++)
 		if (pool_check(&fpmconf.pools[i], opt_root, err,
 		    sizeof(err)) == -1) {
-			log_errorx("%s", err);
-			fatalx_code(FPM_EXIT_USAGE,
-			    "FPM initialization failed");
+			init_failed(err, FPM_EXIT_USAGE);
 		}
 	if (opt_test > 1)
 		conf_dump(&fpmconf, stderr);
@@ -646,9 +653,8 @@ start_pools(const char *foreign)
 	for (i = 0; i < npools; i++) {
 		if ((pools[i] = pool_new(&fpmconf.pools[i], opt_root, err,
 		    sizeof(err))) == NULL) {
-			log_errorx("%s", err);
-			fatalx_code(errno == EINVAL ? FPM_EXIT_USAGE :
-			    FPM_EXIT_TEMP, "FPM initialization failed");
+			init_failed(err, errno == EINVAL ? FPM_EXIT_USAGE :
+			    FPM_EXIT_TEMP);
 		}
 		pool_own(pools[i], fpmconf_ref);
 		/* our own sockets, handed over by our previous image */

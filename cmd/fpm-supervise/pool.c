@@ -89,7 +89,7 @@ pool_env(struct pool *p)
 }
 
 /*
- * "FILE:LINE: [pool NAME] message" into err, FILE:LINE being where
+ * "[FILE:LINE] [pool NAME] message" into err, FILE:LINE being where
  * directive name was set (the section when it was not).  Returns -1.
  */
 static int
@@ -101,7 +101,7 @@ pool_err(struct conf_pool *c, const char *name, char *err, size_t errsize,
 	int		 line, n;
 
 	conf_pool_where(c, name, &file, &line);
-	n = snprintf(err, errsize, "%s:%d: [pool %s] ", file, line, c->name);
+	n = snprintf(err, errsize, "[%s:%d] [pool %s] ", file, line, c->name);
 	/* the message goes after what snprintf wrote, never past err */
 	if (n < 0)
 		n = 0;
@@ -139,10 +139,21 @@ pool_template(struct pool *p, struct conf_pool *c, int allow_root, char *err,
 			if (errno == ENOMEM)
 				return (pool_err(c, "user", err, errsize,
 				    "%s", strerror(errno)));
-			return (pool_err(c, c->group != NULL &&
-			    (strncmp(why, "unknown group", 13) == 0 ||
-			    (errno == EPERM && t.spawn.uid != 0)) ?
-			    "group" : "user", err, errsize, "%s", why));
+			if (errno == EPERM)
+				return (pool_err(c, c->group != NULL &&
+				    t.spawn.uid != 0 ? "group" : "user", err,
+				    errsize, "please specify user and group "
+				    "other than root. The pool has user '%s'%s%s%s;"
+				    " -R allows root.", c->user, c->group !=
+				    NULL ? ", group '" : "", c->group != NULL ?
+				    c->group : "", c->group != NULL ? "'" : ""));
+			if (c->group != NULL &&
+			    strncmp(why, "unknown group", 13) == 0)
+				return (pool_err(c, "group", err, errsize,
+				    "cannot get gid for group '%s'",
+				    c->group));
+			return (pool_err(c, "user", err, errsize, "cannot get "
+			    "uid for user '%s'", c->user));
 		}
 		t.spawn.chroot = c->chroot;
 	} else if (c->chroot != NULL)

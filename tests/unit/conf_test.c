@@ -95,7 +95,7 @@ load(struct conf *c, const char *rel, const char *text)
 	return (conf_load(c, path, NULL, err, sizeof(err)));
 }
 
-/* Loading text must fail with exactly "TMP/t.conf:LINE: msg". */
+/* Loading text must fail with exactly "[TMP/t.conf:LINE] msg". */
 static void
 expect_err(const char *what, const char *text, int line, const char *msg)
 {
@@ -103,7 +103,7 @@ expect_err(const char *what, const char *text, int line, const char *msg)
 	char		want[2048];
 	int		r;
 
-	snprintf(want, sizeof(want), "%s/t.conf:%d: %s", tmp, line, msg);
+	snprintf(want, sizeof(want), "[%s/t.conf:%d] %s", tmp, line, msg);
 	r = load(&c, "t.conf", text);
 	ok(r == -1 && errno == EINVAL && strcmp(err, want) == 0 &&
 	    c.npools == 0, "error: %s", what);
@@ -420,7 +420,7 @@ test_include(void)
 
 	/* a file including itself hits the nesting limit */
 	put("loop.conf", "; loop\ninclude = loop.conf\n");
-	snprintf(want, sizeof(want), "%s/loop.conf:2: failed to include more "
+	snprintf(want, sizeof(want), "[%s/loop.conf:2] failed to include more "
 	    "than 5 files recursively", tmp);
 	r = load(&c, "loop.conf", NULL);
 	ok(r == -1 && errno == EINVAL && streq(err, want),
@@ -438,7 +438,7 @@ test_include(void)
 
 	/* an error inside an included file names that file */
 	put("e/bad.conf", "[x]\nbogus = 1\n");
-	snprintf(want, sizeof(want), "%s/e/bad.conf:2: unknown entry 'bogus'",
+	snprintf(want, sizeof(want), "[%s/e/bad.conf:2] unknown entry 'bogus'",
 	    tmp);
 	r = load(&c, "e/main.conf", "include = bad.conf\n");
 	ok(r == -1 && streq(err, want), "error location in an included file");
@@ -448,7 +448,7 @@ test_include(void)
 	 * the file that set it, not the line of the pool's section.
 	 */
 	put("w/more.conf", "; more\n[www]\npm.max_children = 0\n");
-	snprintf(want, sizeof(want), "%s/w/more.conf:3: [pool www] "
+	snprintf(want, sizeof(want), "[%s/w/more.conf:3] [pool www] "
 	    "pm.max_children must be a positive value", tmp);
 	r = load(&c, "w/main.conf", MINPOOL "include = more.conf\n");
 	ok(r == -1 && streq(err, want), "a pool check names its directive's "
@@ -519,89 +519,103 @@ test_errors(void)
 	expect_err("unknown entry", MINPOOL "foo = bar\n", 6,
 	    "unknown entry 'foo'");
 	expect_err("pool directive in [global]", "pm = static\n", 1,
-	    "unknown entry 'pm' (a pool directive, not allowed in [global])");
+	    "unknown entry 'pm'. It is a pool directive, not allowed in "
+	    "[global].");
 	expect_err("array in [global]", "env[X] = y\n", 1,
 	    "Array are not allowed in the global section");
 	expect_err("unknown array", MINPOOL "foo[x] = y\n", 6,
-	    "unknown entry 'foo[x]'");
+	    "unknown directive 'foo'");
 	expect_err("empty env value", MINPOOL "env[X] =\n", 6, "empty value");
-	expect_err("empty php_value", MINPOOL "php_value[x] = \"\"\n", 6,
-	    "empty value");
+	expect_err("env without a key", MINPOOL "env[] = x\n", 6,
+	    "You must provide a key for field 'env'");
+	expect_err("php_value without a key", MINPOOL "php_value[] = 1\n", 6,
+	    "You must provide a key for field 'php_value'");
 	expect_err("suppress_path key", MINPOOL
 	    "access.suppress_path[k] = /x\n", 6,
-	    "keys are not allowed in access.suppress_path[] ('k')");
+	    "Keys provided to field 'access.suppress_path' are ignored. "
+	    "Write access.suppress_path[] = /x.");
 	expect_err("suppress_path value", MINPOOL
 	    "access.suppress_path[] = x\n", 6,
-	    "access.suppress_path[] values must start with '/' ('x')");
+	    "Values provided to field 'access.suppress_path' must begin with "
+	    "'/'. 'x' does not.");
 	expect_err("syntax: no '='", MINPOOL "just words\n", 6,
 	    "syntax error: expected 'name = value'");
 	expect_err("syntax: no ']'", "[www\n", 1, "syntax error: missing ']'");
 	expect_err("empty section", "[ ]\n", 1, "empty section name");
 	expect_err("bad pool name", "[a/b]\n", 1, "invalid pool name 'a/b'");
 	expect_err("not a number", MINPOOL "pm.max_requests = 12x\n", 6,
-	    "invalid value '12x' for pm.max_requests: not a number");
+	    "unable to parse value for entry 'pm.max_requests': is not a "
+	    "valid number (greater or equal than zero)");
 	expect_err("negative number", MINPOOL "pm.max_requests = -1\n", 6,
-	    "invalid value '-1' for pm.max_requests: must not be less than 0");
+	    "unable to parse value for entry 'pm.max_requests': must not be "
+	    "less than 0");
 	expect_err("bad time", MINPOOL "request_terminate_timeout = 5x\n", 6,
-	    "invalid value '5x' for request_terminate_timeout: not a time "
-	    "value (a number with an optional ms, s, m, h or d suffix)");
+	    "unable to parse value for entry 'request_terminate_timeout': "
+	    "unknown suffix used in time value. A time is a number with an "
+	    "optional ms, s, m, h or d suffix.");
 	expect_err("bad size", MINPOOL "pm.max_memory = lots\n", 6,
-	    "invalid value 'lots' for pm.max_memory: not a size (a number "
-	    "with an optional k, m or g suffix)");
+	    "unable to parse value for entry 'pm.max_memory': invalid size "
+	    "value. A size is a number with an optional k, m or g suffix.");
 	expect_err("bad mode", MINPOOL "listen.mode = 0999\n", 6,
-	    "invalid value '0999' for listen.mode: not an octal mode");
+	    "unable to parse value for entry 'listen.mode': invalid mode "
+	    "value. A mode is an octal number, as 0660.");
 	expect_err("bad rlimit", MINPOOL "rlimit_core = lots\n", 6,
-	    "invalid value 'lots' for rlimit_core: must be a number or "
-	    "'unlimited'");
+	    "unable to parse value for entry 'rlimit_core': must be greater "
+	    "than zero or 'unlimited'");
 	expect_err("bad pm", "[www]\npm = lazy\n", 2,
-	    "invalid process manager 'lazy' (static, dynamic or ondemand)");
+	    "unable to parse value for entry 'pm': invalid process manager "
+	    "(static, dynamic or ondemand)");
 	expect_err("bad log_level", "log_level = loud\n", 1,
-	    "invalid value 'loud' for log_level: not one of debug, notice, "
-	    "warning, error, alert");
+	    "unable to parse value for entry 'log_level': invalid value for "
+	    "'log_level'. Use debug, notice, warning, error or alert.");
 	expect_err("bad facility", "syslog.facility = local9\n", 1,
-	    "invalid value 'local9' for syslog.facility: not a syslog "
-	    "facility");
+	    "unable to parse value for entry 'syslog.facility': invalid "
+	    "value. Use a syslog facility: daemon, user, local0 to local7, "
+	    "...");
 	expect_err("log_limit >= 512", "log_limit = 100\n", 1,
-	    "invalid value '100' for log_limit: must not be less than 512");
+	    "log_limit must be greater than 512");
 	expect_err("process.max >= 0", "process.max = -1\n", 1,
-	    "invalid value '-1' for process.max: must not be less than 0");
+	    "unable to parse value for entry 'process.max': must not be less "
+	    "than 0");
 	/* beyond a long long, strtoll's ERANGE: still "too large" */
 	expect_err("overflow", MINPOOL
 	    "pm.max_requests = 99999999999999999999\n", 6,
-	    "invalid value '99999999999999999999' for pm.max_requests: too "
-	    "large (at most 2147483647)");
+	    "unable to parse value for entry 'pm.max_requests': is too large. "
+	    "The most is 2147483647.");
 	expect_err("beyond int", MINPOOL "pm.max_requests = 4294967296\n", 6,
-	    "invalid value '4294967296' for pm.max_requests: too large (at "
-	    "most 2147483647)");
+	    "unable to parse value for entry 'pm.max_requests': is too large. "
+	    "The most is 2147483647.");
 	expect_err("negative overflow", MINPOOL
 	    "pm.max_requests = -99999999999999999999\n", 6,
-	    "invalid value '-99999999999999999999' for pm.max_requests: must "
-	    "not be less than 0");
+	    "unable to parse value for entry 'pm.max_requests': must not be "
+	    "less than 0");
 	expect_err("time overflow", MINPOOL
 	    "request_terminate_timeout = 99999999999999999999s\n", 6,
-	    "invalid value '99999999999999999999s' for "
-	    "request_terminate_timeout: too large (at most 36500d)");
+	    "unable to parse value for entry 'request_terminate_timeout': is "
+	    "too large. The most is 36500d.");
 	expect_err("time beyond 100 years", MINPOOL
 	    "request_terminate_timeout = 36501d\n", 6,
-	    "invalid value '36501d' for request_terminate_timeout: too large "
-	    "(at most 36500d)");
+	    "unable to parse value for entry 'request_terminate_timeout': is "
+	    "too large. The most is 36500d.");
 	expect_err("negative time", MINPOOL "queue.timeout = -1s\n", 6,
-	    "invalid value '-1s' for queue.timeout: must not be less than 0");
+	    "unable to parse value for entry 'queue.timeout': must not be "
+	    "less than 0");
 	expect_err("size overflow", MINPOOL
 	    "pm.max_memory = 99999999999999999999k\n", 6,
-	    "invalid value '99999999999999999999k' for pm.max_memory: too "
-	    "large");
+	    "unable to parse value for entry 'pm.max_memory': is too large");
 	expect_err("rlimit overflow", MINPOOL
 	    "rlimit_files = 99999999999999999999\n", 6,
-	    "invalid value '99999999999999999999' for rlimit_files: too large");
+	    "unable to parse value for entry 'rlimit_files': is too large");
 	expect_err("mode overflow", MINPOOL "listen.mode = 017777\n", 6,
-	    "invalid value '017777' for listen.mode: too large (at most "
-	    "07777)");
+	    "unable to parse value for entry 'listen.mode': is too large. "
+	    "The most is 07777.");
 	expect_err("priority range", MINPOOL "process.priority = 30\n", 6,
-	    "invalid value '30' for process.priority: must be between -19 "
-	    "and 20");
+	    "[pool www] process.priority must be included into [-19,20]");
+	expect_err("global priority range", "process.priority = -20\n", 1,
+	    "process.priority must be included into [-19,20]");
 	expect_err("events.mechanism", "events.mechanism = kqueue\n", 1,
-	    "events.mechanism 'kqueue' is not available: fpm uses epoll");
+	    "event mechanism 'kqueue' is not available on this system. fpm "
+	    "uses epoll.");
 	expect_err("listen.setfib", MINPOOL "listen.setfib = 2\n", 6,
 	    "'listen.setfib' is FreeBSD-only and not supported");
 	expect_err("apparmor_hat", MINPOOL "apparmor_hat = x\n", 6,
@@ -627,10 +641,11 @@ test_errors(void)
 	expect_err("empty command", MINPOOL "command =\n", 6,
 	    "invalid command '': empty command");
 	expect_err("bad boolean", MINPOOL "clear_env = maybe\n", 6,
-	    "invalid value 'maybe' for clear_env: invalid boolean value "
-	    "(yes/no, on/off, true/false, 1/0)");
+	    "unable to parse value for entry 'clear_env': invalid boolean "
+	    "value. Use yes/no, on/off, true/false or 1/0.");
 	expect_err("bad php_flag", MINPOOL "php_flag[x] = maybe\n", 6,
-	    "invalid value 'maybe' for php_flag[x]: invalid boolean value");
+	    "error while parsing 'php_flag[x]' : invalid boolean value. "
+	    "'maybe' is none of yes/no, on/off, true/false, 1/0.");
 	expect_err("unterminated ${", MINPOOL "user = ${X\n", 6,
 	    "unterminated '${' in value");
 
@@ -642,12 +657,13 @@ test_errors(void)
 	snprintf(want, sizeof(want), "%s/dangling.conf", tmp);
 	if (symlink("nowhere", want) == -1)
 		perror(want);
-	snprintf(want, sizeof(want), "%s/t.conf:1: cannot open "
+	snprintf(want, sizeof(want), "[%s/t.conf:1] cannot open "
 	    "%s/dangling.conf: No such file or directory", tmp, tmp);
 	expect_errv("included file cannot be opened", "include = dangl*.conf\n",
 	    want);
-	snprintf(want, sizeof(want), "%s/t.conf: no pool defined: at least "
-	    "one pool section must be specified", tmp);
+	snprintf(want, sizeof(want), "No pool defined. at least one pool "
+	    "section must be specified in config file. %s/t.conf has none.",
+	    tmp);
 	expect_errv("no pool", "[global]\n", want);
 }
 
@@ -678,9 +694,9 @@ test_validation(void)
 	    "[pool www] pm.max_children must be a positive value");
 	expect_err("min_spare > max_spare", "[www]\nlisten = 9000\n"
 	    "pm = dynamic\npm.max_children = 10\npm.min_spare_servers = 5\n"
-	    "pm.max_spare_servers = 3\ncommand = /bin/x\n", 5,
-	    "[pool www] pm.min_spare_servers(5) must not be greater than "
-	    "pm.max_spare_servers(3)");
+	    "pm.max_spare_servers = 3\ncommand = /bin/x\n", 6,
+	    "[pool www] pm.max_spare_servers(3) must not be less than "
+	    "pm.min_spare_servers(5)");
 	expect_err("spare > max_children", "[www]\nlisten = 9000\n"
 	    "pm = dynamic\npm.max_children = 2\npm.min_spare_servers = 1\n"
 	    "pm.max_spare_servers = 3\ncommand = /bin/x\n", 6,
@@ -711,8 +727,8 @@ test_validation(void)
 	    "be specified for use with 'request_slowlog_timeout'");
 	expect_err("slowlog <= terminate", MINPOOL "slowlog = /tmp/s\n"
 	    "request_slowlog_timeout = 5s\nrequest_terminate_timeout = 2s\n",
-	    7, "[pool www] request_slowlog_timeout(5s) must not be greater "
-	    "than request_terminate_timeout(2s)");
+	    7, "[pool www] 'request_slowlog_timeout' (5) can't be greater "
+	    "than 'request_terminate_timeout' (2)");
 	expect_err("php_value for fcgiwrap", "[www]\nlisten = 9000\n"
 	    "pm = static\npm.max_children = 1\n"
 	    "command = /usr/sbin/fcgiwrap -f\nphp_value[memory_limit] = 1G\n",
@@ -733,7 +749,17 @@ test_validation(void)
 	    "listen.allowed_clients");
 	expect_err("bad listen port", "[www]\nlisten = 127.0.0.1:99999\n"
 	    "pm = static\npm.max_children = 1\ncommand = /bin/x\n", 2,
-	    "[pool www] invalid listen address '127.0.0.1:99999'");
+	    "invalid port value '99999'. A port is 1 to 65535.");
+	expect_err("bad bare port", "[www]\nlisten = 69002\n"
+	    "pm = static\npm.max_children = 1\ncommand = /bin/x\n", 2,
+	    "invalid port value '69002'. A port is 1 to 65535.");
+	expect_err("bad listen host", "[www]\nlisten = 10.0.0.300:9000\n"
+	    "pm = static\npm.max_children = 1\ncommand = /bin/x\n", 2,
+	    "[pool www] invalid listen address '10.0.0.300:9000'. The host is "
+	    "neither an IPv4 nor a [IPv6] address.");
+	expect_err("ping path chars", MINPOOL "ping.path = /p*ng\n", 6,
+	    "[pool www] the ping path '/p*ng' must contain only the following "
+	    "characters '[alphanum]/_-.~'");
 
 	r = load(&c, "t.conf", "[www]\nlisten = 9000\npm = dynamic\n"
 	    "pm.max_children = 9\npm.min_spare_servers = 2\n"

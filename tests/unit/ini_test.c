@@ -178,9 +178,9 @@ test_values(void)
 	unsetenv("INI_UNSET");
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		value_is(t[i].s, t[i].raw, t[i].want);
-	value_fails("\"a ", 0, "f:3: unterminated quoted string");
-	value_fails("'a", 0, "f:3: unterminated quoted string");
-	value_fails("${INI_T", 0, "f:3: unterminated '${' in value");
+	value_fails("\"a ", 0, "[f:3] unterminated quoted string");
+	value_fails("'a", 0, "[f:3] unterminated quoted string");
+	value_fails("${INI_T", 0, "[f:3] unterminated '${' in value");
 }
 
 static void
@@ -209,7 +209,7 @@ test_pool(void)
 	check(r == 0 && strcmp(events, "[www]\nlisten=/run/P:www.sock\n"
 	    "[global]\n") == 0, "$pool is what the section callback says");
 	r = parse("p.conf", "x = $pool\n");
-	check(r == -1 && errno == EINVAL && strstr(err, "p.conf:1: Can't "
+	check(r == -1 && errno == EINVAL && strstr(err, "p.conf:1] Can't "
 	    "use '$pool' when the pool is not defined") != NULL,
 	    "$pool before any pool");
 }
@@ -231,7 +231,7 @@ test_include(void)
 	    dir);
 	check(r == 0 && strcmp(events, want) == 0, "no match: a warning");
 	r = parse("loop.conf", "include = loop.conf\n");
-	check(r == -1 && errno == EINVAL && strstr(err, "loop.conf:1: failed "
+	check(r == -1 && errno == EINVAL && strstr(err, "loop.conf:1] failed "
 	    "to include more than 5 files recursively") != NULL,
 	    "include depth is bounded");
 	r = parse("m.conf", "include = /nonexistent/x.conf\n");
@@ -245,25 +245,25 @@ test_errors(void)
 		const char	*text;
 		const char	*msg;
 	} t[] = {
-		{ "no equals\n", "1: syntax error: expected 'name = value'" },
-		{ "a ; = b\n", "1: syntax error: expected 'name = value'" },
-		{ " = b\n", "1: syntax error: no name before '='" },
-		{ "\na [b = c\n", "2: syntax error: malformed array entry "
+		{ "no equals\n", "1] syntax error: expected 'name = value'" },
+		{ "a ; = b\n", "1] syntax error: expected 'name = value'" },
+		{ " = b\n", "1] syntax error: no name before '='" },
+		{ "\na [b = c\n", "2] syntax error: malformed array entry "
 		    "'a ['" },
-		{ "a[b] c = d\n", "1: syntax error: malformed array entry "
+		{ "a[b] c = d\n", "1] syntax error: malformed array entry "
 		    "'a['" },
-		{ "[www\n", "1: syntax error: missing ']'" },
-		{ "[www] x\n", "1: syntax error: unexpected text after ']'" },
-		{ "[ ]\n", "1: empty section name" },
-		{ "[bad]\n", "1: no such section" },
-		{ "include =\n", "1: empty include pattern" }
+		{ "[www\n", "1] syntax error: missing ']'" },
+		{ "[www] x\n", "1] syntax error: unexpected text after ']'" },
+		{ "[ ]\n", "1] empty section name" },
+		{ "[bad]\n", "1] no such section" },
+		{ "include =\n", "1] empty include pattern" }
 	};
 	char	want[PATH_MAX + 128];
 	size_t	i;
 	int	r;
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		snprintf(want, sizeof(want), "%s/e.conf:%s", dir, t[i].msg);
+		snprintf(want, sizeof(want), "[%s/e.conf:%s", dir, t[i].msg);
 		r = parse("e.conf", t[i].text);
 		check(r == -1 && errno == EINVAL && strcmp(err, want) == 0,
 		    "error: %s (got %s)", t[i].msg, err);
