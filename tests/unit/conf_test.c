@@ -761,6 +761,14 @@ test_validation(void)
 	    "[pool www] the ping path '/p*ng' must contain only the following "
 	    "characters '[alphanum]/_-.~'");
 
+	r = load(&c, "t.conf", "[www]\nlisten = 9000\npm = static\n"
+	    "pm.max_children = 1\ncommand = php-cgi8.2\n"
+	    "php_admin_value[disable_functions] =\nping.path = /~ping\n");
+	ok(r == 0 && c.pools[0].nphp == 1 && streq(c.pools[0].php[0].value,
+	    "") && streq(c.pools[0].ping_path, "/~ping"),
+	    "an empty php_admin_value[] and '~' in ping.path, as PHP-FPM");
+	if (r == 0)
+		conf_free(&c);
 	r = load(&c, "t.conf", "[www]\nlisten = 9000\npm = dynamic\n"
 	    "pm.max_children = 9\npm.min_spare_servers = 2\n"
 	    "pm.max_spare_servers = 6\ncommand = php-cgi8.2\n"
