@@ -118,6 +118,17 @@ toolong:
 	return (-1);
 }
 
+const char *
+ctl_client_expected(const char *sockopt, const char *config,
+    const char *pidfile)
+{
+	static const char	*installed = FPM_SYSCONFDIR "/fpm/fpm.conf";
+
+	if (config != NULL || sockopt != NULL || pidfile != NULL)
+		return (config);
+	return (access(installed, F_OK) == 0 ? installed : NULL);
+}
+
 int
 ctl_is_readonly(const char *cmd)
 {

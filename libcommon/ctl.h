@@ -75,6 +75,15 @@ int	ctl_identity_check(const char *sock, const char *config,
 	    const char *pidfile, int timeout_ms, int *code, char *err,
 	    size_t errsize);
 
+/*
+ * The configuration whose supervisor a client given these options expects
+ * (ctl_identity_check()'s config): CONFIG when given; with none of the
+ * three, the installed FPM_SYSCONFDIR/fpm/fpm.conf when it exists, as
+ * ctl_client_paths() and fpm-supervise without -y read it; else NULL.
+ */
+const char *ctl_client_expected(const char *sockopt, const char *config,
+	    const char *pidfile);
+
 /* Non-zero when cmd (the first word) is one of the read-only commands. */
 int	ctl_is_readonly(const char *cmd);
 

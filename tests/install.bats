@@ -143,6 +143,15 @@ files() {
 	wait_for 10 "$P/bin/fpm-ctl" -t 1s wait-ready
 	run -0 "$P/bin/fpm-ctl" pid
 	[[ $output == "$SUP" ]]
+	# on that socket, a supervisor of another file is not the one meant
+	run -0 "$P/bin/fpm-ctl" stop --wait
+	"$P/bin/fpm-supervise" -y "$D/fpm.conf" </dev/null >/dev/null 2>&1 &
+	SUP=$!
+	track_pid $SUP
+	wait_for 10 "$P/bin/fpm-ctl" -y "$D/fpm.conf" -t 1s wait-ready
+	run -100 "$P/bin/fpm-ctl" pid
+	[[ $output == "fpm-ctl: fatal: another fpm-supervise answers on $D/run/fpm.sock: pid $SUP runs $D/fpm.conf, not $P/etc/fpm/fpm.conf" ]]
+	run -100 "$P/bin/fpm-status"
 	cp "$D/installed.conf" "$P/etc/fpm/fpm.conf"
 }
 

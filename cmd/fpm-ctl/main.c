@@ -308,9 +308,10 @@ run_signal(const struct cmd *c, const char *pool, int e)
 }
 
 /*
- * Given a configuration or a pidfile, act only on their supervisor: one
- * that another started on the same socket is refused (exit 100).  Nobody
- * listening is left to the command, which may fall back to signals.
+ * Given a configuration or a pidfile (or found through the installed
+ * configuration), act only on their supervisor: another one on the
+ * socket is refused (exit 100).  Nobody listening is left to the
+ * command, which may fall back to signals.
  */
 static void
 check_identity(void)
@@ -318,8 +319,9 @@ check_identity(void)
 	char	err[CTL_ID_MAX * 2 + 256];
 	int	code;
 
-	if (ctl_identity_check(sockpath, opt_config, opt_pidfile, timeout_ms,
-	    &code, err, sizeof(err)) == 0)
+	if (ctl_identity_check(sockpath, ctl_client_expected(opt_socket,
+	    opt_config, opt_pidfile), opt_pidfile, timeout_ms, &code, err,
+	    sizeof(err)) == 0)
 		return;
 	if (code == FPM_EXIT_TEMP && connect_errno(errno))
 		return;

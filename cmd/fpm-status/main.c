@@ -209,8 +209,9 @@ status_get(const char *line, char **reply, char **body)
 	int		 code;
 
 	*reply = NULL;
-	if (ctl_identity_check(sockpath, opt_config, opt_pidfile,
-	    REQUEST_TIMEOUT_MS, &code, why, sizeof(why)) == -1 &&
+	if (ctl_identity_check(sockpath, ctl_client_expected(opt_socket,
+	    opt_config, opt_pidfile), opt_pidfile, REQUEST_TIMEOUT_MS, &code,
+	    why, sizeof(why)) == -1 &&
 	    !(code == FPM_EXIT_TEMP && errno != EPROTO)) {
 		*body = why;
 		return (code);
