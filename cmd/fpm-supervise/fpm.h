@@ -337,8 +337,8 @@ extern struct conf	 fpmconf;	/* the [global] in force */
 extern struct confref	*fpmconf_ref;	/* the configuration in force */
 extern char		 runtime_dir[];
 extern char		 self_exe[];	/* our binary, by name ("": unknown) */
-extern char		 self_config[];	/* our fpm.conf's real path ("": built-in) */
-extern char		 self_pidfile[];	/* our pidfile's ("": none) */
+extern char		 self_config[];	/* fpm.conf's real path, "": built-in */
+extern char		 self_pidfile[];	/* the pidfile's, "": none */
 extern char		**self_argv;	/* to exec it again (upgrade) */
 extern const char	*pidpath;	/* NULL: no pid file */
 extern int		 opt_root;	/* -R: pools may run as root */
