@@ -12,6 +12,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,9 +24,45 @@
 #include "libcommon/parse.h"
 #include "libcommon/spawn.h"
 
+/*
+ * The stack of a child that shares our memory until it execs (spawn_start):
+ * its frames, execvpe's path buffer, and spawn_fail's message.
+ */
+#define SPAWN_STACK	(64 * 1024)
+
+/*
+ * Under AddressSanitizer, the child's frames mark their redzones in the
+ * shadow of our stack, and an exec leaves the marks there: the region is
+ * cleared before and after each child.
+ */
+#if defined(__SANITIZE_ADDRESS__)		/* gcc */
+#define SPAWN_ASAN	1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)	/* clang */
+#define SPAWN_ASAN	1
+#endif
+#endif
+#ifdef SPAWN_ASAN
+#include <sanitizer/asan_interface.h>
+#define SPAWN_UNPOISON(p, n)	ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define SPAWN_UNPOISON(p, n)	((void)(p), (void)(n))
+#endif
+
 extern char	**environ;
 
-static void	spawn_child(const struct spawn *, int, pid_t)
+/* What the child needs, built by the parent (the child must not allocate). */
+struct spawn_child {
+	const struct spawn	*s;
+	char			**env;	/* s->envp, or a copy (LISTEN_FDS) */
+	size_t			 pidslot; /* env[pidslot]: LISTEN_PID, or -1 */
+	int			 errfd;
+	pid_t			 parent;
+};
+
+static int	spawn_listen_env(const struct spawn *, struct spawn_child *);
+static int	spawn_clone_child(void *);
+static void	spawn_child(struct spawn_child *)
 		    __attribute__((noreturn));
 static void	spawn_fail(int, const char *, const char *)
 		    __attribute__((noreturn));
@@ -261,24 +298,67 @@ spawn_fds(const struct spawn *s, int *errfd)
 	return (0);
 }
 
+/*
+ * With sockmode SPAWN_SOCK_LISTEN_FDS, the environment gets LISTEN_FDS=1
+ * and LISTEN_PID, the child's pid, which only the child knows: a copy of
+ * s->envp without either, a slot the child fills, then LISTEN_FDS=1.
+ * Otherwise s->envp as it is.  0, or -1 (ENOMEM).
+ */
+static int
+spawn_listen_env(const struct spawn *s, struct spawn_child *c)
+{
+	static char	 fds[] = "LISTEN_FDS=1";
+	size_t		 n, i, j;
+
+	c->env = (char **)s->envp;
+	c->pidslot = (size_t)-1;
+	if (s->sockmode != SPAWN_SOCK_LISTEN_FDS || s->sock == -1)
+		return (0);
+	for (n = 0; s->envp[n] != NULL; n++)
+		;
+	if ((c->env = calloc(n + 3, sizeof(*c->env))) == NULL)
+		return (-1);
+	for (i = j = 0; i < n; i++)
+		if (strncmp(s->envp[i], "LISTEN_PID=", 11) != 0 &&
+		    strncmp(s->envp[i], "LISTEN_FDS=", 11) != 0)
+			c->env[j++] = s->envp[i];
+	c->pidslot = j++;
+	c->env[j] = fds;
+	return (0);
+}
+
 void
 spawn_exec(const struct spawn *s, int errfd)
 {
-	spawn_child(s, errfd, getppid());
+	struct spawn_child	c;
+
+	if (spawn_listen_env(s, &c) == -1)
+		spawn_fail(errfd, "build the environment", NULL);
+	c.s = s;
+	c.errfd = errfd;
+	c.parent = getppid();
+	spawn_child(&c);
 }
 
 /*
- * parent is the process whose death must bring pdeathsig: spawn_start()
- * takes it before fork, since a getppid() in the child could already
+ * c->parent is the process whose death must bring pdeathsig: spawn_start()
+ * takes it before the clone, since a getppid() in the child could already
  * answer 1 (or a subreaper) if the parent died in between.
+ *
+ * Started by spawn_start(), the child shares the parent's memory (and
+ * errno) until it execs or exits, while the parent waits: it writes only
+ * its own stack and c->env, allocates nothing, and changes ids with the
+ * system calls themselves (glibc's wrappers would signal the parent's
+ * threads, if it had any).  Its fds, signal dispositions and mask, limits,
+ * root and directory are its own.
  */
 static void
-spawn_child(const struct spawn *s, int errfd, pid_t parent)
+spawn_child(struct spawn_child *c)
 {
-	sigset_t	 none;
-	char		 pidbuf[32], **env = (char **)s->envp;
-	char		*extra[2];
-	int		 sig;
+	const struct spawn	*s = c->s;
+	sigset_t		 none;
+	char			 pidbuf[32];
+	int			 sig, errfd = c->errfd;
 
 	if (s->setsid && setsid() == -1)
 		spawn_fail(errfd, "setsid", NULL);
@@ -298,9 +378,9 @@ spawn_child(const struct spawn *s, int errfd, pid_t parent)
 	if (s->setnice && setpriority(PRIO_PROCESS, 0, s->nice) == -1)
 		spawn_fail(errfd, "set the priority", NULL);
 	if (s->setids) {
-		if (setgroups(s->ngroups, s->groups) == -1)
+		if (syscall(SYS_setgroups, s->ngroups, s->groups) == -1)
 			spawn_fail(errfd, "setgroups", NULL);
-		if (setresgid(s->gid, s->gid, s->gid) == -1)
+		if (syscall(SYS_setresgid, s->gid, s->gid, s->gid) == -1)
 			spawn_fail(errfd, "setresgid", NULL);
 	}
 	if (s->chroot != NULL) {
@@ -311,7 +391,8 @@ spawn_child(const struct spawn *s, int errfd, pid_t parent)
 	}
 	if (s->chdir != NULL && chdir(s->chdir) == -1)
 		spawn_fail(errfd, "chdir to", s->chdir);
-	if (s->setids && setresuid(s->uid, s->uid, s->uid) == -1)
+	if (s->setids &&
+	    syscall(SYS_setresuid, s->uid, s->uid, s->uid) == -1)
 		spawn_fail(errfd, "setresuid", NULL);
 	/*
 	 * The kernel clears the parent-death signal on a change of
@@ -320,51 +401,88 @@ spawn_child(const struct spawn *s, int errfd, pid_t parent)
 	 * getppid(), and then we do not exec at all.
 	 */
 	if (s->pdeathsig != 0 && (prctl(PR_SET_PDEATHSIG, s->pdeathsig) == -1 ||
-	    getppid() != parent))
+	    getppid() != c->parent))
 		spawn_fail(errfd, "set the parent-death signal", NULL);
 	if (s->dumpable && prctl(PR_SET_DUMPABLE, 1) == -1)
 		spawn_fail(errfd, "set dumpable", NULL);
-	if (s->sockmode == SPAWN_SOCK_LISTEN_FDS && s->sock != -1) {
+	if (c->pidslot != (size_t)-1) {
 		/* sd_listen_fds(3) checks LISTEN_PID: it must be ours */
 		snprintf(pidbuf, sizeof(pidbuf), "LISTEN_PID=%d",
 		    (int)getpid());
-		extra[0] = pidbuf;
-		extra[1] = "LISTEN_FDS=1";
-		environ = env;
-		if ((env = spawn_env(0, extra, 2)) == NULL)
-			spawn_fail(errfd, "build the environment", NULL);
+		c->env[c->pidslot] = pidbuf;
 	}
 	if (strchr(s->argv[0], '/') != NULL)
-		execve(s->argv[0], s->argv, env);
+		execve(s->argv[0], s->argv, c->env);
 	else
-		execvpe(s->argv[0], s->argv, env);
+		execvpe(s->argv[0], s->argv, c->env);
 	spawn_fail(errfd, "exec", s->argv[0]);
 }
 
+static int
+spawn_clone_child(void *arg)
+{
+	spawn_child(arg);
+	/* NOTREACHED */
+}
+
+/*
+ * The child is a clone that shares our memory and suspends us until it
+ * has exec'd or exited (CLONE_VM | CLONE_VFORK, as posix_spawn does): no
+ * page table or fd table copied in the parent, whose size would make each
+ * start dearer than the last.  When clone() returns, the child has failed
+ * (its reason is in the pipe, written before it exited) or is past exec's
+ * point of no return (the pipe is empty: closed by exec, or about to be),
+ * so the non-blocking read never waits.
+ */
 pid_t
 spawn_start(const struct spawn *s, int *pidfd, char *err, size_t errsize)
 {
-	ssize_t	n;
-	pid_t	pid, self = getpid();
-	int	p[2], status, saved;
+	struct spawn_child	 c;
+	sigset_t		 all, old;
+	ssize_t			 n;
+	pid_t			 pid;
+	char			 stack[SPAWN_STACK] __attribute__((aligned(16)));
+	int			 p[2], status, saved, dump = -1;
 
-	if (pipe2(p, O_CLOEXEC) == -1)
+	if (errsize > 0)
+		err[0] = '\0';
+	if (spawn_listen_env(s, &c) == -1)
 		return (-1);
-	switch ((pid = fork())) {
-	case -1:
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) == -1) {
 		saved = errno;
-		close(p[0]);
-		close(p[1]);
+		if (c.env != s->envp)
+			free(c.env);
 		errno = saved;
 		return (-1);
-	case 0:
-		close(p[0]);
-		spawn_child(s, p[1], self);
-		/* NOTREACHED */
-	default:
-		break;
 	}
+	c.s = s;
+	c.errfd = p[1];
+	c.parent = getpid();
+	/*
+	 * The child's setresuid marks the memory it shares with us not
+	 * dumpable (and PR_SET_DUMPABLE sets it): ours is put back after.
+	 */
+	if (s->setids || s->dumpable)
+		dump = prctl(PR_GET_DUMPABLE);
+	/* no handler of ours may run in the child, on our memory */
+	sigfillset(&all);
+	(void)sigprocmask(SIG_SETMASK, &all, &old);
+	SPAWN_UNPOISON(stack, sizeof(stack));
+	pid = clone(spawn_clone_child, stack + sizeof(stack),
+	    CLONE_VM | CLONE_VFORK | SIGCHLD, &c);
+	saved = errno;
+	SPAWN_UNPOISON(stack, sizeof(stack));
+	(void)sigprocmask(SIG_SETMASK, &old, NULL);
+	if (dump != -1 && prctl(PR_GET_DUMPABLE) != dump)
+		(void)prctl(PR_SET_DUMPABLE, dump);
+	if (c.env != s->envp)
+		free(c.env);
 	close(p[1]);
+	if (pid == -1) {
+		close(p[0]);
+		errno = saved;
+		return (-1);
+	}
 	if (pidfd != NULL &&
 	    (*pidfd = (int)syscall(SYS_pidfd_open, pid, 0)) == -1) {
 		/*
@@ -381,7 +499,7 @@ spawn_start(const struct spawn *s, int *pidfd, char *err, size_t errsize)
 		errno = saved;
 		return (-1);
 	}
-	/* EOF without a word: exec succeeded and closed the pipe */
+	/* EOF or EAGAIN without a word: exec succeeded */
 	do
 		n = read(p[0], err, errsize > 0 ? errsize - 1 : 0);
 	while (n == -1 && errno == EINTR);

@@ -79,7 +79,10 @@ void	spawn_env_free(char **env);
 __attribute__((noreturn)) void spawn_exec(const struct spawn *s, int errfd);
 
 /*
- * fork, spawn_exec in the child, and wait until it has exec'd or failed.
+ * Start a child that does what spawn_exec does, and return once it has
+ * exec'd or failed.  The child is a clone sharing our memory, during which
+ * we are suspended (CLONE_VM | CLONE_VFORK): no page table is copied, and
+ * no pipe read waits for the exec after.
  * Returns the child's pid, or -1 with errno set and the child's reason in err
  * (the failed child has been reaped then): ENOENT, the program was not found;
  * ENOEXEC, exec failed otherwise; ECHILD, a step before exec failed.  If

@@ -226,6 +226,9 @@ test_child(void)
 	pid = run_sh(&s, "echo $LISTEN_FDS $LISTEN_PID $$; "
 	    "stat -L -c %i /proc/$$/fd/3; "
 	    "echo sid $(($(cut -d' ' -f6 /proc/$$/stat) == $$))", &status);
+	check(strcmp(getenv("LISTEN_FDS"), "9") == 0 &&
+	    getenv("LISTEN_PID") == NULL,
+	    "--listen-fds: our own environment is untouched");
 	unsetenv("LISTEN_FDS");
 	snprintf(want, sizeof(want), "1 %d %d\n%lu\nsid 1\n", (int)pid,
 	    (int)pid, (unsigned long)st.st_ino);
@@ -428,6 +431,17 @@ test_ids(void)
 	    "Gid:\t65534\t65534\t65534\t65534\n");
 	check(pid != -1 && strcmp(slurp(out), want) == 0,
 	    "runs as nobody, real, effective and saved ids");
+	/*
+	 * The child shared our memory until its exec: its setuid made it
+	 * not dumpable (and dumpable set it), ours must be as it was.
+	 */
+	check(prctl(PR_GET_DUMPABLE) == 1, "our memory is still dumpable");
+	s.dumpable = 1;
+	(void)prctl(PR_SET_DUMPABLE, 0);
+	pid = run_sh(&s, "true", &status);
+	check(pid != -1 && prctl(PR_GET_DUMPABLE) == 0,
+	    "dumpable in the child does not make us so");
+	(void)prctl(PR_SET_DUMPABLE, 1);
 	spawn_free(&s);
 }
 
