@@ -181,7 +181,6 @@ int
 sock_listen(const struct sock_addr *a, int backlog, const struct sock_perm *perm)
 {
 	const struct sockaddr_un	*sun = (const void *)&a->ss;
-	struct sockaddr_in		 sin;
 	int				 fd, on = 1, off = 0, saved;
 	mode_t				 mask = 0;
 
@@ -189,15 +188,13 @@ sock_listen(const struct sock_addr *a, int backlog, const struct sock_perm *perm
 		return (-1);
 	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
-	if (fd == -1 && a->any && errno == EAFNOSUPPORT)
-		goto v4;
 	if (fd == -1)
 		return (-1);
 	if (a->ss.ss_family != AF_UNIX &&
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1)
 		goto fail;
-	if (a->any && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off,
-	    sizeof(off)) == -1)
+	if (a->any && a->ss.ss_family == AF_INET6 && setsockopt(fd,
+	    IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) == -1)
 		goto fail;
 	if (a->ss.ss_family == AF_UNIX && perm != NULL && perm->mode != -1)
 		mask = umask(0777 & ~(mode_t)perm->mode);
@@ -207,10 +204,6 @@ sock_listen(const struct sock_addr *a, int backlog, const struct sock_perm *perm
 		    perm->mode != -1)
 			umask(mask);
 		errno = saved;
-		if (a->any && errno == EADDRNOTAVAIL) {
-			close(fd);
-			goto v4;
-		}
 		goto fail;
 	}
 	if (a->ss.ss_family == AF_UNIX && perm != NULL) {
@@ -227,21 +220,6 @@ sock_listen(const struct sock_addr *a, int backlog, const struct sock_perm *perm
 		goto fail_unlink;
 	return (fd);
 
-v4:
-	/* No IPv6 here: a bare port means 0.0.0.0, as PHP-FPM falls back. */
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_ANY);
-	sin.sin_port = ((const struct sockaddr_in6 *)&a->ss)->sin6_port;
-	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0)) == -1)
-		return (-1);
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1 ||
-	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
-	    listen(fd, backlog < 0 ? INT_MAX : backlog) == -1)
-		goto fail;
-	return (fd);
-
 fail_unlink:
 	saved = errno;
 	unlink(sun->sun_path);
@@ -251,6 +229,23 @@ fail:
 	close(fd);
 	errno = saved;
 	return (-1);
+}
+
+void
+sock_any_v4(struct sock_addr *a)
+{
+	struct sockaddr_in	sin;
+
+	if (!a->any || a->ss.ss_family != AF_INET6)
+		return;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_ANY);
+	sin.sin_port = ((const struct sockaddr_in6 *)&a->ss)->sin6_port;
+	memset(&a->ss, 0, sizeof(a->ss));
+	memcpy(&a->ss, &sin, sizeof(sin));
+	a->len = sizeof(sin);
+	sock_key((struct sockaddr *)&a->ss, a->key, sizeof(a->key));
 }
 
 int
@@ -327,9 +322,10 @@ sock_inherit_take(const struct sock_addr *a)
 	char	alt[SOCK_KEYLEN] = "";
 	int	i, fd;
 
-	/* a bare port may have been bound to 0.0.0.0 on a host without v6 */
+	/* a bare port may have been bound to [::] or to 0.0.0.0 */
 	if (a->any)
-		snprintf(alt, sizeof(alt), "0.0.0.0%s", strrchr(a->key, ':'));
+		snprintf(alt, sizeof(alt), "%s%s", a->ss.ss_family == AF_INET6 ?
+		    "0.0.0.0" : "[::]", strrchr(a->key, ':'));
 	for (i = 0; i < ninherited; i++) {
 		if (inherited[i].fd == -1 || (strcmp(inherited[i].key,
 		    a->key) != 0 && strcmp(inherited[i].key, alt) != 0))

@@ -491,12 +491,84 @@ print("up", flush=True); time.sleep(60)' "$SOCK" >"$D/holder" 2>&1 &
 	wait_for 10 grep -q up "$D/holder"
 	conf
 	run -111 fpm-supervise -y "$CONF"
-	[[ $output == *"unable to bind $SOCK: another process is listening there"* ]]
+	[[ $output == *"] ERROR: Another FPM instance seems to already listen on $SOCK. [pool www] listen cannot be bound."$'\n'*"] ERROR: FPM initialization failed" ]]
 	# the page puts it under 111, not under 100
 	run -0 sed -n '/^\.Sh EXIT STATUS/,/^\.Sh EXAMPLES/p' \
 	    "$TOP/man/fpm-supervise.8"
 	[[ ${output#*.It 111} == *"listening socket cannot be bound"* ]]
 	[[ ${output%%.It 111*} != *"socket that cannot be bound"* ]]
+}
+
+# listen = PORT binds every address: only in a network namespace of our own,
+# where [::]:PORT is taken (IPv6 only) so that [::] fails and 0.0.0.0 works.
+@test "fpm-supervise: listen = PORT retries 0.0.0.0 when [::] fails, as PHP-FPM" {
+	command -v unshare >/dev/null && unshare -n true ||
+	    skip "no network namespace here"
+	conf "listen = 9000" "pm.max_children = 1"
+	cat >"$D/in-ns.sh" <<-EOF
+		ip link set lo up
+		python3 -c 'import socket, time
+		s = socket.socket(socket.AF_INET6)
+		s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+		s.bind(("::", 9000)); s.listen(); print("up", flush=True)
+		time.sleep(30)' >"$D/holder" &
+		for i in \$(seq 100); do grep -q up "$D/holder" && break; sleep 0.1; done
+		fpm-supervise -y "$CONF" 2>"$D/stderr" &
+		for i in \$(seq 100); do
+			grep -q 'ready to handle connections' "$D/stderr" && break
+			sleep 0.1
+		done
+		ss -Hltn 'sport = 9000' >"$D/ss"
+		fcgi-client -a 127.0.0.1:9000 -t 5000 -p SCRIPT_NAME=/ping >"$D/ping"
+		kill -TERM %2; wait %2; echo "exit \$?" >>"$D/ss"
+		if command -v php-fpm8.2 >/dev/null; then
+			printf '%s\n' "[global]" "error_log = $D/php-fpm.log" \
+			    "[www]" "user = nobody" "listen = 9000" "pm = static" \
+			    "pm.max_children = 1" >"$D/php-fpm.conf"
+			php-fpm8.2 -n -F -y "$D/php-fpm.conf" >/dev/null 2>&1 &
+			for i in \$(seq 100); do
+				grep -q 'ready to handle' "$D/php-fpm.log" && break
+				sleep 0.1
+			done
+			kill -TERM %3; wait %3
+		fi
+		kill %1
+	EOF
+	run -0 unshare -n bash "$D/in-ns.sh"
+	if command -v php-fpm8.2 >/dev/null; then
+		grep -q "NOTICE: Failed implicitly binding to ::, retrying with 0.0.0.0" "$D/php-fpm.log"
+	fi
+	grep -q "NOTICE: Failed implicitly binding to ::, retrying with 0.0.0.0" "$D/stderr"
+	grep -q "listening on 0.0.0.0:9000" "$D/stderr"
+	grep -q '0.0.0.0:9000' "$D/ss"
+	grep -qx 'exit 0' "$D/ss"
+	grep -qx pong "$D/ping"
+}
+
+# PHP-FPM chowns the socket to a listen.owner and listen.group that are
+# numbers without a passwd or group entry; so do we.
+@test "fpm-supervise: numeric listen.owner and listen.group without an entry are used as numbers" {
+	[[ $(id -u) == 0 ]] || skip "chown needs root"
+	! getent passwd 54321 && ! getent group 54322 || skip "54321 exists"
+	conf "listen.owner = 54321" "listen.group = 54322" "listen.mode = 0640"
+	start
+	[[ $(stat -c '%u:%g %a' "$SOCK") == "54321:54322 640" ]]
+	grep -qF "listening on $SOCK (54321:54322 0640)" "$LOG"
+	# a name that is neither an entry nor a number is still refused
+	kill -TERM "$SUP"
+	stopped
+	conf "listen.owner = no-such-user-fpm"
+	run -111 fpm-supervise -y "$CONF"
+	[[ $output == *"ERROR: [$CONF:$(grep -n '^listen.owner' "$CONF" | cut -d: -f1)] [pool www] cannot get uid for user 'no-such-user-fpm'. It is listen.owner's."* ]]
+	command -v php-fpm8.2 >/dev/null || return 0
+	printf '%s\n' "[global]" "error_log = $D/php-fpm.log" "[www]" \
+	    "user = nobody" "listen = $D/php.sock" "listen.owner = 54321" \
+	    "listen.group = 54322" "pm = static" "pm.max_children = 1" \
+	    >"$D/php-fpm.conf"
+	php-fpm8.2 -n -F -y "$D/php-fpm.conf" </dev/null >/dev/null 2>&1 3>&- &
+	track_pid $!
+	wait_for 10 test -S "$D/php.sock"
+	[[ $(stat -c '%u:%g' "$D/php.sock") == "54321:54322" ]]
 }
 
 @test "fpm-supervise: -O logs to stderr, and error_log is still created, as PHP-FPM does" {

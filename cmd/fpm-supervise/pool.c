@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "libcommon/log.h"
+#include "libcommon/parse.h"
 #include "libcommon/sock.h"
 #include "fpm.h"
 
@@ -470,6 +471,9 @@ listener_open(struct pool *p, struct listener *l, const char *address,
 	struct sock_perm	 perm = { (uid_t)-1, (gid_t)-1, -1 };
 	struct passwd		*pw;
 	struct group		*gr;
+	const char		*what = address == c->listen ? "listen" :
+				    "pm.status_listen";
+	long long		 id;
 	int			 fd, acl;
 
 	if (sock_parse(address, &addr) == -1) {
@@ -487,39 +491,54 @@ listener_open(struct pool *p, struct listener *l, const char *address,
 		if (acl && c->listen_group != NULL)
 			log_warnx("[pool %s] ACL set, listen.group = '%s' is "
 			    "ignored", c->name, c->listen_group);
+		/* a number without an entry is used as it is (PHP-FPM) */
 		if (!acl && c->listen_owner != NULL) {
-			if ((pw = getpwnam(c->listen_owner)) == NULL) {
-				snprintf(err, errsize, "[pool %s] listen.owner:"
-				    " unknown user '%s'", c->name,
-				    c->listen_owner);
-				return (-1);
-			}
-			perm.uid = pw->pw_uid;
-			perm.gid = pw->pw_gid;
+			if ((pw = getpwnam(c->listen_owner)) != NULL) {
+				perm.uid = pw->pw_uid;
+				perm.gid = pw->pw_gid;
+			} else if (parse_int(c->listen_owner, 0, UINT_MAX - 1,
+			    &id) == 0)
+				perm.uid = (uid_t)id;
+			else
+				return (pool_err(c, "listen.owner", err,
+				    errsize, "cannot get uid for user '%s'. "
+				    "It is listen.owner's.", c->listen_owner));
 		}
 		if (!acl && c->listen_group != NULL) {
-			if ((gr = getgrnam(c->listen_group)) == NULL) {
-				snprintf(err, errsize, "[pool %s] listen.group:"
-				    " unknown group '%s'", c->name,
-				    c->listen_group);
-				return (-1);
-			}
-			perm.gid = gr->gr_gid;
+			if ((gr = getgrnam(c->listen_group)) != NULL)
+				perm.gid = gr->gr_gid;
+			else if (parse_int(c->listen_group, 0, UINT_MAX - 1,
+			    &id) == 0)
+				perm.gid = (gid_t)id;
+			else
+				return (pool_err(c, "listen.group", err,
+				    errsize, "cannot get gid for group '%s'. "
+				    "It is listen.group's.", c->listen_group));
 		}
 	}
 	l->inherited = 0;
 	if ((fd = sock_inherit_take(&addr)) != -1) {
 		log_info("using inherited socket fd=%d, \"%s\"", fd, addr.key);
 		l->inherited = 1;
-	} else if ((fd = sock_listen(&addr, c->listen_backlog, &perm)) == -1) {
+	} else if ((fd = sock_listen(&addr, c->listen_backlog, &perm)) == -1 &&
+	    addr.any) {
+		/* PHP-FPM's words and level, for any failure of [::] */
+		log_info("Failed implicitly binding to ::, retrying with "
+		    "0.0.0.0");
+		sock_any_v4(&addr);
+		fd = sock_listen(&addr, c->listen_backlog, &perm);
+	}
+	if (fd == -1) {
+		/* PHP-FPM's words, with the address as written */
 		if (errno == EADDRINUSE && addr.ss.ss_family == AF_UNIX)
-			snprintf(err, errsize, "[pool %s] unable to bind %s: "
-			    "another process is listening there", c->name,
-			    addr.key);
+			snprintf(err, errsize, "Another FPM instance seems to "
+			    "already listen on %s. [pool %s] %s cannot be "
+			    "bound.", addr.key, c->name, what);
 		else
-			snprintf(err, errsize, "[pool %s] unable to bind "
-			    "listening socket for address '%s': %s", c->name,
-			    addr.key, strerror(errno));
+			snprintf(err, errsize, "unable to bind listening "
+			    "socket for address '%s': %s (%d). [pool %s] %s "
+			    "cannot be bound.", address, strerror(errno), errno,
+			    c->name, what);
 		return (-1);
 	}
 	if (addr.ss.ss_family == AF_UNIX && acl &&

@@ -138,6 +138,16 @@ test_parse(void)
 	check(a.len == sizeof(struct sockaddr_in6) &&
 	    ntohs(((struct sockaddr_in6 *)&a.ss)->sin6_port) == 8080,
 	    "ipv6: port and len");
+	sock_parse("9000", &a);
+	sock_any_v4(&a);
+	check(a.ss.ss_family == AF_INET && a.len == sizeof(struct sockaddr_in) &&
+	    a.any && strcmp(a.key, "0.0.0.0:9000") == 0 &&
+	    ntohs(((struct sockaddr_in *)&a.ss)->sin_port) == 9000,
+	    "sock_any_v4: a bare port's [::] becomes 0.0.0.0");
+	sock_parse("127.0.0.1:9000", &a);
+	sock_any_v4(&a);
+	check(strcmp(a.key, "127.0.0.1:9000") == 0,
+	    "sock_any_v4 leaves an address that is not a bare port");
 	for (i = 0; i < NELEM(bad); i++) {
 		errno = 0;
 		check(sock_parse(bad[i].spec, &a) == -1 &&
