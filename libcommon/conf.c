@@ -347,6 +347,8 @@ conf_load(struct conf *conf, const char *path, const char *prefix,
 	conf->nfiles = p.ini.nfiles;
 	conf->warnings = p.ini.warnings;
 	conf->nwarnings = p.ini.nwarnings;
+	conf->notes = p.ini.notes;
+	conf->nnotes = p.ini.nnotes;
 	if (r == -1) {
 		saved = errno;
 		conf_free(conf);
@@ -413,6 +415,7 @@ conf_free(struct conf *conf)
 		conf_pool_free(&conf->pools[i]);
 	free(conf->pools);
 	ini_strv_free(conf->warnings);
+	ini_strv_free(conf->notes);
 	ini_strv_free(conf->files);
 	memset(conf, 0, sizeof(*conf));
 }

@@ -180,6 +180,8 @@ struct conf {
 	size_t			 npools;
 	char			**warnings;	/* for the caller to log */
 	size_t			 nwarnings;
+	char			**notes;	/* the same, at NOTICE */
+	size_t			 nnotes;
 	char			**files;	/* every file read, NULL-ended */
 	size_t			 nfiles;
 };

@@ -373,7 +373,7 @@ conf_check_dynamic(struct ini *ini, struct conf_pool *pl)
 	if (pl->start_servers <= 0) {
 		pl->start_servers = pl->min_spare_servers +
 		    (pl->max_spare_servers - pl->min_spare_servers) / 2;
-		if (ini_warn(ini, "[pool %s] pm.start_servers is not "
+		if (ini_note(ini, "[pool %s] pm.start_servers is not "
 		    "set. It's been set to %d.", nm,
 		    pl->start_servers) == -1)
 			return (-1);

@@ -32,6 +32,8 @@ struct ini_buf {
 
 static int	ini_glob_errno;	/* glob(3)'s errfunc has no context */
 
+static int	ini_vkeep(struct ini *, char ***, size_t *, const char *,
+		    va_list) __attribute__((format(printf, 4, 0)));
 static void	ini_buf_add(struct ini_buf *, const char *, size_t);
 static void	ini_buf_addc(struct ini_buf *, char);
 static char	*ini_buf_done(struct ini *, struct ini_buf *, size_t);
@@ -94,15 +96,37 @@ int
 ini_warn(struct ini *ini, const char *fmt, ...)
 {
 	va_list	 ap;
-	char	*s;
 	int	 r;
 
 	va_start(ap, fmt);
-	r = vasprintf(&s, fmt, ap);
+	r = ini_vkeep(ini, &ini->warnings, &ini->nwarnings, fmt, ap);
 	va_end(ap);
-	if (r == -1)
+	return (r);
+}
+
+int
+ini_note(struct ini *ini, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 r;
+
+	va_start(ap, fmt);
+	r = ini_vkeep(ini, &ini->notes, &ini->nnotes, fmt, ap);
+	va_end(ap);
+	return (r);
+}
+
+/* A message for the caller, kept in the list *vp: 0, or -1 (ini_oom()). */
+static int
+ini_vkeep(struct ini *ini, char ***vp, size_t *np, const char *fmt,
+    va_list ap)
+{
+	char	*s;
+	int	 r;
+
+	if (vasprintf(&s, fmt, ap) == -1)
 		return (ini_oom(ini));
-	r = ini_strv_push(&ini->warnings, &ini->nwarnings, s);
+	r = ini_strv_push(vp, np, s);
 	free(s);
 	return (r == -1 ? ini_oom(ini) : 0);
 }
@@ -294,8 +318,9 @@ ini_free(struct ini *ini)
 {
 	ini_strv_free(ini->files);
 	ini_strv_free(ini->warnings);
-	ini->files = ini->warnings = NULL;
-	ini->nfiles = ini->nwarnings = 0;
+	ini_strv_free(ini->notes);
+	ini->files = ini->warnings = ini->notes = NULL;
+	ini->nfiles = ini->nwarnings = ini->nnotes = 0;
 }
 
 static int

@@ -41,6 +41,8 @@ struct ini {
 	size_t		 nfiles;
 	char		**warnings;	/* ini_warn()'s, NULL-ended */
 	size_t		 nwarnings;
+	char		**notes;	/* ini_note()'s, NULL-ended */
+	size_t		 nnotes;
 };
 
 /*
@@ -49,7 +51,7 @@ struct ini {
  * PHP-FPM writes it) and errno EINVAL for a syntax error (or whatever a
  * callback set), or the system's errno for an I/O error ("cannot open X:
  * ...").  Either way files[] and
- * warnings[] are kept for the caller, who frees them with ini_free().
+ * warnings[] and notes[] are kept for the caller, who frees them with ini_free().
  */
 int	ini_parse(struct ini *, const char *path);
 void	ini_free(struct ini *);
@@ -75,6 +77,9 @@ void	ini_verrat(struct ini *, const char *file, int line, const char *fmt,
 int	ini_oom(struct ini *);
 /* Keep a warning for the caller: 0, or -1 (ini_oom()). */
 int	ini_warn(struct ini *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* The same for a notice (PHP-FPM's NOTICE level). */
+int	ini_note(struct ini *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 
 /* Append a copy of s (NULL: none, just the end) to a NULL-ended list. */

@@ -20,6 +20,9 @@ load helpers/supervise
 	status_has "slow requests:        1"
 	# fpm-slowlog wrote the entry: PHP-FPM's header, then native frames
 	wait_for 10 grep -q 'finished trace of' "$LOG"
+	# PHP-FPM's three lines, in its order, at NOTICE
+	[[ $(sed -n 's/^\[[^]]*\] //p' "$LOG" | grep -E 'trac(e|ing)') == \
+	    "NOTICE: child $pid stopped for tracing"$'\n'"NOTICE: about to trace $pid"$'\n'"NOTICE: finished trace of $pid" ]]
 	grep -qE "^\[[0-9]{2}-[A-Z][a-z]{2}-[0-9]{4} [0-9:]{8}\]  \[pool www\] pid $pid$" "$D/slow.log"
 	grep -qx 'script_filename = /srv/www/slow.php' "$D/slow.log"
 	grep -qE '^\[0x[0-9a-f]{16}\] .*(nanosleep|main)' "$D/slow.log"

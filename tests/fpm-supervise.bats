@@ -27,6 +27,23 @@ load helpers/supervise
 	[[ $output == *"ERROR: cannot open $D/none.conf: No such file or directory"* ]]
 }
 
+# Messages PHP-FPM has too come at its level, in its words: here the notice
+# of a derived pm.start_servers, beside php-fpm8.2's.
+@test "fpm-supervise: pm.start_servers derived is PHP-FPM's NOTICE" {
+	local want="NOTICE: [pool www] pm.start_servers is not set. It's been set to 2."
+	conf "pm = dynamic" "pm.max_children = 5" "pm.min_spare_servers = 1" \
+	    "pm.max_spare_servers = 3"
+	run -0 fpm-supervise -t -y "$CONF"
+	[[ ${lines[0]} == *"] $want" ]]
+	command -v php-fpm8.2 >/dev/null || return 0
+	printf '%s\n' "[global]" "error_log = $D/php-fpm.log" "[www]" \
+	    "user = nobody" "listen = $D/php.sock" "pm = dynamic" \
+	    "pm.max_children = 5" "pm.min_spare_servers = 1" \
+	    "pm.max_spare_servers = 3" >"$D/php-fpm.conf"
+	run -0 php-fpm8.2 -n -t -y "$D/php-fpm.conf"
+	[[ ${lines[0]} == *"] $want" ]]
+}
+
 @test "fpm-supervise: -t tests the config, -tt also dumps it" {
 	conf
 	run -0 fpm-supervise -t -y "$CONF"

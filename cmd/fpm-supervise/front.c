@@ -293,8 +293,8 @@ conn_allowed(struct pool *p, const struct sockaddr_storage *ss)
 		ok = strcmp(s, ip) == 0;
 	free(list);
 	if (!ok)
-		log_warnx("[pool %s] connection disallowed: IP address '%s' "
-		    "has been dropped", p->cf->name, ip);
+		log_warnx("[pool %s] Connection disallowed: IP address '%s' "
+		    "has been dropped.", p->cf->name, ip);
 	return (ok);
 }
 

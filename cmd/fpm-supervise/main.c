@@ -223,9 +223,12 @@ main_conf_read(struct conf *c, char *err, size_t errsize)
 		rmdir(dir);
 	}
 	free(file);
-	if (r == 0)
+	if (r == 0) {
 		for (i = 0; i < c->nwarnings; i++)
 			log_warnx("%s", c->warnings[i]);
+		for (i = 0; i < c->nnotes; i++)
+			log_info("%s", c->notes[i]);
+	}
 	errno = saved;
 	return (r);
 }

@@ -154,6 +154,7 @@ slow_trace(struct worker *w)
 	s.envp = environ;
 	s.stderr_fd = log_fd() >= 0 ? log_fd() : -1;
 	log_info("child %d stopped for tracing", (int)w->pid);
+	log_info("about to trace %d", (int)w->pid);
 	if ((t->pid = spawn_start(&s, &pidfd, err, sizeof(err))) == -1) {
 		log_warnx("[pool %s] unable to trace child %d: %s", cf->name,
 		    (int)w->pid, errno == ENOENT || errno == ENOEXEC ||

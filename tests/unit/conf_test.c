@@ -773,8 +773,9 @@ test_validation(void)
 	    "pm.max_children = 9\npm.min_spare_servers = 2\n"
 	    "pm.max_spare_servers = 6\ncommand = php-cgi8.2\n"
 	    "php_value[x] = 1\n");
-	ok(r == 0 && c.pools[0].start_servers == 4 && c.nwarnings == 1 &&
-	    streq(c.warnings[0], "[pool www] pm.start_servers is not set. "
+	ok(r == 0 && c.pools[0].start_servers == 4 && c.nwarnings == 0 &&
+	    c.nnotes == 1 && streq(c.notes[0], "[pool www] pm.start_servers "
+	    "is not set. "
 	    "It's been set to 4."), "derived start_servers with a notice");
 	if (r == 0)
 		conf_free(&c);
