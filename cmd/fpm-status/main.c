@@ -100,7 +100,7 @@ struct wproc {
 	const char		*v[WK_NKEYS];
 	pid_t			 pid;
 	unsigned long long	 requests, cpu_ms;
-	int			 counted;	/* requests and cpu_ms read */
+	int			 counted;	/* pid and requests read */
 	double			 rate, cpu;
 	long long		 rss;
 };
