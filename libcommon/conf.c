@@ -20,6 +20,20 @@
 #include "libcommon/ini.h"
 #include "libcommon/parse.h"
 
+/* PHP's E_* constants, which its ini scanner puts in values (PHP 8.2). */
+static const struct {
+	const char	*name;
+	long long	 value;
+} conf_php_consts[] = {
+	{ "E_ERROR", 1 }, { "E_WARNING", 2 }, { "E_PARSE", 4 },
+	{ "E_NOTICE", 8 }, { "E_CORE_ERROR", 16 }, { "E_CORE_WARNING", 32 },
+	{ "E_COMPILE_ERROR", 64 }, { "E_COMPILE_WARNING", 128 },
+	{ "E_USER_ERROR", 256 }, { "E_USER_WARNING", 512 },
+	{ "E_USER_NOTICE", 1024 }, { "E_STRICT", 2048 },
+	{ "E_RECOVERABLE_ERROR", 4096 }, { "E_DEPRECATED", 8192 },
+	{ "E_USER_DEPRECATED", 16384 }, { "E_ALL", 32767 }
+};
+
 struct conf_parser {
 	struct ini	 ini;
 	struct conf	*conf;
@@ -49,6 +63,9 @@ static int	conf_array_env(struct ini *, struct conf_pool *, const char *,
 static int	conf_array_php(struct ini *, struct conf_pool *,
 		    enum conf_php_kind, const char *, const char *);
 static int	conf_php_admin(enum conf_php_kind);
+static const char *conf_php_eval(const char *, char *, size_t);
+static int	conf_eval_or(const char **, long long *);
+static int	conf_eval_unary(const char **, long long *);
 static int	conf_pool_init(struct conf_parser *, struct conf_pool *,
 		    const char *);
 static void	conf_pool_free(struct conf_pool *);
@@ -230,11 +247,13 @@ conf_array_php(struct ini *ini, struct conf_pool *pool,
 {
 	struct conf_php	*ph;
 	size_t		 i;
+	char		 num[32];
 	int		 b;
 
 	if (*akey == '\0')
 		return (ini_err(ini, "You must provide a key for field '%s'",
 		    conf_php_name(kind)));
+	v = conf_php_eval(v, num, sizeof(num));
 	if (kind == CONF_PHP_FLAG || kind == CONF_PHP_ADMIN_FLAG) {
 		if (parse_bool(v, &b) == -1)
 			return (ini_err(ini, "error while parsing '%s[%s]' : "
@@ -265,6 +284,104 @@ conf_array_php(struct ini *ini, struct conf_pool *pool,
 	if ((ph->value = strdup(v)) == NULL)
 		return (ini_oom(ini));
 	return (0);
+}
+
+/*
+ * A value made of numbers, E_* constants, ~ ! ( ) and | & ^ (one
+ * precedence, from the left, as in PHP's ini parser) is its number, as
+ * PHP-FPM's ini scanner makes it ("E_ALL & ~E_NOTICE" is "32759"), in buf;
+ * any other value is v as it is.  Bitwise on small numbers: no overflow.
+ */
+static const char *
+conf_php_eval(const char *v, char *buf, size_t size)
+{
+	const char	*s = v;
+	long long	 n;
+
+	/* the length bounds the recursion: no config nests 256 deep */
+	if (strlen(v) > 256 || strpbrk(v, "E|&^~!") == NULL ||
+	    conf_eval_or(&s, &n) == -1)
+		return (v);
+	while (isspace((unsigned char)*s))
+		s++;
+	if (*s != '\0')
+		return (v);
+	snprintf(buf, size, "%lld", n);
+	return (buf);
+}
+
+static int
+conf_eval_or(const char **sp, long long *out)
+{
+	long long	 r;
+	char		 op;
+
+	if (conf_eval_unary(sp, out) == -1)
+		return (-1);
+	for (;;) {
+		while (isspace((unsigned char)**sp))
+			(*sp)++;
+		if ((op = **sp) != '|' && op != '&' && op != '^')
+			return (0);
+		(*sp)++;
+		if (conf_eval_unary(sp, &r) == -1)
+			return (-1);
+		*out = op == '|' ? *out | r : op == '&' ? *out & r : *out ^ r;
+	}
+}
+
+/* ~x, !x, (x), a number or a constant; -1 for anything else. */
+static int
+conf_eval_unary(const char **sp, long long *out)
+{
+	const char	*s = *sp;
+	size_t		 i, len;
+	long long	 n;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	if (*s == '~' || *s == '!') {
+		*sp = s + 1;
+		if (conf_eval_unary(sp, &n) == -1)
+			return (-1);
+		*out = *s == '~' ? ~n : !n;
+		return (0);
+	}
+	if (*s == '(') {
+		*sp = s + 1;
+		if (conf_eval_or(sp, out) == -1)
+			return (-1);
+		while (isspace((unsigned char)**sp))
+			(*sp)++;
+		if (**sp != ')')
+			return (-1);
+		(*sp)++;
+		return (0);
+	}
+	for (len = 0; isalnum((unsigned char)s[len]) || s[len] == '_'; len++)
+		;
+	if (len == 0 || len > 19)
+		return (-1);
+	*sp = s + len;
+	if (isdigit((unsigned char)*s)) {
+		if (len > 18)
+			return (-1);	/* what a long long holds */
+		for (i = 0, n = 0; i < len; i++) {
+			if (!isdigit((unsigned char)s[i]))
+				return (-1);
+			n = n * 10 + (s[i] - '0');
+		}
+		*out = n;
+		return (0);
+	}
+	for (i = 0; i < sizeof(conf_php_consts) / sizeof(conf_php_consts[0]);
+	    i++)
+		if (strlen(conf_php_consts[i].name) == len &&
+		    strncmp(conf_php_consts[i].name, s, len) == 0) {
+			*out = conf_php_consts[i].value;
+			return (0);
+		}
+	return (-1);
 }
 
 static int
@@ -424,12 +541,15 @@ void
 conf_dump(const struct conf *conf, FILE *fp)
 {
 	const struct conf_pool	*pl;
-	size_t			 i, j;
+	const struct conf_php	*ph;
+	size_t			 i, j, it;
 
 	fprintf(fp, "[global]\n");
 	fprintf(fp, "\tprefix = %s\n", conf->global.prefix != NULL ?
 	    conf->global.prefix : "undefined");
 	conf_dump_opts(conf_global_opts, &conf->global, fp);
+	/* PHP-FPM ends each section with a blank notice */
+	fprintf(fp, " \n");
 	for (i = 0; i < conf->npools; i++) {
 		pl = &conf->pools[i];
 		fprintf(fp, "[%s]\n", pl->name);
@@ -440,10 +560,12 @@ conf_dump(const struct conf *conf, FILE *fp)
 		for (j = 0; j < pl->nenv; j++)
 			fprintf(fp, "\tenv[%s] = %s\n", pl->env[j].key,
 			    pl->env[j].value);
-		for (j = 0; j < pl->nphp; j++)
-			fprintf(fp, "\t%s[%s] = %s\n",
-			    conf_php_name(pl->php[j].kind), pl->php[j].key,
-			    pl->php[j].value);
+		/* flags too are values to PHP-FPM, which prints them so */
+		for (it = 0; (ph = conf_php_next(pl, &it)) != NULL; )
+			fprintf(fp, "\t%s[%s] = %s\n", conf_php_admin(ph->kind) ?
+			    "php_admin_value" : "php_value", ph->key,
+			    ph->value);
+		fprintf(fp, " \n");
 	}
 }
 

@@ -44,17 +44,50 @@ load helpers/supervise
 	[[ ${lines[0]} == *"] $want" ]]
 }
 
+# -tt prints php_*[] as PHP-FPM's does: flags as values, E_* evaluated.
+@test "fpm-supervise: -tt prints php_value[] and php_admin_value[] as php-fpm8.2 -tt" {
+	local php=(
+		"php_flag[display_errors] = on"
+		"php_admin_flag[log_errors] = off"
+		"php_value[error_reporting] = E_ALL & ~E_NOTICE"
+		"php_admin_value[error_reporting] = (E_ALL | E_STRICT) ^ E_DEPRECATED"
+		"php_admin_value[memory_limit] = 64M"
+	)
+	local ours theirs
+	conf "command = $(command -v php-cgi8.2 || echo /usr/bin/php-cgi)" \
+	    "${php[@]}"
+	run -0 fpm-supervise -tt -R -y "$CONF"
+	ours=$(grep -o 'NOTICE: .php_.*' <<<"$output" | sort)
+	[[ $ours == *$'NOTICE: \tphp_admin_value[error_reporting] = 24575\n'* ]]
+	[[ $ours == *$'NOTICE: \tphp_admin_value[log_errors] = 0\n'* ]]
+	[[ $ours == *$'NOTICE: \tphp_value[display_errors] = 1\n'* ]]
+	[[ $ours == *$'NOTICE: \tphp_value[error_reporting] = 32759' ]]
+	command -v php-fpm8.2 >/dev/null || return 0
+	printf '%s\n' "[global]" "error_log = $D/php-fpm.log" "[www]" \
+	    "user = nobody" "listen = $D/php.sock" "pm = static" \
+	    "pm.max_children = 1" "${php[@]}" >"$D/php-fpm.conf"
+	run -0 php-fpm8.2 -n -tt -y "$D/php-fpm.conf"
+	theirs=$(grep -o 'NOTICE: .php_.*' <<<"$output" | sort)
+	[[ $ours == "$theirs" ]]
+}
+
 @test "fpm-supervise: -t tests the config, -tt also dumps it" {
 	conf
 	run -0 fpm-supervise -t -y "$CONF"
 	[[ $output =~ ^\[[0-9]{2}-[A-Z][a-z]{2}-[0-9]{4}\ [0-9:]{8}\]\ NOTICE:\ configuration\ file\ $CONF\ test\ is\ successful$ ]]
 	[[ ! -e $SOCK && -z $(find "$D" -name 'fpm.??????') ]]
 	run -0 fpm-supervise -tt -y "$CONF"
-	[[ ${lines[0]} == "[global]" ]]
-	[[ $output == *$'\n[www]\n'* ]]
-	[[ $output == *$'\n\tpm.max_children = 2\n'* ]]
-	[[ $output == *$'\n\tlisten = '"$SOCK"$'\n'* ]]
+	# PHP-FPM's form: a NOTICE line each, a blank notice after a section
+	[[ ${lines[0]} == *"] NOTICE: [global]" ]]
+	[[ $output == *$'] NOTICE:  \n'*"] NOTICE: [www]"$'\n'* ]]
+	[[ $output == *$'] NOTICE: \tpm.max_children = 2\n'* ]]
+	[[ $output == *$'] NOTICE: \tlisten = '"$SOCK"$'\n'* ]]
 	[[ ${lines[-1]} == *"NOTICE: configuration file $CONF test is successful" ]]
+	# shown when asked for, whatever log_level says
+	GLOBAL="log_level = error"
+	conf
+	run -0 fpm-supervise -tt -y "$CONF"
+	[[ $output == *$'] NOTICE: \tpm.max_children = 2\n'* ]]
 	conf "listen ="
 	run -100 fpm-supervise -t -y "$CONF"
 	[[ $output == *"ERROR: [$CONF:"* ]]

@@ -97,6 +97,7 @@ static poptContext start_options(int, char *[]);
 static void	init_failed(const char *, int) __attribute__((noreturn));
 static void	start_conf(void);
 static void	test_conf(void);
+static void	test_dump(void);
 static char	*start_process(void);
 static void	start_runtime_dir(void);
 static void	start_limits(void);
@@ -535,7 +536,7 @@ test_conf(void)
 			init_failed(err, FPM_EXIT_USAGE);
 		}
 	if (opt_test > 1)
-		conf_dump(&fpmconf, stderr);
+		test_dump();
 	log_info("configuration file %s test is successful",
 	    builtin ? "(built-in)" : fpmconf.global.file);
 	/* -t is asked a question: the answer goes out at any level */
@@ -544,6 +545,32 @@ test_conf(void)
 		    "successful\n", getprogname(), builtin ?
 		    "(built-in)" : fpmconf.global.file);
 	conf_release(fpmconf_ref);
+}
+
+/*
+ * -tt: every setting, a NOTICE line each, as PHP-FPM's -tt; asked for, so
+ * shown at any log_level.
+ */
+static void
+test_dump(void)
+{
+	enum log_level	 level = log_getlevel();
+	FILE		*fp;
+	char		*buf = NULL, *line, *save;
+	size_t		 len = 0;
+
+	if ((fp = open_memstream(&buf, &len)) == NULL)
+		fatal("open_memstream");
+	conf_dump(&fpmconf, fp);
+	if (fclose(fp) != 0)
+		fatal("open_memstream");
+	if (level > LOG_LVL_NOTICE)
+		log_setlevel(LOG_LVL_NOTICE);
+	for (line = strtok_r(buf, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save))
+		log_info("%s", line);
+	log_setlevel(level);
+	free(buf);
 }
 
 /*

@@ -877,6 +877,10 @@ test_dump(void)
 
 	r = load(&c, "t.conf", "error_log = syslog\n" MINPOOL
 	    "env[FOO] = bar\nphp_admin_value[memory_limit] = 1G\n"
+	    "php_flag[display_errors] = on\n"
+	    "php_value[error_reporting] = E_ALL & ~(E_NOTICE | E_STRICT)\n"
+	    "php_value[date.timezone] = Europe/Paris\n"
+	    "php_value[x] = E_ALL & E_BOGUS\n"
 	    "request_terminate_timeout = 1500ms\n"
 	    "access.suppress_path[] = /ping\n");
 	ok(r == 0, "dump config loads");
@@ -903,6 +907,14 @@ test_dump(void)
 	    strstr(out, "\tenv[FOO] = bar\n") != NULL &&
 	    strstr(out, "\tphp_admin_value[memory_limit] = 1G\n") != NULL,
 	    "dump: pool lines");
+	ok(out != NULL && strstr(out, "\n \n[www]\n") != NULL &&
+	    strstr(out, "\tphp_value[display_errors] = 1\n") != NULL &&
+	    strstr(out, "\tphp_value[error_reporting] = 30711\n") != NULL &&
+	    strstr(out, "\tphp_value[date.timezone] = Europe/Paris\n") !=
+	    NULL && strstr(out, "\tphp_value[x] = E_ALL & E_BOGUS\n") !=
+	    NULL && strcmp(out + strlen(out) - 3, "\n \n") == 0,
+	    "dump: PHP-FPM's php_value[] for flags, E_* evaluated, blank "
+	    "after each section");
 	free(out);
 	conf_free(&c);
 }
