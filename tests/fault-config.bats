@@ -179,3 +179,19 @@ words() {
 		process.priority = 30
 	EOF
 }
+
+# Not root: user and group cannot be taken, and PHP-FPM says so at NOTICE;
+# a chroot is refused rather than dropped.
+@test "fault-config: not root, user and group are ignored with PHP-FPM's notice" {
+	[[ $(id -u) == 0 ]] && command -v setpriv >/dev/null ||
+	    skip "needs root to become another user"
+	conf "group = nogroup"
+	run -0 setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	    fpm-supervise -t -y "$CONF"
+	[[ ${lines[0]} == *"] NOTICE: [pool www] 'user' directive is ignored when FPM is not running as root" ]]
+	[[ ${lines[1]} == *"] NOTICE: [pool www] 'group' directive is ignored when FPM is not running as root" ]]
+	conf "chroot = $D"
+	run -100 setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	    fpm-supervise -t -y "$CONF"
+	[[ $output == *"] ERROR: [$CONF:$(line "chroot = $D")] [pool www] chroot needs root"* ]]
+}

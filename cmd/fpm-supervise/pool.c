@@ -160,6 +160,15 @@ pool_template(struct pool *p, struct conf_pool *c, int allow_root, char *err,
 	} else if (c->chroot != NULL)
 		return (pool_err(c, "chroot", err, errsize, "chroot needs "
 		    "root"));
+	else {
+		/* PHP-FPM's notices; a chroot is never dropped silently */
+		if (c->user != NULL)
+			log_info("[pool %s] 'user' directive is ignored when "
+			    "FPM is not running as root", c->name);
+		if (c->group != NULL)
+			log_info("[pool %s] 'group' directive is ignored when "
+			    "FPM is not running as root", c->name);
+	}
 	t.spawn.chdir = c->chdir;
 	if (c->rlimit_files_set)
 		t.spawn.rlimit_nofile = c->rlimit_files;
