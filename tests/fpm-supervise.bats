@@ -666,3 +666,16 @@ print("up", flush=True); time.sleep(60)' "$SOCK" >"$D/holder" 2>&1 &
 	run -111 fpm-supervise -y "$CONF" </dev/null
 	[[ $output == *"[pool www] Unable to create or open slowlog($D/none/slow.log): No such file or directory"* ]]
 }
+
+# fpm(7) keeps every difference from PHP-FPM in one table, with its reason:
+# the three the issue keeps among them, and nothing left of what is aligned.
+@test "fpm-supervise: fpm(7) tables the differences from PHP-FPM we keep" {
+	run -0 sed -n '/^\.Ss Differences from PHP-FPM/,/^\.Ss Migrating/p' \
+	    "$TOP/man/fpm.7"
+	[[ $output == *$'\n.Bl -column '* ]]
+	[[ $output == *$'\n.It Dynamic pools spawn at once Ta\n'* ]]
+	[[ $output == *$'\n.It Reload in place Ta\n'* ]]
+	[[ $output == *$'\n.It Bad listen.allowed_clients entry Ta\n'* ]]
+	[[ $output != *"FILE:LINE: text"* && $output != *"listen = PORT"* ]]
+	[[ $(grep -c '^\.It .* Ta$' <<<"$output") -ge 20 ]]
+}
