@@ -304,6 +304,14 @@ conn_worker_record_bad(struct conn *c, const struct fcgi_header *h)
  * Relay the worker's records to the client: request ids are rewritten to
  * the client's, END_REQUEST ends the request, anything after it is dropped.
  * A header split across reads is never flushed half (so it can be patched).
+ *
+ * The bytes go through user space, two copies, on purpose: splice(2)
+ * through a pipe saves the copies but not the calls, and php-cgi writes
+ * each large record as an 8-byte header then up to 65528 bytes, so a
+ * record costs a header read, its write and two splices where read(2)
+ * and write(2) move 64 KiB of records at once.  Measured on 64 KiB
+ * records (2 cores, unix sockets): 350 us/MB of relay CPU either way;
+ * only a headerless stream gains (-30%).
  */
 void
 conn_worker_read(struct conn *c)
