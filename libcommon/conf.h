@@ -172,6 +172,7 @@ struct conf_pool {
 	uint64_t	 request_max_params_size;
 	char		*php_extension;	/* NULL: the installed fpm.so */
 	char		*php_ini;	/* php-cgi's -c; NULL: its own */
+	int		 php_group;	/* one php-cgi, its children the workers */
 };
 
 struct conf {

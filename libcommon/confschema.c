@@ -239,6 +239,11 @@ const struct conf_opt conf_pool_opts[] = {
 	    CF_WORKER },
 	/* ours: php-cgi's php.ini (-c); unset: the one php-cgi finds */
 	{ "php.ini", CT_PATH, P(php_ini), NOSET, 0, 0, NULL, CF_WORKER },
+	/*
+	 * ours: php-cgi workers are the children of one php-cgi of the
+	 * pool, which share its OPcache (group.c)
+	 */
+	{ "php.group", CT_BOOL, P(php_group), NOSET, 0, 0, "yes", CF_WORKER },
 	{ NULL, CT_STR, 0, 0, 0, 0, NULL, 0 }
 };
 

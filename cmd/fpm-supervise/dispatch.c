@@ -215,7 +215,8 @@ conn_worker_failed(struct conn *c, const char *why)
 		w->conn = NULL;
 		c->w = NULL;
 		w->failed = 1;	/* its death is news: see worker_reap */
-		if (w->state != W_RETIRING && w->pidsrc.fd != -1)
+		if ((w->state != W_RETIRING && w->pidsrc.fd != -1) ||
+		    (w->group != NULL && !w->dead))
 			worker_retire(w, SIGTERM);
 	}
 	c->rlen = c->roff = 0;

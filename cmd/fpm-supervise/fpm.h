@@ -24,6 +24,7 @@
 #define STAT_NBOUNDS	11		/* histogram buckets, stat.c */
 
 struct conn;
+struct phpgrp;
 struct pool;
 
 /*
@@ -99,8 +100,9 @@ struct outpipe {			/* a captured stdout or stderr */
 
 struct worker {
 	struct pool		*pool;
+	struct phpgrp		*group;		/* php.group: its php-cgi */
 	enum worker_state	 state;
-	pid_t			 pid;
+	pid_t			 pid;		/* 0: a group's, not yet known */
 	struct ev_source	 pidsrc;	/* pidfd */
 	struct ev_source	 sock;		/* connection; fd -1: none */
 	char			 path[108];	/* its private socket */
@@ -141,6 +143,36 @@ struct worker {
 	TAILQ_ENTRY(worker)	 idle;		/* pool->idle: MRU first */
 };
 
+/* A child of a group's php-cgi, watched (group.c). */
+struct gchild {
+	struct ev_source	 src;		/* pidfd */
+	struct phpgrp		*group;
+	pid_t			 pid;
+	int64_t			 started_ms;	/* ev_now() at its fork */
+	int			 signaled;
+	int			 exited;
+	int			 tries;		/* for its exit status */
+	struct ev_timer		 timer;		/* SIGKILL, or the status */
+	LIST_ENTRY(gchild)	 entry;
+};
+
+/*
+ * php.group: one php-cgi (the leader: a worker in all but name, for its
+ * pid, socket and output) whose children are the pool's workers (group.c).
+ */
+struct phpgrp {
+	struct worker		 leader;
+	struct pool		*pool;
+	int			 nchildren;	/* its PHP_FCGI_CHILDREN */
+	int			 nworkers;	/* bound to it */
+	int			 retiring;	/* stops once none is */
+	int			 dead;
+	int64_t			 last_used;	/* ev_now() */
+	LIST_HEAD(, gchild)	 children;
+	int			 nwatched;
+	LIST_ENTRY(phpgrp)	 entry;
+};
+
 struct listener {
 	struct ev_source	 src;
 	struct pool		*pool;
@@ -152,6 +184,10 @@ struct listener {
 struct pool {
 	struct conf_pool	*cf;
 	int			 php;		/* the workers are php-cgi */
+	int			 grouped;	/* php.group: they are a group's */
+	struct phpgrp		*group;		/* the one new workers join */
+	LIST_HEAD(, phpgrp)	 groups;	/* it, and retiring ones */
+	int			 ngroups;
 	char			 powered[64];	/* their X-Powered-By, or "" */
 	enum probe		 probe;
 	int			 hinted;	/* said a worker closes */
@@ -462,6 +498,17 @@ void	worker_end_request(struct worker *);
 void	worker_retire(struct worker *, int sig);
 int	worker_connect(struct worker *);
 void	worker_disconnect(struct worker *);
+void	worker_exit_reason(char *, size_t, const siginfo_t *);
+
+/* group.c: php.group */
+struct phpgrp *group_current(struct pool *);
+struct phpgrp *group_start(struct pool *);
+void	group_retire(struct phpgrp *);
+void	group_check(struct phpgrp *);
+void	group_worker_gone(struct worker *);
+int	group_identify(struct worker *);
+void	group_unbind(struct worker *);
+int	group_signal(struct worker *, int sig);
 
 /* slow.c */
 void	slow_arm(struct worker *);

@@ -25,6 +25,8 @@ static int	pm_budget(struct pool *);
 static void	pm_trim(struct pool *);
 static int64_t	pm_idle_deadline(struct pool *);
 static void	pm_refuse(struct pool *);
+static void	pm_let_go(struct worker *);
+static int64_t	pm_group_idle(struct pool *);
 
 static int64_t	last_process_max_warning = -PM_WARN_MS;
 static int64_t	crashes[1024];	/* ring of SIGSEGV/SIGBUS deaths */
@@ -163,6 +165,8 @@ pm_maintain(struct pool *p)
 		if (next == -1 || d < next)
 			next = d < 0 ? 0 : d;
 	}
+	if ((d = pm_group_idle(p)) >= 0 && (next == -1 || d < next))
+		next = d;
 	if (next >= 0 && (p->pm_timer.slot == 0 ||
 	    p->pm_timer.when > ev_now() + next))
 		ev_timer_set(&p->pm_timer, next);
@@ -196,6 +200,40 @@ pm_refuse(struct pool *p)
 		    (long long)ms % 1000);
 	}
 	conn_queue_refuse(p);
+}
+
+/*
+ * An idle worker let go: a group's stays a warm child of its php-cgi, and
+ * only its connection closes; another worker is a process that leaves.
+ */
+static void
+pm_let_go(struct worker *w)
+{
+	worker_retire(w, w->group != NULL ? 0 : SIGTERM);
+}
+
+/*
+ * ondemand with php.group: the php-cgi of a pool with no worker left goes
+ * after pm.process_idle_timeout, its children with it; the next request
+ * starts another.  Returns the ms until it goes, or -1: not to watch.
+ */
+static int64_t
+pm_group_idle(struct pool *p)
+{
+	struct phpgrp	*g = p->group;
+	int64_t		 d;
+
+	if (g == NULL || p->cf->pm != CONF_PM_ONDEMAND || g->nworkers > 0 ||
+	    p->nqueue > 0)
+		return (-1);
+	d = g->last_used + p->cf->process_idle_timeout_ms - ev_now();
+	if (d > 0)
+		return (d);
+	log_debug("[pool %s] no worker for %lld ms: php-cgi %d goes",
+	    p->cf->name, (long long)(ev_now() - g->last_used),
+	    (int)g->leader.pid);
+	group_retire(g);
+	return (-1);
 }
 
 /* When the least recently used idle worker of an ondemand pool expires. */
@@ -235,14 +273,14 @@ pm_trim(struct pool *p)
 		log_debug("[pool %s] %d idle workers, more than "
 		    "pm.max_spare_servers (%d): retiring child %d", p->cf->name,
 		    p->nidle, p->cf->max_spare_servers, (int)w->pid);
-		worker_retire(w, SIGTERM);
+		pm_let_go(w);
 	} else if (p->cf->pm == CONF_PM_ONDEMAND) {
 		while ((w = TAILQ_LAST(&p->idle, idlehead)) != NULL &&
 		    ev_now() - w->last_used >= p->cf->process_idle_timeout_ms) {
 			log_debug("[pool %s] child %d idle for %lld ms: retiring",
 			    p->cf->name, (int)w->pid,
 			    (long long)(ev_now() - w->last_used));
-			worker_retire(w, SIGTERM);
+			pm_let_go(w);
 		}
 	}
 }

@@ -69,7 +69,10 @@ pool_env(struct pool *p)
 	}
 	if (conf_is_phpcgi(c->argv[0])) {
 		set[n++] = strdup("PHP_FCGI_MAX_REQUESTS=0");
-		set[n++] = strdup("PHP_FCGI_CHILDREN=0");
+		/* php.group: its children are the workers (group.c) */
+		snprintf(buf, sizeof(buf), "PHP_FCGI_CHILDREN=%d",
+		    c->php_group ? c->max_children : 0);
+		set[n++] = strdup(buf);
 	}
 	for (i = 0; i < c->nenv; i++) {
 		if (asprintf(&set[n], "%s=%s", c->env[i].key,
@@ -213,6 +216,7 @@ pool_template(struct pool *p, struct conf_pool *c, int allow_root, char *err,
 	p->argv = t.argv;
 	p->envp = t.envp;
 	p->php = conf_is_phpcgi(p->argv[0]);
+	p->grouped = p->php && c->php_group;
 	p->probe = !c->request_finish_probe ? PROBE_NONE :
 	    p->php ? PROBE_APPEND : PROBE_AFTER;
 	return (0);
@@ -684,6 +688,7 @@ pool_alloc(void)
 		return (NULL);
 	}
 	TAILQ_INIT(&p->workers);
+	LIST_INIT(&p->groups);
 	TAILQ_INIT(&p->idle);
 	TAILQ_INIT(&p->queue);
 	p->lst.src.fd = -1;
@@ -890,6 +895,9 @@ pool_restart(struct pool *p)
 {
 	struct worker	*w, *tw;
 
+	/* php.group: a new php-cgi, a new OPcache; the old one drains */
+	if (p->group != NULL)
+		group_retire(p->group);
 	TAILQ_FOREACH_SAFE(w, &p->workers, entry, tw)
 		if (w->state != W_RETIRING)
 			worker_retire(w, SIGTERM);
@@ -905,7 +913,7 @@ pools_alive(void)
 	int	n = 0;
 
 	for (i = 0; i < npools; i++)
-		n += pools[i]->nworkers;
+		n += pools[i]->nworkers + pools[i]->ngroups;
 	return (n);
 }
 
@@ -918,7 +926,8 @@ pool_gc(struct pool *p)
 {
 	size_t	i;
 
-	if (!p->draining || p->nworkers > 0 || p->nconns > 0)
+	if (!p->draining || p->nworkers > 0 || p->ngroups > 0 ||
+	    p->nconns > 0)
 		return;
 	for (i = 0; i < npools; i++)
 		if (pools[i] == p)

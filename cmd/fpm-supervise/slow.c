@@ -90,6 +90,9 @@ slow_timeout(struct ev_timer *t)
 
 	if (!worker_busy(w))
 		return;
+	/* a group's child: which one runs it (group.c) */
+	if (w->group != NULL)
+		group_identify(w);
 	if (cf->request_terminate_timeout_ms > 0 &&
 	    ev_now() - w->fwd_mono >= cf->request_terminate_timeout_ms) {
 		log_warnx("[pool %s] child %d, script '%s' (request: \"%s\") "
@@ -115,7 +118,7 @@ slow_timeout(struct ev_timer *t)
 		    cf->name, (int)w->pid, log_vis(vis, sizeof(vis),
 		    ri->script), req_what(ri->method, ri->uri),
 		    (long long)us / 1000000, (long long)us % 1000000);
-		if (cf->slowlog != NULL)
+		if (cf->slowlog != NULL && w->pid != 0)
 			slow_trace(w);
 	}
 	slow_arm(w);

@@ -93,6 +93,8 @@ stat_fill(struct pool *p, struct status_pool *sp, struct status_proc *procs,
 			break;
 		sr = &procs[n++];
 		memset(sr, 0, sizeof(*sr));
+		if (w->group != NULL && w->pid == 0)
+			group_identify(w);	/* 0 still: no child has it */
 		sr->pid = w->pid;
 		sr->start_time = w->started_rt.tv_sec;
 		sr->start_since = (unsigned long)(now - w->started_rt.tv_sec);

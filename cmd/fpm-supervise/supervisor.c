@@ -212,6 +212,7 @@ plan_apply(struct plan *pl, struct confref *n, struct tally *t)
 	p->argv = pl->tmp.argv;
 	p->envp = pl->tmp.envp;
 	p->php = pl->tmp.php;
+	p->grouped = pl->tmp.grouped;
 	p->probe = pl->tmp.probe;
 	pl->tmp.argv = pl->tmp.envp = NULL;
 	memset(&pl->tmp.spawn, 0, sizeof(pl->tmp.spawn));

@@ -35,7 +35,7 @@ static void	worker_kill_timeout(struct ev_timer *);
 static void	worker_free(struct worker *);
 static void	worker_leave(struct worker *);
 static void	worker_set_state(struct worker *, enum worker_state);
-static void	worker_exit_reason(char *, size_t, const siginfo_t *);
+static int	worker_bind(struct pool *);
 
 /*
  * A new worker for p, listening on its private socket: 0, or -1 (said,
@@ -49,6 +49,8 @@ worker_spawn(struct pool *p)
 	char			 err[512];
 	int			 lfd, pidfd, outfd = -1, errfd = -1;
 
+	if (p->grouped)
+		return (worker_bind(p));
 	if ((w = calloc(1, sizeof(*w))) == NULL ||
 	    ev_timer_reserve(WORKER_NTIMERS) == -1) {
 		log_warn("[pool %s] unable to spawn a worker", p->cf->name);
@@ -113,6 +115,45 @@ worker_spawn(struct pool *p)
 	return (0);
 }
 
+/*
+ * php.group: a new worker is a connection to the group's socket, which the
+ * first idle child accepts (group.c): it is ready at once, its pid known
+ * once the child has it.  0, or -1 (said).
+ */
+static int
+worker_bind(struct pool *p)
+{
+	struct worker	*w;
+	struct phpgrp	*g;
+
+	if ((g = group_current(p)) == NULL)
+		return (-1);
+	if ((w = calloc(1, sizeof(*w))) == NULL ||
+	    ev_timer_reserve(WORKER_NTIMERS) == -1) {
+		log_warn("[pool %s] unable to add a worker", p->cf->name);
+		free(w);
+		return (-1);
+	}
+	w->pool = p;
+	w->group = g;
+	g->nworkers++;
+	w->sock.fd = w->statfd = w->pidsrc.fd = -1;
+	w->out.src.fd = w->err.src.fd = -1;
+	w->kill_timer.cb = worker_kill_timeout;
+	w->req_timer.cb = slow_timeout;
+	strlcpy(w->path, g->leader.path, sizeof(w->path));
+	w->started = w->last_used = ev_now();
+	clock_gettime(CLOCK_REALTIME, &w->started_rt);
+	if (p->cf->max_requests > 0)
+		w->max_requests = (unsigned long)p->cf->max_requests +
+		    arc4random_uniform((uint32_t)p->cf->max_requests / 8 + 1);
+	TAILQ_INSERT_TAIL(&p->workers, w, entry);
+	p->nworkers++;
+	worker_set_state(w, W_IDLE);
+	pool_post(p);
+	return (0);
+}
+
 /* An idle worker to dispatch to, most recently used first; NULL if none. */
 struct worker *
 pool_idle_worker(struct pool *p)
@@ -141,6 +182,9 @@ worker_sock_event(struct ev_source *src, uint32_t events)
 	ssize_t		 n;
 	int		 closed;
 
+	/* a group's child answers: it has accepted, we can tell which */
+	if (w->group != NULL && w->pid == 0 && (events & EPOLLIN))
+		group_identify(w);
 	if (w->conn != NULL) {
 		conn_worker_event(w, events);
 		return;
@@ -244,7 +288,7 @@ worker_back(struct worker *w)
 
 	w->finishing = 0;
 	ev_timer_stop(&w->req_timer);
-	output_request_end(w);
+	output_request_end(w->group != NULL ? &w->group->leader : w);
 	w->last = w->cur;
 	w->last.duration_us = now - w->cur.start_us;
 	/* a pread of /proc is not free: only when someone may look */
@@ -296,6 +340,9 @@ worker_disconnect(struct worker *w)
 	ev_del(&w->sock);
 	close(w->sock.fd);
 	w->sock.fd = -1;
+	/* a group's child that had it takes another connection now */
+	if (w->group != NULL)
+		group_unbind(w);
 }
 
 /* The request is over: back to the idle stack, or retire. */
@@ -400,6 +447,22 @@ worker_retire(struct worker *w, int sig)
 			    fpmconf.global.process_control_timeout_ms);
 		return;
 	}
+	if (w->group != NULL) {
+		/*
+		 * The child first, so that it leaves when it sees the
+		 * connection close, before it can accept another; nothing
+		 * to wait for here: the group watches its children.  sig 0
+		 * (a trim), or a retiring group: the child stays.
+		 */
+		if (sig != 0 && !w->group->retiring)
+			group_signal(w, sig);
+		worker_disconnect(w);
+		if (!w->dead) {
+			worker_free(w);
+			pool_post(p);
+		}
+		return;
+	}
 	worker_disconnect(w);
 	ev_timer_stop(&w->req_timer);
 	w->signaled = sig;
@@ -420,6 +483,20 @@ worker_kill_timeout(struct ev_timer *t)
 {
 	struct worker	*w = container_of(t, struct worker, kill_timer);
 
+	if (w->group != NULL) {
+		/* busy after process_control_timeout: its child goes */
+		log_warnx("[pool %s] child %d still busy after "
+		    "process_control_timeout (%lld ms), terminating",
+		    w->pool->cf->name, (int)w->pid,
+		    (long long)fpmconf.global.process_control_timeout_ms);
+		group_signal(w, SIGTERM);
+		if (w->conn != NULL)
+			conn_worker_died(w->conn);
+		w->conn = NULL;
+		w->finishing = 0;
+		worker_retire(w, 0);
+		return;
+	}
 	if (w->signaled == 0) {
 		/* retired while busy, and process_control_timeout is over */
 		log_warnx("[pool %s] child %d still busy after "
@@ -438,7 +515,7 @@ worker_kill_timeout(struct ev_timer *t)
 	syscall(SYS_pidfd_send_signal, w->pidsrc.fd, SIGKILL, NULL, 0);
 }
 
-static void
+void
 worker_exit_reason(char *buf, size_t size, const siginfo_t *si)
 {
 	const char	*name;
@@ -533,12 +610,17 @@ worker_free(struct worker *w)
 	ev_timer_stop(&w->kill_timer);
 	ev_timer_stop(&w->out_timer);
 	ev_timer_unreserve(WORKER_NTIMERS);
-	ev_del(&w->pidsrc);
-	close(w->pidsrc.fd);
-	w->pidsrc.fd = -1;
+	if (w->pidsrc.fd != -1) {
+		ev_del(&w->pidsrc);
+		close(w->pidsrc.fd);
+		w->pidsrc.fd = -1;
+	}
 	if (w->statfd != -1)
 		close(w->statfd);
-	unlink(w->path);
+	if (w->group != NULL)
+		group_worker_gone(w);	/* its socket is the group's */
+	else
+		unlink(w->path);
 	/* freed after this loop turn: see libcommon/ev.h */
 	w->pool = NULL;
 	ev_defer_free(w);
