@@ -69,7 +69,7 @@ state_is() {
 	[[ $(cat "$W/done") == "true false t=finish&d=$W" ]]
 	wait_for 5 state_is "$pid" Idle
 	# what PHP logged after the end went to stderr, not onto the request
-	wait_for 5 grep -q "child $pid said into stderr: \"NOTICE: PHP message: logged after the end\"" "$LOG"
+	wait_for 5 grep -q "child $(output_pid) said into stderr: \"NOTICE: PHP message: logged after the end\"" "$LOG"
 	# and the worker serves on, on the same connection
 	run -0 ext "t=fn"
 	[[ $output == *"fastcgi_finish_request true"* ]]
@@ -152,7 +152,7 @@ state_is() {
 	# FCGI_STDERR, as nginx logs it from PHP-FPM
 	[[ $stderr == *"PHP message: hello from error_log"* ]]
 	[[ $stderr == *"PHP message: PHP Warning:  Undefined variable \$undefined_variable in $APP/fpm-ext.php on line "* ]]
-	pid=$(worker_pids)
+	pid=$(output_pid)
 	wait_for 5 grep -qF "WARNING: [pool www] child $pid said into stderr: \"NOTICE: PHP message: hello from error_log\"" "$LOG"
 	wait_for 5 grep -qF "WARNING: [pool www] child $pid said into stderr: \"NOTICE: PHP message: PHP Warning:  Undefined variable \$undefined_variable in $APP/fpm-ext.php on line " "$LOG"
 	# once each

@@ -360,10 +360,9 @@ example() {
 	[ -f "$src/www.conf" ] || skip "no $src/www.conf (php8.2-fpm)"
 	mkdir "$D/pool.d"
 	cp "$src"/*.conf "$D/pool.d/"
-	# the line of fpm(7)
-	run -0 grep -F "sed -i '/^\e[.*\e]\$/a command = /usr/bin/php-cgi'" \
+	# the line of fpm(7): the pool files as they are
+	run -0 grep -Fx "cp /etc/php/8.2/fpm/pool.d/*.conf /etc/fpm/pool.d/" \
 	    "$TOP/man/fpm.7"
-	sed -i '/^\[.*\]$/a command = /usr/bin/php-cgi' "$D"/pool.d/*.conf
 	sed -i "s|^listen = .*|listen = $D/php.sock|" "$D"/pool.d/*.conf
 	printf '[global]\nruntime_dir = %s\ninclude = pool.d/*.conf\n' "$D" \
 	    >"$D/fpm.conf"

@@ -170,6 +170,8 @@ struct phpgrp {
 	int64_t			 last_used;	/* ev_now() */
 	LIST_HEAD(, gchild)	 children;
 	int			 nwatched;
+	struct ev_timer		 scan;		/* for its new children */
+	int			 scans;
 	LIST_ENTRY(phpgrp)	 entry;
 };
 
@@ -504,6 +506,7 @@ void	worker_exit_reason(char *, size_t, const siginfo_t *);
 struct phpgrp *group_current(struct pool *);
 struct phpgrp *group_start(struct pool *);
 void	group_retire(struct phpgrp *);
+void	groups_retire(struct pool *);
 void	group_check(struct phpgrp *);
 void	group_worker_gone(struct worker *);
 int	group_identify(struct worker *);

@@ -62,6 +62,9 @@ struct pidfd_info_v0 {
 
 #define GROUP_FAST_STOP_MS	1000	/* SIGTERM to SIGKILL */
 #define GROUP_EXIT_TRIES	50	/* 10 ms apart: its parent reaps it */
+#define GROUP_SCAN_MS		10	/* looking for its new children */
+#define GROUP_SCANS		300	/* for 3 s at most */
+#define GROUP_NTIMERS		(WORKER_NTIMERS + 1)	/* and scan */
 
 static unsigned long	group_seq;
 static int		diagfd = -1;	/* NETLINK_SOCK_DIAG, once needed */
@@ -77,6 +80,8 @@ static void	gchild_free(struct gchild *);
 static int	group_peer_inode(int, unsigned int *);
 static int	group_children(struct phpgrp *, pid_t *, size_t);
 static int	group_holds(pid_t, unsigned int);
+static void	group_scan(struct phpgrp *);
+static void	group_scan_timeout(struct ev_timer *);
 
 /*
  * The group p's new workers bind to, started if there is none: NULL when
@@ -103,7 +108,7 @@ group_start(struct pool *p)
 	int			 lfd, pidfd, outfd = -1, errfd = -1, backlog;
 
 	if ((g = calloc(1, sizeof(*g))) == NULL ||
-	    ev_timer_reserve(WORKER_NTIMERS) == -1) {
+	    ev_timer_reserve(GROUP_NTIMERS) == -1) {
 		log_warn("[pool %s] unable to start php-cgi", p->cf->name);
 		free(g);
 		return (NULL);
@@ -116,6 +121,7 @@ group_start(struct pool *p)
 	l->sock.fd = l->statfd = -1;
 	l->out.src.fd = l->err.src.fd = -1;
 	l->kill_timer.cb = group_kill_timeout;
+	g->scan.cb = group_scan_timeout;
 	snprintf(l->path, sizeof(l->path), "%s/g%lu.sock", runtime_dir,
 	    ++group_seq);
 	/* every worker may connect before one child accepts */
@@ -123,7 +129,7 @@ group_start(struct pool *p)
 	if (sock_parse(l->path, &addr) == -1 ||
 	    (lfd = sock_listen(&addr, backlog, NULL)) == -1) {
 		log_warn("[pool %s] unable to create %s", p->cf->name, l->path);
-		ev_timer_unreserve(WORKER_NTIMERS);
+		ev_timer_unreserve(GROUP_NTIMERS);
 		free(g);
 		return (NULL);
 	}
@@ -143,7 +149,7 @@ group_start(struct pool *p)
 		    errno == ECHILD ? err : strerror(errno));
 		output_close(l);
 		unlink(l->path);
-		ev_timer_unreserve(WORKER_NTIMERS);
+		ev_timer_unreserve(GROUP_NTIMERS);
 		free(g);
 		pool_brake(p, "workers fail to start");
 		if (p->respawn_timer.slot == 0)
@@ -164,6 +170,7 @@ group_start(struct pool *p)
 	log_info("[pool %s] php-cgi %d started: its %d children are the "
 	    "workers, with one OPcache (php.group)", p->cf->name, (int)l->pid,
 	    g->nchildren);
+	ev_timer_set(&g->scan, GROUP_SCAN_MS);
 	return (g);
 }
 
@@ -187,7 +194,7 @@ group_check(struct phpgrp *g)
 	struct worker	*l = &g->leader;
 	struct pool	*p = g->pool;
 
-	if (g->nworkers > 0 || l->signaled != 0)
+	if (g->nworkers > 0 || l->signaled != 0 || g->dead)
 		return;
 	if (!g->retiring && !sv_stopping() && !p->draining)
 		return;
@@ -234,6 +241,7 @@ group_reap(struct ev_source *src, uint32_t events)
 	if (waitid((idtype_t)P_PIDFD, (id_t)src->fd, &si, WEXITED | WNOHANG)
 	    == -1 || si.si_pid == 0)
 		return;
+	g->dead = 1;
 	worker_exit_reason(why, sizeof(why), &si);
 	expected = l->signaled != 0;
 	log_msg(expected ? LOG_LVL_NOTICE : LOG_LVL_WARNING,
@@ -272,7 +280,8 @@ group_free(struct phpgrp *g)
 	output_close(l);
 	ev_timer_stop(&l->kill_timer);
 	ev_timer_stop(&l->out_timer);
-	ev_timer_unreserve(WORKER_NTIMERS);
+	ev_timer_stop(&g->scan);
+	ev_timer_unreserve(GROUP_NTIMERS);
 	ev_del(&l->pidsrc);
 	close(l->pidsrc.fd);
 	unlink(l->path);
@@ -287,8 +296,17 @@ group_worker_gone(struct worker *w)
 
 	w->group = NULL;
 	g->nworkers--;
-	g->last_used = ev_now();
 	group_check(g);
+}
+
+/* Every group of p goes once it has no worker (a stop, a drain). */
+void
+groups_retire(struct pool *p)
+{
+	struct phpgrp	*g, *tg;
+
+	LIST_FOREACH_SAFE(g, &p->groups, entry, tg)
+		group_retire(g);
 }
 
 /*
@@ -299,28 +317,46 @@ int
 group_identify(struct worker *w)
 {
 	struct phpgrp	*g = w->group;
-	pid_t		 kids[256];
+	struct gchild	*c;
 	unsigned int	 peer;
-	int		 n, i;
 
 	if (w->pid != 0)
 		return (0);
 	if (g == NULL || w->sock.fd == -1 ||
 	    group_peer_inode(w->sock.fd, &peer) == -1)
 		return (-1);
-	n = group_children(g, kids, sizeof(kids) / sizeof(kids[0]));
-	for (i = 0; i < n; i++) {
-		/* watched as soon as seen: its death is news either way */
-		group_watch(g, kids[i]);
-		if (w->pid == 0 && group_holds(kids[i], peer)) {
-			w->pid = kids[i];
+	group_scan(g);
+	LIST_FOREACH(c, &g->children, entry)
+		if (!c->exited && group_holds(c->pid, peer)) {
+			w->pid = c->pid;
 			stat_open(w);
-			log_debug("[pool %s] child %d (of php-cgi %d) has a "
-			    "worker connection", g->pool->cf->name,
-			    (int)kids[i], (int)g->leader.pid);
+			return (0);
 		}
-	}
-	return (w->pid != 0 ? 0 : -1);
+	return (-1);
+}
+
+/*
+ * Watch every child of g (each logged as started, as PHP-FPM logs its
+ * forks), and look again shortly while it has fewer than it forks.
+ */
+static void
+group_scan(struct phpgrp *g)
+{
+	pid_t	kids[256];
+	int	n, i;
+
+	n = group_children(g, kids, sizeof(kids) / sizeof(kids[0]));
+	for (i = 0; i < n; i++)
+		group_watch(g, kids[i]);
+	ev_timer_stop(&g->scan);
+	if (n < g->nchildren && !g->retiring && g->scans++ < GROUP_SCANS)
+		ev_timer_set(&g->scan, GROUP_SCAN_MS);
+}
+
+static void
+group_scan_timeout(struct ev_timer *t)
+{
+	group_scan(container_of(t, struct phpgrp, scan));
 }
 
 /* w's connection is gone: the child it was bound to serves others now. */
@@ -427,6 +463,7 @@ group_watch(struct phpgrp *g, pid_t pid)
 	}
 	LIST_INSERT_HEAD(&g->children, c, entry);
 	g->nwatched++;
+	log_info("[pool %s] child %d started", g->pool->cf->name, (int)pid);
 	return (c);
 }
 
@@ -507,6 +544,11 @@ gchild_exited(struct gchild *c, const siginfo_t *si)
 	    (long long)ms % 1000);
 	if (si->si_pid != 0)
 		pm_worker_died(p, si);
+	/* its parent forks another at once: watch it */
+	if (!c->group->retiring && !c->group->dead) {
+		c->group->scans = 0;
+		ev_timer_set(&c->group->scan, GROUP_SCAN_MS);
+	}
 	gchild_free(c);
 }
 

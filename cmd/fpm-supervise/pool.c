@@ -887,6 +887,7 @@ pool_drain(struct pool *p, int graceful)
 		w->finishing = 0;	/* fast: its work goes too */
 		worker_retire(w, SIGTERM);
 	}
+	groups_retire(p);
 }
 
 /* Retire every worker of p and let pm_maintain start fresh ones. */

@@ -608,9 +608,11 @@ supervisor_upgrade_drained(void)
 	sv_set_state(SV_UPGRADE_EXEC);
 	/* workers finishing (fpm.h) have process_control_timeout */
 	ev_timer_stop(&stop_timer);
-	for (i = 0; i < npools; i++)
+	for (i = 0; i < npools; i++) {
 		TAILQ_FOREACH_SAFE(w, &pools[i]->workers, entry, tw)
 			worker_retire(w, SIGTERM);
+		groups_retire(pools[i]);
+	}
 }
 
 /*

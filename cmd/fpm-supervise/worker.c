@@ -354,6 +354,8 @@ worker_done(struct worker *w)
 	w->conn = NULL;
 	w->requests++;
 	w->last_used = ev_now();
+	if (w->group != NULL)
+		w->group->last_used = w->last_used;
 	p->fails = 0;
 	if (w->state == W_RETIRING || sv_state == SV_TERMINATING) {
 		/* nothing more for it: a fast stop serves no queue */

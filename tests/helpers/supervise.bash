@@ -20,7 +20,7 @@ supervise_teardown() {
 	local p rc=0
 
 	kill_tracked
-	for p in $(worker_pids); do
+	for p in $(worker_pids) $(group_pids); do
 		wait_for 5 pid_gone "$p" || {
 			echo "worker $p survived" >&2
 			kill -KILL "$p"
@@ -78,6 +78,21 @@ start() {
 worker_pids() {
 	cat "$D"/stderr "$D"/fpm.log* 2>/dev/null |
 	    sed -n 's/.*\[pool [^]]*\] child \([0-9]*\) started$/\1/p'
+}
+
+# The php-cgi parents of php.group pools.
+group_pids() {
+	sed -n 's/.*\[pool [^]]*\] php-cgi \([0-9]*\) started.*/\1/p' \
+	    "$D"/stderr 2>/dev/null
+}
+
+# The pid the workers' output is logged under: their own, or with
+# php.group their php-cgi parent's (the last one started).
+output_pid() {
+	local l
+	l=$(sed -n 's/.*\[pool [^]]*\] php-cgi \([0-9]*\) started.*/\1/p' \
+	    "$D"/stderr | tail -1)
+	echo "${l:-$(worker_pids)}"
 }
 
 # req QUERY [fcgi-client ARG...]: one request to the pool.

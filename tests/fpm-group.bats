@@ -1,0 +1,187 @@
+# SPDX-License-Identifier: ISC
+# php.group: the workers of a php-cgi pool are the children of one php-cgi,
+# and share its OPcache.
+
+bats_require_minimum_version 1.5.0
+load helpers/common
+load helpers/supervise
+
+setup() {
+	command -v php-cgi >/dev/null || skip "no php-cgi"
+	D=$(short_tmpdir)
+	chmod 755 "$D"
+	CONF=$D/fpm.conf
+	SOCK=$D/www.sock
+	LOG=$D/stderr
+	GLOBAL=
+	WORKER=$BUILDDIR/tests/helpers/fcgi-testworker
+	APP=$D/app
+	mkdir -p "$APP"
+	cp "$BATS_TEST_DIRNAME"/fixtures/fpm-group*.php "$APP/"
+	mkdir -m 1777 "$D/w"
+	W=$D/w
+}
+
+# group [POOL-LINE...]: a php-cgi pool of 3, its scripts cached at once
+group() {
+	conf "command = $(command -v php-cgi)" "pm.max_children = 3" \
+	    "php_admin_value[opcache.enable] = 1" \
+	    "php_admin_value[opcache.file_update_protection] = 0" "$@"
+	start
+}
+
+# g QUERY: "PID CACHED" of one request to fpm-group.php
+g() {
+	fcgi-client -s "$SOCK" -t 20000 -p REQUEST_METHOD=GET \
+	    -p "SCRIPT_FILENAME=$APP/fpm-group.php" \
+	    -p SCRIPT_NAME=/fpm-group.php -p "QUERY_STRING=$1" |
+	    tr -d '\r' | tail -1
+}
+
+# at_once N: N requests that wait for each other, so N workers; their
+# "PID CACHED" lines in $D/at_once, sorted
+at_once() {
+	local i pids=()
+	rm -f "$W"/[0-9]*
+	for ((i = 0; i < $1; i++)); do
+		g "t=wait&d=$W&n=$1" >"$D/once.$i" &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do
+		wait "$i"
+	done
+	cat "$D"/once.* | sort >"$D/at_once"
+	rm -f "$D"/once.*
+}
+
+# children: the pids the status page shows, sorted
+children() {
+	fcgi-client -s "$SOCK" -t 5000 -p SCRIPT_NAME=/status \
+	    -p QUERY_STRING=full | awk '$1 == "pid:" && $2 != 0 { print $2 }' |
+	    sort
+}
+
+@test "fpm-group: the workers are one php-cgi's children and see one OPcache" {
+	group
+	leader=$(group_pids)
+	[[ -n $leader ]]
+	grep -q "\[pool www\] php-cgi $leader started: its 3 children are the workers" "$LOG"
+	run -0 g "t=warm"
+	[[ $output == *" 3" ]]
+	at_once 3
+	cat "$D/at_once"
+	# three processes, each a child of the one php-cgi, each seeing the
+	# three scripts only one of them compiled
+	[[ $(awk '{ print $1 }' "$D/at_once" | sort -u | wc -l) == 3 ]]
+	for pid in $(awk '{ print $1 }' "$D/at_once"); do
+		[[ $(ps -o ppid= -p "$pid" | tr -d ' ') == "$leader" ]]
+		grep -q "\[pool www\] child $pid started" "$LOG"
+	done
+	[[ $(awk '{ print $2 }' "$D/at_once" | sort -u) == 3 ]]
+	# status knows them by pid
+	[[ $(children) == $(awk '{ print $1 }' "$D/at_once" | sort) ]]
+}
+
+@test "fpm-group: php.group = no runs separate workers, each its own cache" {
+	group "php.group = no"
+	[[ -z $(group_pids) ]]
+	run -0 g "t=warm"
+	at_once 3
+	cat "$D/at_once"
+	# the two that never ran the warm-up have only the script itself
+	[[ $(awk '$2 == 1' "$D/at_once" | wc -l) == 2 ]]
+}
+
+@test "fpm-group: a killed child is logged, re-forked warm, and the pool serves on" {
+	group
+	run -0 g "t=warm"
+	at_once 3
+	victim=$(awk 'NR == 1 { print $1 }' "$D/at_once")
+	kill -KILL "$victim"
+	wait_for 10 grep -q "WARNING: \[pool www\] child $victim exited on signal 9 (SIGKILL) after" "$LOG"
+	# its parent forked another, which we see, with the cache as it was
+	wait_for 10 eval '[[ $(grep -c "\] child [0-9]* started" "$LOG") == 4 ]]'
+	at_once 3
+	cat "$D/at_once"
+	! grep -q "^$victim " "$D/at_once"
+	[[ $(awk '{ print $2 }' "$D/at_once" | sort -u) == 3 ]]
+	[[ $(group_pids | wc -l) == 1 ]]
+}
+
+@test "fpm-group: pm.max_requests recycles the child, whose successor starts warm" {
+	group "pm.max_children = 1" "pm.max_requests = 2"
+	run -0 g "t=warm"
+	first=${output% *}
+	run -0 g ""
+	[[ ${output% *} == "$first" ]]
+	wait_for 10 grep -q "child $first exited with code 0" "$LOG"
+	run -0 g ""
+	[[ ${output% *} != "$first" ]]
+	# the new child never compiled fpm-group-a.php or -b.php
+	[[ ${output#* } == 3 ]]
+}
+
+@test "fpm-group: emergency restart replaces the php-cgi, and its cache" {
+	GLOBAL=$'emergency_restart_threshold = 2\nemergency_restart_interval = 60s'
+	group
+	old=$(group_pids)
+	run -0 g "t=warm"
+	at_once 3
+	for pid in $(awk 'NR <= 2 { print $1 }' "$D/at_once"); do
+		kill -SEGV "$pid"
+		wait_for 10 grep -q "child $pid exited on signal 11 (SIGSEGV)" "$LOG"
+	done
+	wait_for 10 grep -q "failed processes threshold (2 in 60 sec) is reached" "$LOG"
+	wait_for 10 eval '[[ $(group_pids | wc -l) == 2 ]]'
+	wait_for 10 grep -q "php-cgi $old exited" "$LOG"
+	# a new cache: only the script itself
+	run -0 g ""
+	[[ ${output#* } == 1 ]]
+	[[ $(ps -o ppid= -p "${output% *}" | tr -d ' ') == "$(group_pids | tail -1)" ]]
+}
+
+@test "fpm-group: ondemand starts php-cgi with the first request, and stops it when idle" {
+	group "pm = ondemand" "pm.process_idle_timeout = 1s"
+	[[ -z $(group_pids) ]]
+	run -0 g ""
+	leader=$(group_pids)
+	[[ -n $leader ]]
+	wait_for 10 grep -q "php-cgi $leader exited with code 0" "$LOG"
+	wait_for 5 pid_gone "$leader"
+	# and again
+	run -0 g ""
+	[[ $(group_pids | wc -l) == 2 ]]
+}
+
+@test "fpm-group: a reload that changes the pool starts a new php-cgi; a request in flight completes" {
+	group "pm.max_children = 2"
+	old=$(group_pids)
+	g "t=go&d=$W" >"$D/inflight" &
+	inflight=$!
+	wait_for 10 eval 'fcgi-client -s "$SOCK" -t 5000 -p SCRIPT_NAME=/status | grep -q "active processes: *1"'
+	echo "env[CHANGED] = 1" >>"$CONF"
+	kill -USR2 "$SUP"
+	wait_for 10 eval '[[ $(group_pids | wc -l) == 2 ]]'
+	# new requests go to the new php-cgi's children
+	run -0 g ""
+	[[ $(ps -o ppid= -p "${output% *}" | tr -d ' ') == "$(group_pids | tail -1)" ]]
+	# the old one waits for its busy child
+	! grep -q "php-cgi $old exited" "$LOG"
+	touch "$W/go"
+	wait "$inflight"
+	[[ $(cat "$D/inflight") =~ ^[0-9]+\ [0-9]+$ ]]
+	wait_for 10 grep -q "php-cgi $old exited with code 0" "$LOG"
+}
+
+@test "fpm-group: a graceful stop leaves no php-cgi behind" {
+	group
+	at_once 3
+	leader=$(group_pids)
+	kill -QUIT "$SUP"
+	wait_for 10 pid_gone "$SUP"
+	pid_gone "$leader"
+	for pid in $(awk '{ print $1 }' "$D/at_once"); do
+		pid_gone "$pid"
+	done
+	grep -q "php-cgi $leader exited with code 0" "$LOG"
+}
