@@ -185,3 +185,39 @@ children() {
 	done
 	grep -q "php-cgi $leader exited with code 0" "$LOG"
 }
+
+@test "fpm-group: a binary upgrade finishes the request in flight and starts a new php-cgi" {
+	GLOBAL="pid = $D/fpm.pid"
+	group
+	old=$(group_pids)
+	g "t=go&d=$W" >"$D/inflight" &
+	inflight=$!
+	wait_for 10 eval 'fcgi-client -s "$SOCK" -t 5000 -p SCRIPT_NAME=/status | grep -q "active processes: *1"'
+	kill -URG "$SUP"
+	touch "$W/go"
+	wait "$inflight"
+	[[ $(cat "$D/inflight") =~ ^[0-9]+\ [0-9]+$ ]]
+	wait_for 10 eval '[[ $(grep -c "ready to handle connections" "$LOG") == 2 ]]'
+	wait_for 10 grep -q "php-cgi $old exited" "$LOG"
+	pid_gone "$old"
+	kill -0 "$SUP"
+	run -0 g ""
+	[[ $(ps -o ppid= -p "${output% *}" | tr -d ' ') == "$(group_pids | tail -1)" ]]
+}
+
+@test "fpm-group: a fast stop ends the php-cgi and its busy child" {
+	group
+	g "t=go&d=$W" >"$D/inflight" &
+	inflight=$!
+	wait_for 10 eval 'fcgi-client -s "$SOCK" -t 5000 -p SCRIPT_NAME=/status | grep -q "active processes: *1"'
+	leader=$(group_pids)
+	kill -TERM "$SUP"
+	wait_for 10 pid_gone "$SUP"
+	wait "$inflight" || true
+	pid_gone "$leader"
+	# its children too, the busy one included (killed with the group)
+	[[ -n $(worker_pids) ]]
+	for pid in $(worker_pids); do
+		wait_for 5 pid_gone "$pid"
+	done
+}
