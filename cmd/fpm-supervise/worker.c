@@ -441,6 +441,8 @@ worker_retire(struct worker *w, int sig)
 	struct pool	*p = w->pool;
 	int64_t		 grace;
 
+	if (w->dead)
+		return;		/* gone already (a group's, in this turn) */
 	worker_leave(w);
 	if (worker_busy(w)) {
 		if (w->kill_timer.slot == 0 &&
