@@ -4,10 +4,12 @@
  * fpm-supervise, which loads it with -d extension=: fastcgi_finish_request(),
  * admin values locked as php_admin_value locks them, no PHP_FCGI_* variables.
  */
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -59,6 +61,7 @@ static void	fpm_log_message(const char *, int);
 
 static int	fpm_fastcgi;		/* php-cgi serving FastCGI on fd 0 */
 static int	fpm_scrubbed;		/* PHP_FCGI_* are gone */
+static pid_t	fpm_start_pid;		/* the php-cgi started (MINIT) */
 static int	fpm_finished;		/* this request's END_REQUEST is out */
 static int	fpm_said;		/* the layout warning was logged */
 static zend_result (*fpm_next_post_startup)(void);
@@ -289,6 +292,7 @@ static PHP_MINIT_FUNCTION(fpm)
 	int		 acc = 0;
 	socklen_t	 len = sizeof(acc);
 
+	fpm_start_pid = getpid();
 	REGISTER_INI_ENTRIES();
 	/* php-cgi's test (fcgi_init()): fd 0 is a listening socket */
 	fpm_fastcgi = strcmp(sapi_module.name, "cgi-fcgi") == 0 &&
@@ -317,6 +321,16 @@ static PHP_RINIT_FUNCTION(fpm)
 	if (!fpm_scrubbed) {
 		fpm_scrubbed = 1;
 		fpm_scrub_env();
+		/*
+		 * A child of php-cgi (PHP_FCGI_CHILDREN, fpm-supervise's
+		 * php.group): it goes with its parent, which goes with
+		 * fpm-supervise, rather than wait on a socket nobody uses.
+		 */
+		if (getpid() != fpm_start_pid) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (getppid() != fpm_start_pid)
+				raise(SIGKILL);
+		}
 	}
 	return (SUCCESS);
 }

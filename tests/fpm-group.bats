@@ -221,3 +221,15 @@ children() {
 		wait_for 5 pid_gone "$pid"
 	done
 }
+
+@test "fpm-group: with fpm.so, the children go when fpm-supervise is killed" {
+	[[ -e $BUILDDIR/php/fpm.so ]] || skip "fpm.so not built"
+	group "php.extension = $BUILDDIR/php/fpm.so"
+	at_once 3
+	leader=$(group_pids)
+	kill -KILL "$SUP"
+	wait_for 10 pid_gone "$leader"
+	for pid in $(awk '{ print $1 }' "$D/at_once"); do
+		wait_for 10 pid_gone "$pid"
+	done
+}
