@@ -364,7 +364,7 @@ struct confref {
  * The files, from the top down (HACKING has the map): the supervisor
  * (main.c, supervisor.c, ctl.c, notify.c); the dispatcher (front.c,
  * dispatch.c, relay.c, builtin.c, which share conn.h); the pools (pool.c,
- * pm.c, worker.c); what a worker's request uses (slow.c, output.c,
+ * pm.c, worker.c, group.c); what a worker's request uses (slow.c, output.c,
  * alog.c, stat.c).
  */
 
