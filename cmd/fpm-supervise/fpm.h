@@ -103,6 +103,7 @@ struct worker {
 	struct phpgrp		*group;		/* php.group: its php-cgi */
 	enum worker_state	 state;
 	pid_t			 pid;		/* 0: a group's, not yet known */
+	int			 ident_tries;	/* to know it, on this connection */
 	struct ev_source	 pidsrc;	/* pidfd */
 	struct ev_source	 sock;		/* connection; fd -1: none */
 	char			 path[108];	/* its private socket */

@@ -65,6 +65,7 @@ struct pidfd_info_v0 {
 #define GROUP_SCAN_MS		10	/* looking for its new children */
 #define GROUP_SCANS		300	/* for 3 s at most */
 #define GROUP_NTIMERS		(WORKER_NTIMERS + 1)	/* and scan */
+#define GROUP_MAX_KIDS		8192	/* seen at once: above pm.max_children */
 
 static unsigned long	group_seq;
 static int		diagfd = -1;	/* NETLINK_SOCK_DIAG, once needed */
@@ -342,10 +343,10 @@ group_identify(struct worker *w)
 static void
 group_scan(struct phpgrp *g)
 {
-	pid_t	kids[256];
-	int	n, i;
+	static pid_t	kids[GROUP_MAX_KIDS];
+	int		n, i;
 
-	n = group_children(g, kids, sizeof(kids) / sizeof(kids[0]));
+	n = group_children(g, kids, GROUP_MAX_KIDS);
 	for (i = 0; i < n; i++)
 		group_watch(g, kids[i]);
 	ev_timer_stop(&g->scan);
@@ -577,7 +578,8 @@ group_peer_inode(int fd, unsigned int *peer)
 		struct nlmsghdr	nlh;
 		uint8_t		buf[1024];
 	} r;
-	struct sockaddr_nl	 nl = { .nl_family = AF_NETLINK };
+	struct sockaddr_nl	 nl = { .nl_family = AF_NETLINK }, from;
+	socklen_t		 fromlen;
 	struct unix_diag_msg	*m;
 	struct rtattr		*a;
 	struct stat		 st;
@@ -604,9 +606,12 @@ group_peer_inode(int fd, unsigned int *peer)
 	    sizeof(nl)) != (ssize_t)sizeof(q))
 		return (-1);
 	/* the kernel answers at once, before sendto returns */
-	do
-		n = recv(diagfd, &r, sizeof(r), MSG_DONTWAIT);
-	while (n > 0 && (r.nlh.nlmsg_seq != seq ||
+	/* the kernel's answer (port 0), to this question */
+	do {
+		fromlen = sizeof(from);
+		n = recvfrom(diagfd, &r, sizeof(r), MSG_DONTWAIT,
+		    (struct sockaddr *)&from, &fromlen);
+	} while (n > 0 && (from.nl_pid != 0 || r.nlh.nlmsg_seq != seq ||
 	    r.nlh.nlmsg_type == NLMSG_DONE));
 	if (n <= 0 || !NLMSG_OK(&r.nlh, (size_t)n) ||
 	    r.nlh.nlmsg_type != SOCK_DIAG_BY_FAMILY ||
@@ -628,7 +633,8 @@ group_peer_inode(int fd, unsigned int *peer)
 static int
 group_children(struct phpgrp *g, pid_t *kids, size_t max)
 {
-	char	 path[64], buf[4096], *s, *e;
+	static char	 buf[GROUP_MAX_KIDS * 8];	/* "PID " each */
+	char		 path[64], *s, *e;
 	ssize_t	 n;
 	size_t	 k = 0;
 	long	 v;

@@ -183,8 +183,11 @@ worker_sock_event(struct ev_source *src, uint32_t events)
 	int		 closed;
 
 	/* a group's child answers: it has accepted, we can tell which */
-	if (w->group != NULL && w->pid == 0 && (events & EPOLLIN))
+	if (w->group != NULL && w->pid == 0 && (events & EPOLLIN) &&
+	    w->ident_tries < 3) {
+		w->ident_tries++;
 		group_identify(w);
+	}
 	if (w->conn != NULL) {
 		conn_worker_event(w, events);
 		return;
@@ -323,6 +326,7 @@ worker_connect(struct worker *w)
 	}
 	w->sock.fd = fd;
 	w->sock.cb = worker_sock_event;
+	w->ident_tries = 0;
 	/* edge-triggered: EPOLLOUT then tells us the worker read our bytes */
 	if (ev_add(&w->sock, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) == -1) {
 		close(fd);

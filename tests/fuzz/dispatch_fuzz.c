@@ -171,6 +171,8 @@ static const char config[] =
 	"[a]\n"
 	"listen = %1$s/a.sock\n"
 	"command = %1$s/php-cgi\n"
+	/* its fake workers are processes, not one php-cgi's children */
+	"php.group = no\n"
 	"pm = ondemand\n"
 	"pm.max_children = 2\n"
 	"pm.max_requests = 3\n"
