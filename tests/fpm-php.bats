@@ -30,6 +30,8 @@ php() {
 	conf "command = $(command -v php-cgi)" "php.extension = $EXT" \
 	    "pm.max_children = 1" "$@"
 	start
+	# php.group: its php-cgi forks the worker after its own start
+	wait_for 10 eval '[[ -n $(worker_pids) ]]'
 }
 
 # ext QUERY [fcgi-client ARG...]: a GET of fpm-ext.php?QUERY
@@ -139,6 +141,7 @@ state_is() {
 	[[ ! -e /usr/local/lib/fpm/fpm.so ]] || skip "fpm.so is installed"
 	conf "command = $(command -v php-cgi)" "pm.max_children = 1"
 	start
+	wait_for 10 eval '[[ -n $(worker_pids) ]]'
 	run -0 tr '\0' ' ' </proc/"$(worker_pids)"/cmdline
 	[[ $output != *extension* ]]
 	run -0 ext "t=fn"
