@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "libcommon/log.h"
 #include "libcommon/parse.h"
 #include "libcommon/sock.h"
 
@@ -36,6 +37,8 @@ static int	sock_port(const char *, in_port_t *);
 static void	sock_key(const struct sockaddr *, char *, size_t);
 static int	sock_unix_prepare(const struct sockaddr_un *);
 static void	sock_inherit_add(int, const char *);
+static int	sock_listen_one(const struct sock_addr *, int,
+		    const struct sock_perm *);
 
 static int
 sock_port(const char *s, in_port_t *port)
@@ -178,7 +181,22 @@ sock_unix_prepare(const struct sockaddr_un *sun)
 }
 
 int
-sock_listen(const struct sock_addr *a, int backlog, const struct sock_perm *perm)
+sock_listen(struct sock_addr *a, int backlog, const struct sock_perm *perm)
+{
+	int	fd;
+
+	if ((fd = sock_listen_one(a, backlog, perm)) != -1 || !a->any ||
+	    a->ss.ss_family != AF_INET6)
+		return (fd);
+	/* PHP-FPM's words and level, for any failure of [::] */
+	log_info("Failed implicitly binding to ::, retrying with 0.0.0.0");
+	sock_any_v4(a);
+	return (sock_listen_one(a, backlog, perm));
+}
+
+static int
+sock_listen_one(const struct sock_addr *a, int backlog,
+    const struct sock_perm *perm)
 {
 	const struct sockaddr_un	*sun = (const void *)&a->ss;
 	int				 fd, on = 1, off = 0, saved;

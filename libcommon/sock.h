@@ -32,13 +32,13 @@ int	sock_parse(const char *spec, struct sock_addr *addr);
 /*
  * Create a listening socket (non-blocking, close-on-exec) with backlog (-1:
  * the kernel's maximum).  A bare port binds [::], dual-stack; when that
- * fails, PHP-FPM retries with 0.0.0.0: the caller does so, through
- * sock_any_v4(), and says so.  A unix path where a live socket answers fails with
+ * fails for any reason, it logs PHP-FPM's notice and binds 0.0.0.0, as
+ * PHP-FPM does, and *addr then says 0.0.0.0 (sock_any_v4()).  A unix path where a live socket answers fails with
  * EADDRINUSE, anything else that is not a socket with EEXIST; a stale socket
  * file is removed first.  perm applies to unix sockets (NULL: none).  Returns
  * the fd, or -1 with errno set.
  */
-int	sock_listen(const struct sock_addr *addr, int backlog,
+int	sock_listen(struct sock_addr *addr, int backlog,
 	    const struct sock_perm *perm);
 
 /* Make a bare port's [::] its 0.0.0.0 (its key too); others stay as they are. */

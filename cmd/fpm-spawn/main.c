@@ -184,13 +184,7 @@ open_socket(void)
 		return (fd);
 	}
 	sock_inherit_close_unused();
-	if ((fd = sock_listen(&addr, opt_backlog, &perm)) == -1 && addr.any) {
-		log_info("Failed implicitly binding to ::, retrying with "
-		    "0.0.0.0");
-		sock_any_v4(&addr);
-		fd = sock_listen(&addr, opt_backlog, &perm);
-	}
-	if (fd == -1) {
+	if ((fd = sock_listen(&addr, opt_backlog, &perm)) == -1) {
 		if (errno == EADDRINUSE && addr.ss.ss_family == AF_UNIX)
 			fatalx("unable to bind %s: another process is "
 			    "listening there", addr.key);

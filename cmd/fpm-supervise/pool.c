@@ -533,15 +533,7 @@ listener_open(struct pool *p, struct listener *l, const char *address,
 	if ((fd = sock_inherit_take(&addr)) != -1) {
 		log_info("using inherited socket fd=%d, \"%s\"", fd, addr.key);
 		l->inherited = 1;
-	} else if ((fd = sock_listen(&addr, c->listen_backlog, &perm)) == -1 &&
-	    addr.any) {
-		/* PHP-FPM's words and level, for any failure of [::] */
-		log_info("Failed implicitly binding to ::, retrying with "
-		    "0.0.0.0");
-		sock_any_v4(&addr);
-		fd = sock_listen(&addr, c->listen_backlog, &perm);
-	}
-	if (fd == -1) {
+	} else if ((fd = sock_listen(&addr, c->listen_backlog, &perm)) == -1) {
 		/* PHP-FPM's words, with the address as written */
 		if (errno == EADDRINUSE && addr.ss.ss_family == AF_UNIX)
 			snprintf(err, errsize, "Another FPM instance seems to "
