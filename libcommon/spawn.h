@@ -18,10 +18,10 @@ enum spawn_sockmode {
 };
 
 /*
- * What the child does between fork and exec, in this order: setsid, the
- * parent-death signal, fds (socket, stdout/stderr, close everything else),
- * signal mask and dispositions reset, rlimits, nice, setgroups, setresgid,
- * chroot, chdir, setresuid, dumpable, then execve(argv[0], argv, envp)
+ * What the child does before its exec, in this order: setsid, fds (socket,
+ * stdout/stderr, close everything else), signal dispositions and mask
+ * reset, rlimits, nice, setgroups, setresgid, chroot, chdir, setresuid,
+ * the parent-death signal, dumpable, then execve(argv[0], argv, envp)
  * (execvpe when argv[0] has no '/').  groups and chroot are done while still
  * root, as spawn-fcgi does; setresuid comes last.
  */
