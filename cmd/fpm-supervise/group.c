@@ -285,6 +285,7 @@ group_free(struct phpgrp *g)
 	ev_timer_unreserve(GROUP_NTIMERS);
 	ev_del(&l->pidsrc);
 	close(l->pidsrc.fd);
+	l->pidsrc.fd = -1;	/* the rest of this batch skips it (ev.c) */
 	unlink(l->path);
 	ev_defer_free(g);
 }
@@ -559,6 +560,11 @@ gchild_free(struct gchild *c)
 	if (!c->exited)
 		ev_del(&c->src);
 	close(c->src.fd);
+	/*
+	 * Its exit may be later in this batch (its php-cgi's came first,
+	 * group_reap): the loop skips a source whose fd is -1 (ev.c).
+	 */
+	c->src.fd = -1;
 	ev_timer_stop(&c->timer);
 	ev_timer_unreserve(1);
 	LIST_REMOVE(c, entry);

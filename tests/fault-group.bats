@@ -1,0 +1,239 @@
+# SPDX-License-Identifier: ISC
+# php.group under hostile conditions: children and php-cgi killed, load,
+# timeouts, reloads.
+
+bats_require_minimum_version 1.5.0
+load helpers/common
+load helpers/supervise
+
+setup() {
+	command -v php-cgi >/dev/null || skip "no php-cgi"
+	D=$(short_tmpdir)
+	chmod 755 "$D"
+	CONF=$D/fpm.conf
+	SOCK=$D/www.sock
+	LOG=$D/stderr
+	GLOBAL=
+	WORKER=$BUILDDIR/tests/helpers/fcgi-testworker
+	APP=$D/app
+	mkdir -p "$APP"
+	cp "$BATS_TEST_DIRNAME"/fixtures/fpm-group*.php "$APP/"
+	mkdir -m 1777 "$D/w"
+	W=$D/w
+}
+
+group() {
+	conf "command = $(command -v php-cgi)" "pm.max_children = 3" "$@"
+	start
+}
+
+# g QUERY: "PID CACHED" of one request to fpm-group.php
+g() {
+	fcgi-client -s "$SOCK" -t 20000 -p REQUEST_METHOD=GET \
+	    -p "SCRIPT_FILENAME=$APP/fpm-group.php" \
+	    -p SCRIPT_NAME=/fpm-group.php -p "QUERY_STRING=$1" |
+	    tr -d '\r'
+}
+
+# busy N: the status page counts N active processes
+busy() {
+	fcgi-client -s "$SOCK" -t 5000 -p SCRIPT_NAME=/status |
+	    grep -q "active processes: *$1\$"
+}
+
+# running: the pid the full status page shows Running
+running() {
+	fcgi-client -s "$SOCK" -t 5000 -p SCRIPT_NAME=/status \
+	    -p QUERY_STRING=full | awk '$1 == "pid:" { p = $2 }
+	    $1 == "state:" && $2 == "Running" { print p }'
+}
+
+@test "fault-group: a child killed while busy costs its request a 502, the pool serves on" {
+	group
+	g "t=go&d=$W" >"$D/inflight" &
+	inflight=$!
+	wait_for 10 busy 1
+	wait_for 10 eval '[[ $(running) =~ ^[1-9][0-9]*$ ]]'
+	victim=$(running)
+	kill -KILL "$victim"
+	wait "$inflight" || true
+	grep -q "502" "$D/inflight"
+	for i in 1 2 3 4 5 6; do
+		run -0 g ""
+		[[ $output =~ [0-9]+\ [0-9]+$ ]]
+	done
+}
+
+# at_once N: N requests that wait for each other; "PID CACHED" lines in $D/at_once
+at_once() {
+	local i pids=()
+	rm -f "$W"/[0-9]*
+	for ((i = 0; i < $1; i++)); do
+		g "t=wait&d=$W&n=$1" | tail -1 >"$D/once.$i" &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do
+		wait "$i"
+	done
+	cat "$D"/once.* | sort >"$D/at_once"
+	rm -f "$D"/once.*
+}
+
+@test "fault-group: a child killed while idle, then requests at once: none fails" {
+	group
+	at_once 3
+	victim=$(awk 'NR == 1 { print $1 }' "$D/at_once")
+	kill -KILL "$victim"
+	at_once 3
+	cat "$D/at_once"
+	[[ $(grep -cE '^[0-9]+ [0-9]+$' "$D/at_once") == 3 ]]
+	[[ $(awk '{print $1}' "$D/at_once" | sort -u | wc -l) == 3 ]]
+	! grep -q "^$victim " "$D/at_once"
+}
+
+@test "fault-group: more clients than workers queue, and all are served" {
+	group
+	local i pids=()
+	for ((i = 0; i < 20; i++)); do
+		g "" >"$D/r.$i" &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do
+		wait "$i"
+	done
+	[[ $(cat "$D"/r.* | grep -cE '^[0-9]+ [0-9]+$') == 20 ]]
+	[[ $(cat "$D"/r.* | grep -E '^[0-9]+ [0-9]+$' | awk '{print $1}' | sort -u | wc -l) -le 3 ]]
+}
+
+@test "fault-group: children killed over and over leak no fd in the supervisor" {
+	group
+	at_once 3
+	before=$(ls /proc/$SUP/fd | wc -l)
+	for i in $(seq 1 6); do
+		victim=$(g "" | tail -1 | awk '{print $1}')
+		kill -KILL "$victim"
+		wait_for 10 grep -q "child $victim exited" "$LOG"
+	done
+	at_once 3
+	wait_for 10 eval '[[ $(ls /proc/$SUP/fd | wc -l) -le $before ]]'
+	ls -l /proc/$SUP/fd
+}
+
+@test "fault-group: request_terminate_timeout ends the right child; slowlog traces it" {
+	group "request_terminate_timeout = 2s" "request_slowlog_timeout = 1s" "slowlog = $D/slow.log"
+	at_once 3
+	run g "t=go&d=$W"
+	echo "$output"
+	[[ $output == *504* ]]
+	touch "$W/go"	# SIGTERM lets its script end
+	pid=$(sed -n 's/.*child \([0-9]*\), script .*execution timed out.*/\1/p' "$LOG")
+	[[ -n $pid && $pid != 0 ]]
+	grep "child $pid, script .*executing too slow" "$LOG"
+	wait_for 10 grep -q "child $pid exited" "$LOG"
+	wait_for 10 grep -q "pid $pid" "$D/slow.log"
+	cat "$D/slow.log"
+	at_once 3
+	[[ $(grep -cE '^[0-9]+ [0-9]+$' "$D/at_once") == 3 ]]
+}
+
+@test "fault-group: the php-cgi killed: the pool recovers" {
+	group
+	at_once 3
+	leader=$(group_pids)
+	kill -KILL "$leader"
+	wait_for 10 grep -q "php-cgi $leader exited on signal 9" "$LOG"
+	at_once 3
+	[[ $(grep -cE '^[0-9]+ [0-9]+$' "$D/at_once") == 3 ]]
+	[[ $(group_pids | wc -l) == 2 ]]
+}
+
+@test "fault-group: a php-cgi that fails at start brakes the pool with 503s" {
+	mkdir "$D/bin"
+	printf '#!/bin/sh\necho broken >&2\nexit 1\n' >"$D/bin/php-cgi"
+	chmod 755 "$D/bin/php-cgi"
+	conf "command = $D/bin/php-cgi" "pm.max_children = 3"
+	fpm-supervise -y "$CONF" </dev/null >/dev/null 2>"$D/stderr" 3>&- &
+	SUP=$!
+	track_pid "$SUP"
+	wait_for 10 grep -q "keeps dying at start" "$LOG"
+	run g ""
+	echo "$output"
+	cat "$LOG"
+	[[ $output == *503* ]]
+	n=$(group_pids | wc -l)
+	kill -0 "$SUP"
+	[[ $n -lt 10 ]]
+}
+
+@test "fault-group: reloads under load lose no request" {
+	group "pm.max_children = 2"
+	(
+		for i in $(seq 1 25); do
+			g "" | tail -1
+		done >"$D/load1"
+	) &
+	l1=$!
+	(
+		for i in $(seq 1 25); do
+			g "" | tail -1
+		done >"$D/load2"
+	) &
+	l2=$!
+	for i in 1 2 3 4 5 6; do
+		if ((i % 2)); then echo "env[X$i] = 1" >>"$CONF"; fi
+		kill -USR2 "$SUP"
+		wait_for 10 eval '[[ $(grep -c "configuration reloaded" "$LOG") -ge $i ]]'
+	done
+	wait $l1 $l2
+	cat "$D"/load1 "$D"/load2 | grep -vE '^[0-9]+ [0-9]+$' || true
+	[[ $(cat "$D"/load1 "$D"/load2 | grep -cE '^[0-9]+ [0-9]+$') == 50 ]]
+}
+
+@test "fault-group: fpm-ctl restart under load loses no request" {
+	group "pm.max_children = 2"
+	(
+		for i in $(seq 1 25); do
+			g "" | tail -1
+		done >"$D/load1"
+	) &
+	l1=$!
+	for i in 1 2 3 4; do
+		fpm-ctl -P "$D/fpm.pid" restart www
+		wait_for 10 eval '[[ $(group_pids | wc -l) -ge $((i + 1)) ]]'
+	done
+	wait $l1
+	grep -vE '^[0-9]+ [0-9]+$' "$D/load1" || true
+	[[ $(grep -cE '^[0-9]+ [0-9]+$' "$D/load1") == 25 ]]
+	n=$(group_pids | wc -l)
+	for p in $(group_pids | head -n $((n - 1))); do
+		wait_for 10 pid_gone "$p"
+	done
+}
+
+@test "fault-group: php-cgi and its children seen gone in one turn: the children are not used after the group" {
+	group
+	at_once 3
+	leader=$(group_pids)
+	kids=$(worker_pids)
+	[[ $(echo "$kids" | wc -w) == 3 ]]
+	# the supervisor sees the php-cgi's exit first, its children's
+	# later in the same batch of events
+	kill -STOP "$SUP"
+	kill -KILL "$leader"
+	wait_for 5 pid_gone "$leader"
+	kill -KILL $kids
+	for k in $kids; do
+		wait_for 5 pid_gone "$k"
+	done
+	kill -CONT "$SUP"
+	wait_for 10 grep -q "php-cgi $leader exited on signal 9" "$LOG"
+	# a child's exit status is looked for 10 ms apart, 50 times at most:
+	# the pool serves on past that
+	at_once 3
+	[[ $(grep -cE '^[0-9]+ [0-9]+$' "$D/at_once") == 3 ]]
+	at_once 3
+	[[ $(grep -cE '^[0-9]+ [0-9]+$' "$D/at_once") == 3 ]]
+	! grep -E "status went to php-cgi|free\(\)" "$LOG"
+	kill -QUIT "$SUP"
+	stopped
+}
