@@ -237,3 +237,25 @@ at_once() {
 	kill -QUIT "$SUP"
 	stopped
 }
+
+@test "fault-group: a child terminated by request_terminate_timeout holds no new worker's requests while it ends" {
+	group "pm.max_children = 2" "request_terminate_timeout = 1s"
+	at_once 2
+	run g "t=go&d=$W"
+	[[ $output == *504* ]]
+	pid=$(sed -n 's/.*child \([0-9]*\), script .*execution timed out.*/\1/p' "$LOG")
+	# it runs on (SIGTERM waits for its script) until $W/go
+	kill -0 "$pid"
+	# the other child serves, at once: no new connection waits for the
+	# terminated one's successor
+	for i in 1 2 3; do
+		g "" >"$D/after.$i" &
+		wait_for 5 grep -qE '^[0-9]+ [0-9]+$' "$D/after.$i"
+		wait $!
+	done
+	kill -0 "$pid"
+	touch "$W/go"
+	wait_for 10 grep -q "child $pid exited" "$LOG"
+	at_once 2
+	[[ $(grep -cE '^[0-9]+ [0-9]+$' "$D/at_once") == 2 ]]
+}

@@ -166,6 +166,7 @@ struct phpgrp {
 	struct pool		*pool;
 	int			 nchildren;	/* its PHP_FCGI_CHILDREN */
 	int			 nworkers;	/* bound to it */
+	int			 nleaving;	/* children signaled, alive */
 	int			 retiring;	/* stops once none is */
 	int			 dead;
 	int64_t			 last_used;	/* ev_now() */

@@ -86,7 +86,10 @@ static void	group_scan_timeout(struct ev_timer *);
 
 /*
  * The group p's new workers bind to, started if there is none: NULL when
- * it cannot start (said, the pool braked) or is full.
+ * it cannot start (said, the pool braked) or is full.  A child signaled
+ * and not gone yet (request_terminate_timeout: its script runs on until
+ * SIGKILL) is no room: php-cgi forks its successor once it is gone, and
+ * a connection made before would wait for that, idle to us.
  */
 struct phpgrp *
 group_current(struct pool *p)
@@ -94,7 +97,7 @@ group_current(struct pool *p)
 	struct phpgrp	*g = p->group;
 
 	if (g != NULL && !g->retiring)
-		return (g->nworkers < g->nchildren ? g : NULL);
+		return (g->nworkers + g->nleaving < g->nchildren ? g : NULL);
 	return (group_start(p));
 }
 
@@ -388,6 +391,8 @@ group_signal(struct worker *w, int sig)
 			break;
 	if (c == NULL)
 		return (-1);
+	if (c->signaled == 0 && !c->exited)
+		w->group->nleaving++;
 	c->signaled = sig;
 	if (syscall(SYS_pidfd_send_signal, c->src.fd, sig, NULL, 0) == -1 &&
 	    errno != ESRCH)
@@ -478,6 +483,11 @@ gchild_event(struct ev_source *src, uint32_t events)
 
 	(void)events;
 	ev_del(&c->src);
+	if (c->signaled != 0) {
+		/* its place is free: a worker may bind (group_current) */
+		c->group->nleaving--;
+		pool_post(c->group->pool);
+	}
 	c->exited = 1;
 	ev_timer_stop(&c->timer);
 	gchild_timeout(&c->timer);
@@ -557,8 +567,11 @@ gchild_exited(struct gchild *c, const siginfo_t *si)
 static void
 gchild_free(struct gchild *c)
 {
-	if (!c->exited)
+	if (!c->exited) {
 		ev_del(&c->src);
+		if (c->signaled != 0)
+			c->group->nleaving--;
+	}
 	close(c->src.fd);
 	/*
 	 * Its exit may be later in this batch (its php-cgi's came first,
