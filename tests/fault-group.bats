@@ -259,3 +259,20 @@ at_once() {
 	at_once 2
 	[[ $(grep -cE '^[0-9]+ [0-9]+$' "$D/at_once") == 2 ]]
 }
+
+@test "fault-group: pm.max_requests counts a child's requests over the connections it had" {
+	# dynamic lets idle workers go by closing their connections: the
+	# children stay, and take new ones
+	group "pm = dynamic" "pm.start_servers = 1" "pm.min_spare_servers = 1" \
+	    "pm.max_spare_servers = 1" "pm.max_requests = 2"
+	for round in 1 2 3; do
+		at_once 3
+		cat "$D/at_once" >>"$D/all"
+		wait_for 10 eval 'fcgi-client -s "$SOCK" -t 5000 \
+		    -p SCRIPT_NAME=/status | grep -q "total processes: *1$"'
+	done
+	cat "$D/all"
+	[[ $(grep -cE '^[0-9]+ [0-9]+$' "$D/all") == 9 ]]
+	# no child served more than 2
+	! awk '{ print $1 }' "$D/all" | sort | uniq -c | awk '$1 > 2' | grep .
+}

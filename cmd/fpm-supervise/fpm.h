@@ -153,6 +153,7 @@ struct gchild {
 	int			 signaled;
 	int			 exited;
 	int			 tries;		/* for its exit status */
+	unsigned long		 requests;	/* on connections closed */
 	struct ev_timer		 timer;		/* SIGKILL, or the status */
 	LIST_ENTRY(gchild)	 entry;
 };

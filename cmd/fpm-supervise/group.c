@@ -334,6 +334,8 @@ group_identify(struct worker *w)
 	LIST_FOREACH(c, &g->children, entry)
 		if (!c->exited && group_holds(c->pid, peer)) {
 			w->pid = c->pid;
+			/* pm.max_requests counts the child's, not ours */
+			w->requests = c->requests;
 			stat_open(w);
 			return (0);
 		}
@@ -364,10 +366,19 @@ group_scan_timeout(struct ev_timer *t)
 	group_scan(container_of(t, struct phpgrp, scan));
 }
 
-/* w's connection is gone: the child it was bound to serves others now. */
+/*
+ * w's connection is gone: the child it was bound to serves others now
+ * (dynamic and ondemand close idle connections), and keeps its count.
+ */
 void
 group_unbind(struct worker *w)
 {
+	struct gchild	*c;
+
+	if (w->pid != 0)
+		LIST_FOREACH(c, &w->group->children, entry)
+			if (c->pid == w->pid)
+				c->requests = w->requests;
 	w->pid = 0;
 	if (w->statfd != -1)
 		close(w->statfd);
