@@ -496,6 +496,8 @@ void	pm_worker_died(struct pool *, const siginfo_t *);
 
 /* worker.c: a pool's workers */
 int	worker_spawn(struct pool *);
+int	worker_exec(struct worker *, const char *kind, int backlog,
+	    void (*)(struct ev_source *, uint32_t));
 struct worker *pool_idle_worker(struct pool *);
 void	worker_done(struct worker *);
 int	worker_busy(const struct worker *);

@@ -67,7 +67,6 @@ struct pidfd_info_v0 {
 #define GROUP_NTIMERS		(WORKER_NTIMERS + 1)	/* and scan */
 #define GROUP_MAX_KIDS		8192	/* seen at once: above pm.max_children */
 
-static unsigned long	group_seq;
 static int		diagfd = -1;	/* NETLINK_SOCK_DIAG, once needed */
 
 static void	group_reap(struct ev_source *, uint32_t);
@@ -105,11 +104,8 @@ group_current(struct pool *p)
 struct phpgrp *
 group_start(struct pool *p)
 {
-	struct sock_addr	 addr;
-	struct phpgrp		*g;
-	struct worker		*l;
-	char			 err[512];
-	int			 lfd, pidfd, outfd = -1, errfd = -1, backlog;
+	struct phpgrp	*g;
+	struct worker	*l;
 
 	if ((g = calloc(1, sizeof(*g))) == NULL ||
 	    ev_timer_reserve(GROUP_NTIMERS) == -1) {
@@ -126,46 +122,13 @@ group_start(struct pool *p)
 	l->out.src.fd = l->err.src.fd = -1;
 	l->kill_timer.cb = group_kill_timeout;
 	g->scan.cb = group_scan_timeout;
-	snprintf(l->path, sizeof(l->path), "%s/g%lu.sock", runtime_dir,
-	    ++group_seq);
 	/* every worker may connect before one child accepts */
-	backlog = g->nchildren + 128;
-	if (sock_parse(l->path, &addr) == -1 ||
-	    (lfd = sock_listen(&addr, backlog, NULL)) == -1) {
-		log_warn("[pool %s] unable to create %s", p->cf->name, l->path);
+	if (worker_exec(l, "g", g->nchildren + 128, group_reap) == -1) {
 		ev_timer_unreserve(GROUP_NTIMERS);
 		free(g);
 		return (NULL);
 	}
-	output_setup(l, &outfd, &errfd);
-	p->spawn.sock = lfd;
-	p->spawn.stdout_fd = outfd;
-	p->spawn.stderr_fd = errfd;
-	l->pid = spawn_start(&p->spawn, &pidfd, err, sizeof(err));
-	close(lfd);
-	if (outfd != -1)
-		close(outfd);
-	if (errfd != -1 && errfd != outfd)
-		close(errfd);
-	if (l->pid == -1) {
-		log_errorx("[pool %s] unable to start php-cgi: %s",
-		    p->cf->name, errno == ENOENT || errno == ENOEXEC ||
-		    errno == ECHILD ? err : strerror(errno));
-		output_close(l);
-		unlink(l->path);
-		ev_timer_unreserve(GROUP_NTIMERS);
-		free(g);
-		pool_brake(p, "workers fail to start");
-		if (p->respawn_timer.slot == 0)
-			ev_timer_set(&p->respawn_timer, 1000);
-		return (NULL);
-	}
-	l->pidsrc.fd = pidfd;
-	l->pidsrc.cb = group_reap;
-	if (ev_add(&l->pidsrc, EPOLLIN) == -1)
-		fatal("epoll_ctl");
-	l->started = g->last_used = ev_now();
-	clock_gettime(CLOCK_REALTIME, &l->started_rt);
+	g->last_used = l->started;
 	LIST_INSERT_HEAD(&p->groups, g, entry);
 	p->ngroups++;
 	if (p->group != NULL)

@@ -36,6 +36,7 @@ static void	worker_free(struct worker *);
 static void	worker_leave(struct worker *);
 static void	worker_set_state(struct worker *, enum worker_state);
 static int	worker_bind(struct pool *);
+static void	worker_join(struct pool *, struct worker *);
 
 /*
  * A new worker for p, listening on its private socket: 0, or -1 (said,
@@ -44,10 +45,7 @@ static int	worker_bind(struct pool *);
 int
 worker_spawn(struct pool *p)
 {
-	struct sock_addr	 addr;
-	struct worker		*w;
-	char			 err[512];
-	int			 lfd, pidfd, outfd = -1, errfd = -1;
+	struct worker	*w;
 
 	if (p->grouped)
 		return (worker_bind(p));
@@ -63,13 +61,53 @@ worker_spawn(struct pool *p)
 	w->out.src.fd = w->err.src.fd = -1;
 	w->kill_timer.cb = worker_kill_timeout;
 	w->req_timer.cb = slow_timeout;
-	snprintf(w->path, sizeof(w->path), "%s/w%lu.sock", runtime_dir,
-	    ++worker_seq);
-	if (sock_parse(w->path, &addr) == -1 ||
-	    (lfd = sock_listen(&addr, 128, NULL)) == -1) {
-		log_warn("[pool %s] unable to create %s", p->cf->name, w->path);
+	if (worker_exec(w, "w", 128, worker_reap) == -1) {
 		ev_timer_unreserve(WORKER_NTIMERS);
 		free(w);
+		return (-1);
+	}
+	stat_open(w);
+	log_info("[pool %s] child %d started", p->cf->name, (int)w->pid);
+	worker_join(p, w);
+	return (0);
+}
+
+/* w, just started or bound, joins p's workers, idle. */
+static void
+worker_join(struct pool *p, struct worker *w)
+{
+	w->last_used = w->started;
+	if (p->cf->max_requests > 0) {
+		/* up to +12.5% so that workers don't all retire together */
+		w->max_requests = (unsigned long)p->cf->max_requests +
+		    arc4random_uniform((uint32_t)p->cf->max_requests / 8 + 1);
+	}
+	TAILQ_INSERT_TAIL(&p->workers, w, entry);
+	p->nworkers++;
+	worker_set_state(w, W_IDLE);
+	pool_post(p);		/* it takes the queue */
+}
+
+/*
+ * Start w's process, a worker or a php.group's php-cgi, on a new private
+ * socket (runtime_dir/KIND<n>.sock, listen(2) backlog) with reap called
+ * when it goes: 0, or -1 (said, the pool braked when the program failed to
+ * start; the caller frees w).
+ */
+int
+worker_exec(struct worker *w, const char *kind, int backlog,
+    void (*reap)(struct ev_source *, uint32_t))
+{
+	struct pool		*p = w->pool;
+	struct sock_addr	 addr;
+	char			 err[512];
+	int			 lfd, pidfd, outfd = -1, errfd = -1;
+
+	snprintf(w->path, sizeof(w->path), "%s/%s%lu.sock", runtime_dir, kind,
+	    ++worker_seq);
+	if (sock_parse(w->path, &addr) == -1 ||
+	    (lfd = sock_listen(&addr, backlog, NULL)) == -1) {
+		log_warn("[pool %s] unable to create %s", p->cf->name, w->path);
 		return (-1);
 	}
 	output_setup(w, &outfd, &errfd);
@@ -83,35 +121,22 @@ worker_spawn(struct pool *p)
 	if (errfd != -1 && errfd != outfd)
 		close(errfd);
 	if (w->pid == -1) {
-		log_errorx("[pool %s] unable to start a worker: %s",
-		    p->cf->name, errno == ENOENT || errno == ENOEXEC ||
-		    errno == ECHILD ? err : strerror(errno));
+		log_errorx("[pool %s] unable to start %s: %s", p->cf->name,
+		    *kind == 'g' ? "php-cgi" : "a worker", errno == ENOENT ||
+		    errno == ENOEXEC || errno == ECHILD ? err : strerror(errno));
 		output_close(w);
 		unlink(w->path);
-		ev_timer_unreserve(WORKER_NTIMERS);
-		free(w);
 		pool_brake(p, "workers fail to start");
 		if (p->respawn_timer.slot == 0)
 			ev_timer_set(&p->respawn_timer, 1000);
 		return (-1);
 	}
 	w->pidsrc.fd = pidfd;
-	w->pidsrc.cb = worker_reap;
-	stat_open(w);
+	w->pidsrc.cb = reap;
 	if (ev_add(&w->pidsrc, EPOLLIN) == -1)
 		fatal("epoll_ctl");
-	w->started = w->last_used = ev_now();
+	w->started = ev_now();
 	clock_gettime(CLOCK_REALTIME, &w->started_rt);
-	if (p->cf->max_requests > 0) {
-		/* up to +12.5% so that workers don't all retire together */
-		w->max_requests = (unsigned long)p->cf->max_requests +
-		    arc4random_uniform((uint32_t)p->cf->max_requests / 8 + 1);
-	}
-	TAILQ_INSERT_TAIL(&p->workers, w, entry);
-	p->nworkers++;
-	worker_set_state(w, W_IDLE);
-	log_info("[pool %s] child %d started", p->cf->name, (int)w->pid);
-	pool_post(p);		/* it takes the queue */
 	return (0);
 }
 
@@ -142,15 +167,9 @@ worker_bind(struct pool *p)
 	w->kill_timer.cb = worker_kill_timeout;
 	w->req_timer.cb = slow_timeout;
 	strlcpy(w->path, g->leader.path, sizeof(w->path));
-	w->started = w->last_used = ev_now();
+	w->started = ev_now();
 	clock_gettime(CLOCK_REALTIME, &w->started_rt);
-	if (p->cf->max_requests > 0)
-		w->max_requests = (unsigned long)p->cf->max_requests +
-		    arc4random_uniform((uint32_t)p->cf->max_requests / 8 + 1);
-	TAILQ_INSERT_TAIL(&p->workers, w, entry);
-	p->nworkers++;
-	worker_set_state(w, W_IDLE);
-	pool_post(p);
+	worker_join(p, w);
 	return (0);
 }
 
