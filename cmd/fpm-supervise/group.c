@@ -477,7 +477,7 @@ gchild_timeout(struct ev_timer *t)
 	struct gchild		*c = container_of(t, struct gchild, timer);
 	struct pidfd_info_v0	 info;
 	siginfo_t		 si;
-	int			 st;
+	int			 st, rc;
 
 	if (!c->exited) {
 		log_warnx("[pool %s] child %d still alive after the grace "
@@ -490,7 +490,13 @@ gchild_timeout(struct ev_timer *t)
 	memset(&info, 0, sizeof(info));
 	info.mask = GROUP_PIDFD_INFO_EXIT;
 	memset(&si, 0, sizeof(si));
-	if (ioctl(c->src.fd, GROUP_PIDFD_GET_INFO, &info) == 0 &&
+	/*
+	 * Its status is there once its parent has reaped it; until then the
+	 * ioctl succeeds without it (errno is not the answer then).  A
+	 * kernel without PIDFD_GET_INFO ends the wait at once, one without
+	 * its exit field (before 6.15) after the tries.
+	 */
+	if ((rc = ioctl(c->src.fd, GROUP_PIDFD_GET_INFO, &info)) == 0 &&
 	    (info.mask & GROUP_PIDFD_INFO_EXIT)) {
 		st = info.exit_code;
 		si.si_pid = c->pid;
@@ -501,7 +507,7 @@ gchild_timeout(struct ev_timer *t)
 			si.si_code = WCOREDUMP(st) ? CLD_DUMPED : CLD_KILLED;
 			si.si_status = WTERMSIG(st);
 		}
-	} else if (errno != ENOTTY && errno != EINVAL &&
+	} else if ((rc == 0 || (errno != ENOTTY && errno != EINVAL)) &&
 	    ++c->tries < GROUP_EXIT_TRIES) {
 		ev_timer_set(&c->timer, 10);
 		return;
