@@ -281,3 +281,39 @@ at_once() {
 	# no child served more than 2
 	! awk '{ print $1 }' "$D/all" | sort | uniq -c | awk '$1 > 2' | grep .
 }
+
+@test "fault-group: pm.max_requests = 1 under load: each request has a child of its own" {
+	group "pm.max_requests = 1"
+	local i pids=()
+	for ((i = 0; i < 12; i++)); do
+		g "" | tail -1 >"$D/r.$i" &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do
+		wait "$i"
+	done
+	cat "$D"/r.* | grep -vE '^[0-9]+ [0-9]+$' || true
+	[[ $(cat "$D"/r.* | grep -cE '^[0-9]+ [0-9]+$') == 12 ]]
+	[[ $(cat "$D"/r.* | awk '{print $1}' | sort -u | wc -l) == 12 ]]
+}
+
+@test "fault-group: a reload removes a php.group pool, and another adds it back" {
+	group
+	at_once 3
+	leader=$(group_pids)
+	cp "$CONF" "$D/full.conf"
+	sed -i '/^\[www\]/,$d' "$CONF"
+	printf '[other]\nuser = nobody\nlisten = %s\ncommand = %s\n%s\n' \
+	    "$D/o.sock" "$WORKER" "pm = static"$'\n'"pm.max_children = 1" \
+	    >>"$CONF"
+	kill -USR2 "$SUP"
+	wait_for 10 grep -q "php-cgi $leader exited" "$LOG"
+	wait_for 5 pid_gone "$leader"
+	cp "$D/full.conf" "$CONF"
+	kill -USR2 "$SUP"
+	wait_for 10 eval '[[ $(group_pids | wc -l) == 2 ]]'
+	at_once 3
+	[[ $(grep -cE '^[0-9]+ [0-9]+$' "$D/at_once") == 3 ]]
+	kill -QUIT "$SUP"
+	stopped
+}
