@@ -317,3 +317,23 @@ at_once() {
 	kill -QUIT "$SUP"
 	stopped
 }
+
+@test "fault-group: a reload that changes pm.max_children only starts a php-cgi with as many children" {
+	group "pm.max_children = 2"
+	at_once 2
+	old=$(group_pids)
+	echo "pm.max_children = 3" >>"$CONF"
+	kill -USR2 "$SUP"
+	wait_for 10 grep -q "configuration reloaded" "$LOG"
+	wait_for 10 grep -q "php-cgi $old exited" "$LOG"
+	grep -q "php-cgi [0-9]* started: its 3 children" "$LOG"
+	at_once 3
+	[[ $(grep -cE '^[0-9]+ [0-9]+$' "$D/at_once") == 3 ]]
+	[[ $(awk '{ print $1 }' "$D/at_once" | sort -u | wc -l) == 3 ]]
+	# and back down
+	echo "pm.max_children = 1" >>"$CONF"
+	kill -USR2 "$SUP"
+	wait_for 10 grep -q "php-cgi [0-9]* started: its 1 children" "$LOG"
+	wait_for 10 eval '[[ $(pgrep -P "$(group_pids | tail -1)" | wc -l) == 1 ]]'
+	run -0 g ""
+}

@@ -115,6 +115,15 @@ pm_maintain(struct pool *p)
 
 	if (sv_stopping() || p->draining)
 		return;
+	/*
+	 * php.group: a reload changed pm.max_children, which keeps the pool
+	 * but not its php-cgi, whose children are as many as it had
+	 */
+	if (p->group != NULL && p->group->nchildren != p->cf->max_children) {
+		log_info("[pool %s] pm.max_children is now %d: a new php-cgi",
+		    p->cf->name, p->cf->max_children);
+		pool_restart(p);
+	}
 	want = pm_target(p);
 	budget = pm_budget(p);
 	while (p->nworkers - p->nretiring < want) {
