@@ -71,6 +71,7 @@ static int		diagfd = -1;	/* NETLINK_SOCK_DIAG, once needed */
 
 static void	group_reap(struct ev_source *, uint32_t);
 static void	group_kill_timeout(struct ev_timer *);
+static void	group_kill(struct worker *);
 static void	group_free(struct phpgrp *);
 static struct gchild *group_watch(struct phpgrp *, pid_t);
 static void	gchild_event(struct ev_source *, uint32_t);
@@ -188,7 +189,16 @@ group_kill_timeout(struct ev_timer *t)
 	    "sending SIGKILL to its process group", l->pool->cf->name,
 	    (int)l->pid);
 	l->signaled = SIGKILL;
-	kill(-l->pid, SIGKILL);
+	group_kill(l);
+}
+
+/* SIGKILL to what is left of l's process group (php-cgi and children). */
+static void
+group_kill(struct worker *l)
+{
+	if (kill(-l->pid, SIGKILL) == -1 && errno != ESRCH)
+		log_warn("[pool %s] unable to kill php-cgi %d's process group",
+		    l->pool->cf->name, (int)l->pid);
 }
 
 /* The parent is gone: its children go too, and the group with them. */
@@ -215,7 +225,7 @@ group_reap(struct ev_source *src, uint32_t events)
 	    "[pool %s] php-cgi %d %s after %lld ms", p->cf->name, (int)l->pid,
 	    why, (long long)(ev_now() - l->started));
 	/* what is left of its process group: nothing can reach it now */
-	kill(-l->pid, SIGKILL);
+	group_kill(l);
 	TAILQ_FOREACH_SAFE(w, &p->workers, entry, tw)
 		if (w->group == g) {
 			if (w->conn != NULL)

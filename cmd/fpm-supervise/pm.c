@@ -146,10 +146,11 @@ pm_maintain(struct pool *p)
 			next = p->window_end - ev_now();
 			break;
 		}
-		p->spawned++;
-		budget--;
+		/* only a start counts: a full php.group is no spawn */
 		if (worker_spawn(p) == -1)
 			break;
+		p->spawned++;
+		budget--;
 	}
 	p->started = 1;
 	/*
