@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -287,12 +288,33 @@ fpm_log_message(const char *msg, int syslog_type)
 	efree(buf);
 }
 
+/* In a child php-cgi forked: it dies with its parent (see MINIT). */
+static void
+fpm_atfork_child(void)
+{
+	if (getppid() != fpm_start_pid)
+		return;		/* a grandchild: a script's */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != fpm_start_pid)
+		raise(SIGKILL);	/* it went before we could see it */
+}
+
 static PHP_MINIT_FUNCTION(fpm)
 {
+	const char	*children;
 	int		 acc = 0;
 	socklen_t	 len = sizeof(acc);
 
 	fpm_start_pid = getpid();
+	/*
+	 * php-cgi forking its children (PHP_FCGI_CHILDREN, fpm-supervise's
+	 * php.group): each goes with it, which goes with fpm-supervise,
+	 * rather than wait on a socket nobody uses.  Only there: a script's
+	 * own children (proc_open) are none of ours.
+	 */
+	if ((children = getenv("PHP_FCGI_CHILDREN")) != NULL &&
+	    atoi(children) > 0)
+		pthread_atfork(NULL, NULL, fpm_atfork_child);
 	REGISTER_INI_ENTRIES();
 	/* php-cgi's test (fcgi_init()): fd 0 is a listening socket */
 	fpm_fastcgi = strcmp(sapi_module.name, "cgi-fcgi") == 0 &&
@@ -321,16 +343,6 @@ static PHP_RINIT_FUNCTION(fpm)
 	if (!fpm_scrubbed) {
 		fpm_scrubbed = 1;
 		fpm_scrub_env();
-		/*
-		 * A child of php-cgi (PHP_FCGI_CHILDREN, fpm-supervise's
-		 * php.group): it goes with its parent, which goes with
-		 * fpm-supervise, rather than wait on a socket nobody uses.
-		 */
-		if (getpid() != fpm_start_pid) {
-			prctl(PR_SET_PDEATHSIG, SIGKILL);
-			if (getppid() != fpm_start_pid)
-				raise(SIGKILL);
-		}
 	}
 	return (SUCCESS);
 }

@@ -225,11 +225,12 @@ children() {
 @test "fpm-group: with fpm.so, the children go when fpm-supervise is killed" {
 	[[ -e $BUILDDIR/php/fpm.so ]] || skip "fpm.so not built"
 	group "php.extension = $BUILDDIR/php/fpm.so"
-	at_once 3
+	# children that served nothing yet too: they go from their fork on
+	wait_for 10 eval '[[ $(worker_pids | wc -l) == 3 ]]'
 	leader=$(group_pids)
 	kill -KILL "$SUP"
 	wait_for 10 pid_gone "$leader"
-	for pid in $(awk '{ print $1 }' "$D/at_once"); do
+	for pid in $(worker_pids); do
 		wait_for 10 pid_gone "$pid"
 	done
 }
