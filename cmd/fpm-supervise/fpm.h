@@ -118,7 +118,6 @@ struct worker {
 	int			 finishing;	/* END_REQUEST sent, not back */
 	int			 dead;		/* being freed */
 	struct ev_timer		 req_timer;	/* slowlog, terminate */
-	int64_t			 fwd_mono;	/* ev_now() at dispatch */
 	int64_t			 fwd_us;	/* ev_now_us() at dispatch */
 	int			 slow_logged;
 	/* the request's params and response headers, for the access log's

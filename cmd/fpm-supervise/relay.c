@@ -44,7 +44,6 @@ conn_forward(struct conn *c, struct worker *w)
 	w->conn = c;
 	w->taken++;
 	conn_info(c, &w->cur);
-	w->fwd_mono = ev_now();
 	w->fwd_us = ev_now_us();
 	w->slow_logged = 0;
 	if (w->cpu_prev < 0 && stat_wanted(p))

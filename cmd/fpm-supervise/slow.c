@@ -63,19 +63,20 @@ void
 slow_arm(struct worker *w)
 {
 	struct conf_pool	*cf = w->pool->cf;
-	int64_t			 due = -1, ran = ev_now() - w->fwd_mono;
+	int64_t			 due = -1, ran = ev_now_us() - w->fwd_us;
 
 	if (w->finishing && !cf->request_terminate_timeout_track_finished) {
 		ev_timer_stop(&w->req_timer);
 		return;
 	}
 	if (cf->request_slowlog_timeout_ms > 0 && !w->slow_logged)
-		due = cf->request_slowlog_timeout_ms - ran;
+		due = cf->request_slowlog_timeout_ms * 1000 - ran;
 	if (cf->request_terminate_timeout_ms > 0 && (due < 0 ||
-	    cf->request_terminate_timeout_ms - ran < due))
-		due = cf->request_terminate_timeout_ms - ran;
+	    cf->request_terminate_timeout_ms * 1000 - ran < due))
+		due = cf->request_terminate_timeout_ms * 1000 - ran;
+	/* in whole ms, rounded up: never before the deadline it logs */
 	if (due >= 0)
-		ev_timer_set(&w->req_timer, due > 0 ? due : 0);
+		ev_timer_set(&w->req_timer, due > 0 ? (due + 999) / 1000 : 0);
 }
 
 /* w's timer fired: it has had its request too long. */
@@ -93,8 +94,9 @@ slow_timeout(struct ev_timer *t)
 	/* a group's child: which one runs it (group.c) */
 	if (w->group != NULL)
 		group_identify(w);
+	/* microseconds, as they are logged: the ms clock rounds down */
 	if (cf->request_terminate_timeout_ms > 0 &&
-	    ev_now() - w->fwd_mono >= cf->request_terminate_timeout_ms) {
+	    us >= cf->request_terminate_timeout_ms * 1000) {
 		log_warnx("[pool %s] child %d, script '%s' (request: \"%s\") "
 		    "execution timed out (%lld.%06lld sec), terminating",
 		    cf->name, (int)w->pid, log_vis(vis, sizeof(vis),
@@ -110,7 +112,7 @@ slow_timeout(struct ev_timer *t)
 		return;
 	}
 	if (cf->request_slowlog_timeout_ms > 0 && !w->slow_logged &&
-	    ev_now() - w->fwd_mono >= cf->request_slowlog_timeout_ms) {
+	    us >= cf->request_slowlog_timeout_ms * 1000) {
 		w->slow_logged = 1;
 		w->pool->slow_requests++;
 		log_warnx("[pool %s] child %d, script '%s' (request: \"%s\") "
