@@ -543,6 +543,8 @@ extern int	stat_watched;
 /* May anyone look at p's CPU and memory figures?  /proc is not free. */
 int	stat_wanted(const struct pool *);
 void	stat_open(struct worker *);
+/* A small /proc file, NUL-terminated: its length, or -1. */
+ssize_t	proc_read(const char *path, char *buf, size_t size);
 /* duration_us < 0: a first request begins; else one ended. */
 void	stat_sample(struct worker *, int64_t duration_us);
 /* w's CPU time since it started (ms) and resident set now (bytes): 0, -1. */

@@ -74,6 +74,7 @@ static void	group_kill_timeout(struct ev_timer *);
 static void	group_kill(struct worker *);
 static void	group_free(struct phpgrp *);
 static struct gchild *group_watch(struct phpgrp *, pid_t);
+static int64_t	gchild_start_ms(pid_t);
 static void	gchild_event(struct ev_source *, uint32_t);
 static void	gchild_timeout(struct ev_timer *);
 static void	gchild_exited(struct gchild *, const siginfo_t *);
@@ -396,11 +397,7 @@ static struct gchild *
 group_watch(struct phpgrp *g, pid_t pid)
 {
 	struct gchild	*c;
-	struct timespec	 now;
-	char		 path[64], buf[1024], *s;
-	unsigned long long start;
-	ssize_t		 n;
-	int		 fd, i;
+	int		 fd;
 
 	LIST_FOREACH(c, &g->children, entry)
 		if (c->pid == pid)
@@ -421,31 +418,9 @@ group_watch(struct phpgrp *g, pid_t pid)
 	c->src.fd = fd;
 	c->src.cb = gchild_event;
 	c->timer.cb = gchild_timeout;
-	/* its start, for "after N seconds from start": /proc's starttime */
-	c->started_ms = -1;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n > 0) {
-			buf[n] = '\0';
-			/* after "(comm)", field 22 is the 20th */
-			if ((s = strrchr(buf, ')')) != NULL) {
-				for (i = 0; i < 20 && s != NULL; i++)
-					s = strchr(s + 1, ' ');
-				if (s != NULL && sscanf(s, "%llu", &start) == 1 &&
-				    clock_gettime(CLOCK_BOOTTIME, &now) == 0)
-					c->started_ms = ev_now() -
-					    (now.tv_sec * 1000LL +
-					    now.tv_nsec / 1000000 -
-					    (long long)(start * 1000 /
-					    (unsigned long long)sysconf(
-					    _SC_CLK_TCK)));
-			}
-		}
-	}
-	if (c->started_ms < 0)
-		c->started_ms = ev_now();
+	/* its start, for "after N seconds from start" */
+	c->started_ms = gchild_start_ms(pid);
+
 	if (ev_add(&c->src, EPOLLIN) == -1) {
 		close(c->src.fd);
 		ev_timer_unreserve(1);
@@ -456,6 +431,33 @@ group_watch(struct phpgrp *g, pid_t pid)
 	g->nwatched++;
 	log_info("[pool %s] child %d started", g->pool->cf->name, (int)pid);
 	return (c);
+}
+
+/*
+ * When pid was forked, in ev_now() ms: /proc's starttime (clock ticks
+ * since boot), else now.
+ */
+static int64_t
+gchild_start_ms(pid_t pid)
+{
+	struct timespec		 now;
+	char			 path[64], buf[1024], *s;
+	unsigned long long	 start;
+	int			 i;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (proc_read(path, buf, sizeof(buf)) == -1 ||
+	    (s = strrchr(buf, ')')) == NULL)
+		return (ev_now());
+	/* after "(comm)", field 22 is the 20th */
+	for (i = 0; i < 20 && s != NULL; i++)
+		s = strchr(s + 1, ' ');
+	if (s == NULL || sscanf(s, "%llu", &start) != 1 ||
+	    clock_gettime(CLOCK_BOOTTIME, &now) == -1)
+		return (ev_now());
+	return (ev_now() - (now.tv_sec * 1000LL + now.tv_nsec / 1000000 -
+	    (long long)(start * 1000 / (unsigned long long)sysconf(
+	    _SC_CLK_TCK))));
 }
 
 /* A child's pidfd is readable: it exited.  Its status, once its parent
@@ -644,20 +646,13 @@ group_children(struct phpgrp *g, pid_t *kids, size_t max)
 {
 	static char	 buf[GROUP_MAX_KIDS * 8];	/* "PID " each */
 	char		 path[64], *s, *e;
-	ssize_t	 n;
-	size_t	 k = 0;
-	long	 v;
-	int	 fd;
+	size_t		 k = 0;
+	long		 v;
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/children",
 	    (int)g->leader.pid, (int)g->leader.pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if (proc_read(path, buf, sizeof(buf)) == -1)
 		return (0);
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return (0);
-	buf[n] = '\0';
 	for (s = buf; k < max; s = e) {
 		errno = 0;
 		v = strtol(s, &e, 10);

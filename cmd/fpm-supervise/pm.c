@@ -304,17 +304,10 @@ pm_over_memory(struct worker *w)
 {
 	char			 path[64], buf[128];
 	unsigned long long	 size, rss;
-	ssize_t			 n;
-	int			 fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/statm", (int)w->pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if (proc_read(path, buf, sizeof(buf)) == -1)
 		return (0);
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return (0);
-	buf[n] = '\0';
 	if (sscanf(buf, "%llu %llu", &size, &rss) != 2)
 		return (0);
 	rss *= (unsigned long long)sysconf(_SC_PAGESIZE);

@@ -183,8 +183,6 @@ stat_usage(struct worker *w, unsigned long long *cpu_ms,
 	static long	 hz, page;
 	long long	 ticks, pages;
 	char		 path[64], buf[256], *s;
-	ssize_t		 n;
-	int		 fd;
 
 	if (hz == 0) {
 		hz = sysconf(_SC_CLK_TCK);
@@ -195,13 +193,8 @@ stat_usage(struct worker *w, unsigned long long *cpu_ms,
 		return (-1);
 	/* "size resident shared ...", in pages */
 	snprintf(path, sizeof(path), "/proc/%d/statm", (int)w->pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if (proc_read(path, buf, sizeof(buf)) == -1)
 		return (-1);
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return (-1);
-	buf[n] = '\0';
 	if ((s = strchr(buf, ' ')) == NULL ||
 	    (pages = strtoll(s + 1, NULL, 10)) < 0)
 		return (-1);
@@ -238,4 +231,24 @@ stat_sample(struct worker *w, int64_t duration_us)
 	w->last.memory = (unsigned long long)rss * (unsigned long long)page;
 	w->last.cpu_pct = duration_us > 0 ? w->last.cpu_s * 1e8 /
 	    (double)duration_us : 0;
+}
+
+/*
+ * A small /proc file (statm, stat, children) in one read, NUL-terminated
+ * in buf of size bytes, cut there: its length, or -1.
+ */
+ssize_t
+proc_read(const char *path, char *buf, size_t size)
+{
+	ssize_t	n;
+	int	fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return (-1);
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n <= 0)
+		return (-1);
+	buf[n] = '\0';
+	return (n);
 }
