@@ -595,3 +595,12 @@ zero_loss() {
 @test "fpm-pm: zero loss under wrk through nginx, keepalive off" {
 	zero_loss 0
 }
+
+@test "fpm-pm: pm.max_memory retires a worker whose RSS is over it after a request" {
+	conf "pm.max_children = 1" "pm.max_memory = 4k"
+	start
+	first=$(worker_pids)
+	run -0 req pid=1
+	wait_for 5 grep -Eq "\[pool www\] child $first uses [0-9]+ bytes, more than pm.max_memory \(4096\): retiring" "$LOG"
+	wait_for 5 eval '[[ $(worker_pids | wc -l) == 2 ]]'
+}
