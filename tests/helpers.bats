@@ -141,6 +141,21 @@ q() {
 	[[ ${lines[-1]} == "pid=$W_PID" ]]
 }
 
+@test "testworker: wait holds the request until its file exists" {
+	local go=$BATS_TEST_TMPDIR/go
+	start_worker
+	run -4 q "wait=$go,pid=1" -t 200
+	touch "$go"
+	run -0 q "wait=$go,pid=1"
+	[[ ${lines[-1]} == "pid=$W_PID" ]]
+	# after an early end: answered at once, then the worker waits
+	run -0 q "early_end=1,wait=$go.2,pid=1" -t 3000
+	[[ ${lines[-1]} == "pid=$W_PID" ]]
+	run -4 q pid=1 -t 200
+	touch "$go.2"
+	run -0 q pid=1
+}
+
 @test "testworker: hang, and the client times out" {
 	start_worker
 	run -4 q hang=1 -t 200

@@ -30,6 +30,7 @@
 #define TW_MAXACTIONS	64
 #define TW_CHUNK	8192
 #define TW_LINE		100		/* burst= and flood= lines, newline included */
+#define TW_WAIT_MS	60000		/* wait= gives up after that */
 
 struct action {
 	char		*key;
@@ -45,6 +46,7 @@ struct reply {
 	long long	 deferred_ms;	/* slept after an early end */
 	int		 exit_after;	/* -1: keep serving */
 	char		*touch;		/* created once all work is done */
+	char		*wait;		/* waited for after an early end */
 	const char	*flood_stop;	/* flood= ends once this exists */
 };
 
@@ -52,6 +54,7 @@ static void	usage(void) __attribute__((__noreturn__));
 static long long	num(const char *, long long, long long);
 static void	sleep_ms(long long);
 static void	burn_ms(long long);
+static void	wait_file(const char *);
 static void	write_fd(int, const char *);
 static void	write_pidfile(const char *);
 static void	urldecode(char *);
@@ -87,6 +90,8 @@ usage(void)
 	    "exit_after=N\n"
 	    "  segv=1|core hang=1 early_end=1 ignore_term=1 pid=1 count=1\n"
 	    "  conn=1 env=NAME who=1 fds=1 touch=PATH\n"
+	    "  wait=PATH (until PATH exists, 60 s at most; after an early "
+	    "end, after its sleep)\n"
 	    "  bodylen=MS (read the body, MS ms between 8 KiB reads)\n"
 	    "  burst=BYTES (one write(2) to fd 2) flood=MS (write fd 2 for MS)\n"
 	    "  flood_stop=PATH (flood= ends early once PATH exists)\n");
@@ -133,6 +138,20 @@ burn_ms(long long ms)
 		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
 		t = now.tv_sec * 1000000000LL + now.tv_nsec;
 	} while (t - start < ms * 1000000LL);
+}
+
+/*
+ * Until PATH exists: a test holds a request in the worker for as long as
+ * it needs, instead of guessing a sleep long enough for a loaded machine.
+ * Bounded, so that a failed test leaves no worker waiting for ever.
+ */
+static void
+wait_file(const char *path)
+{
+	int	ms;
+
+	for (ms = 0; ms < TW_WAIT_MS && access(path, F_OK) == -1; ms += 10)
+		sleep_ms(10);
 }
 
 /* TEXT and a newline to a raw fd, for catch_workers_output tests. */
@@ -411,6 +430,14 @@ do_action(struct reply *r, const struct action *a)
 			r->deferred_ms += n;
 		else
 			sleep_ms(n);
+	} else if (strcmp(k, "wait") == 0) {
+		if (!r->early_end) {
+			wait_file(v);
+			return;
+		}
+		free(r->wait);
+		if ((r->wait = strdup(v)) == NULL)
+			err(111, "strdup");
 	} else if (strcmp(k, "burn") == 0) {
 		if ((n = num(v, 0, LLONG_MAX / 1000000)) == -1)
 			goto bad;
@@ -556,6 +583,10 @@ handle(FCGX_Request *req)
 	FCGX_Finish_r(req);
 	if (r.deferred_ms > 0)
 		sleep_ms(r.deferred_ms);
+	if (r.wait != NULL) {
+		wait_file(r.wait);
+		free(r.wait);
+	}
 	if (r.touch != NULL) {
 		write_pidfile(r.touch);
 		free(r.touch);
