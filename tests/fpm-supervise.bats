@@ -235,8 +235,8 @@ said_pid() {
 	[[ $(sort -u "$D/loop") == ok ]]
 	wait_for 5 grep -q "\[pool www\] child $pid exited on signal 9 (SIGKILL) after" "$LOG"
 	grep -Eq "WARNING: \[pool www\] child $pid: [a-z ]+ before answering \"GET /index.php\": answering 502" "$LOG"
-	# replaced: a third worker, two alive
-	[[ $(worker_pids | wc -l) == 3 ]]
+	# replaced: a third worker (started after that line), two alive
+	wait_for 5 eval '[[ $(worker_pids | wc -l) == 3 ]]'
 	wait_for 5 status_has "idle processes:       2"
 	status_has "total processes:      2"
 }
@@ -264,8 +264,8 @@ said_pid() {
 @test "fpm-supervise: a full queue answers 503 at once" {
 	conf "pm.max_children = 1" "queue.max_length = 1"
 	start
-	# busy long enough for a loaded machine to queue b and refuse c
-	req_bg a "stderr_fd=busy,sleep=3000,count=1"
+	# busy until b is queued and c refused
+	req_bg a "stderr_fd=busy,wait=$D/go,count=1"
 	wait_for 5 said "$(worker_pids)" busy
 	req_bg b count=1
 	wait_for 5 status_has "listen queue:         1"
@@ -273,6 +273,7 @@ said_pid() {
 	[[ $output == "$(response '503 Service Unavailable' \
 	    '503 Service Unavailable: all workers are busy')" ]]
 	grep -qF 'WARNING: [pool www] no idle worker and the queue is full (1): answering 503 to "GET /index.php"' "$LOG"
+	touch "$D/go"
 	wait "$PID_a" "$PID_b"
 	[[ $(tail -1 "$D/a") == count=1 && $(tail -1 "$D/b") == count=2 ]]
 	status_has "max listen queue:     1"
@@ -310,11 +311,14 @@ said_pid() {
 @test "fpm-supervise: a client going away while queued is dropped" {
 	conf "pm.max_children = 1"
 	start
-	req_bg a "stderr_fd=busy,sleep=1000,count=1"
+	# busy until the queued client is gone: whatever the machine's load,
+	# the request queued cannot reach the worker before it goes
+	req_bg a "stderr_fd=busy,wait=$D/go,count=1"
 	wait_for 5 said "$(worker_pids)" busy
 	run -4 req count=1 -t 200
 	wait_for 5 grep -qF 'NOTICE: [pool www] client went away while "GET /index.php" was queued' "$LOG"
 	status_has "listen queue:         0"
+	touch "$D/go"
 	wait "$PID_a"
 	[[ $(tail -1 "$D/a") == count=1 ]]
 	# the dropped request never reached the worker
@@ -356,13 +360,16 @@ said_pid() {
 	[[ $output == *$'\npid='"$a"$'\ncount=1' ]]
 	run -0 req pid=1,count=1
 	[[ $output == *$'\npid='"$a"$'\ncount=2' ]]
-	grep -qF "NOTICE: [pool www] child $a reached pm.max_requests (2), retiring" "$LOG"
+	# said when it is back (it reads the finish probe), maybe after our
+	# answer
+	wait_for 5 grep -qF "NOTICE: [pool www] child $a reached pm.max_requests (2), retiring" "$LOG"
 	run -0 req pid=1,count=1
 	[[ $output == *$'\ncount=1' && $output != *"pid=$a"* ]]
 	[[ $output == *$'\npid='"$(worker_pids | tail -1)"$'\n'* ]]
 	[[ $(worker_pids | wc -l) == 2 ]]
+	# a zombie is gone for pid_gone, not yet reaped and logged
+	wait_for 5 grep -q "\[pool www\] child $a exited" "$LOG"
 	wait_for 5 pid_gone "$a"
-	grep -q "\[pool www\] child $a exited" "$LOG"
 }
 
 @test "fpm-supervise: workers dying at start are restarted with a growing back-off" {
@@ -420,11 +427,11 @@ said_pid() {
 	req_bg h1 "stderr_fd=hanging,hang=1"
 	req_bg h2 "stderr_fd=hanging,hang=1"
 	wait_for 5 eval '[[ $(said_pid hanging | wc -l) == 2 ]]'
-	run -0 fcgi-client -s "$SOCK" -t 2000 -p SCRIPT_NAME=/ping
+	run -0 fcgi-client -s "$SOCK" -t 5000 -p SCRIPT_NAME=/ping
 	[[ $output == $'Content-type: text/plain;charset=UTF-8\r\nExpires: Thu, 01 Jan 1970 00:00:00 GMT\r\nCache-Control: no-cache, no-store, must-revalidate, max-age=0\r\n\r\npong' ]]
 	req_bg q pid=1
 	wait_for 5 status_has "listen queue:         1"
-	run -0 fcgi-client -s "$SOCK" -t 2000 -p SCRIPT_NAME=/status
+	run -0 fcgi-client -s "$SOCK" -t 5000 -p SCRIPT_NAME=/status
 	[[ ${lines[2]} == "Content-type: text/plain;charset=UTF-8"$'\r' ]]
 	[[ $output == *$'\npool:                 www\nprocess manager:      static\n'* ]]
 	[[ $output == *$'\nidle processes:       0\nactive processes:     2\ntotal processes:      2\nmax active processes: 2\n'* ]]
@@ -433,11 +440,13 @@ said_pid() {
 @test "fpm-supervise: SIGQUIT lets the request in flight finish, then exits 0" {
 	conf "pm.max_children = 1"
 	start
-	req_bg a "stderr_fd=busy,sleep=600,pid=1"
+	req_bg a "stderr_fd=busy,wait=$D/go,pid=1"
 	wait_for 5 said "$(worker_pids)" busy
 	kill -QUIT "$SUP"
 	wait_for 5 grep -q 'NOTICE: Finishing \.\.\.' "$LOG"
 	[[ ! -e $SOCK ]]
+	kill -0 "$SUP"
+	touch "$D/go"
 	stopped
 	wait "$PID_a"
 	[[ $(head -1 "$D/a") == $'Content-Type: text/plain\r' ]]
