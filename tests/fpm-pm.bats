@@ -122,39 +122,49 @@ none_of() {
 	done
 }
 
+# state PID: PID's state on the full status page.
+state() {
+	fcgi-client -s "$SOCK" -t 5000 -p SCRIPT_NAME=/status \
+	    -p QUERY_STRING=full | awk -v pid="$1" '
+		$1 == "pid:" { p = $2 }
+		$1 == "state:" && p == pid { print $2 }'
+}
+
+# running: "N PID" for each request that said "runN" into stderr, in the
+# order they did (catch_workers_output): PID runs it, or ran it.
+running() {
+	sed -n 's/.*\] child \([0-9]*\) said into stderr: "run\([0-9]*\)"$/\2 \1/p' \
+	    "$LOG"
+}
+
 # nlog TEXT: how many log lines hold TEXT.
 nlog() {
 	grep -cF -- "$1" "$LOG" || true
 }
 
 @test "fpm-pm: dynamic grows under load, says max_children, retires one a second" {
-	local i seen last n lru
+	local i seen last n pid order= lru
 	conf "pm = dynamic" "pm.max_children = 5" "pm.start_servers = 1" \
-	    "pm.min_spare_servers = 1" "pm.max_spare_servers = 2"
+	    "pm.min_spare_servers = 1" "pm.max_spare_servers = 2" \
+	    "catch_workers_output = yes"
 	start
 	wait_for 5 is "total processes" 1
 	is "idle processes" 1
 	is "max children reached" 0
-	# six requests ending 100 ms apart at least: "FINISH-NS PID" to $D/done;
-	# long enough for a fifth worker, started in the third second (1, 2,
-	# then 4 a second at most: pm.max_spawn_rate's ramp), with a second to
-	# spare on a busy machine before the first one ends
+	# six requests, each says "runN" and runs until $D/goN exists: five
+	# workers (1, 2, then 4 a second at most: pm.max_spawn_rate's ramp),
+	# and one request queued
 	for i in 1 2 3 4 5 6; do
-		(
-			req "sleep=$((3400 + 100 * i)),pid=1" >"$D/r$i"
-			echo "$(date +%s%N) $(sed -n 's/^pid=//p' "$D/r$i")" \
-			    >>"$D/done"
-		) 3>&- &
-		track_pid $!
-		eval "PID_r$i=$!"
+		req_bg r$i "stderr_fd=run$i,wait=$D/go$i,pid=1"
 	done
 	wait_for 10 is "active processes" 5
+	wait_for 10 eval '[[ $(running | wc -l) == 5 ]]'
 	is "total processes" 5
 	is "idle processes" 0
 	grep -qF "WARNING: [pool www] server reached pm.max_children setting (5), consider raising it" "$LOG"
 	(($(figure "max children reached") >= 1))
 	# from now on, note every change of the total, until it is 2: the
-	# surplus goes while the last requests still run, one a second
+	# surplus goes one a second, maybe while the last requests still run
 	(
 		last=
 		for ((i = 0; i < 1000; i++)); do
@@ -166,9 +176,18 @@ nlog() {
 		done
 	) 3>&- &
 	track_pid $!
-	for i in 1 2 3 4 5 6; do
+	# one at a time, in the order they started, each once its worker is
+	# back (idle, or on the request queued, which the first one takes):
+	# then the order of the workers' last requests is known
+	for n in 1 2 3 4 5 6; do
+		wait_for 10 eval '(($(running | wc -l) >= n))'
+		read -r i pid < <(running | sed -n "${n}p")
+		touch "$D/go$i"
 		eval wait "\$PID_r$i"
 		ok200 "$D/r$i"
+		[[ $(sed -n 's/^pid=//p' "$D/r$i") == "$pid" ]]
+		wait_for 10 eval '[[ $(state "$pid") =~ ^(Idle|Running)$ ]]'
+		order="$order $pid"
 	done
 	# surplus idle workers go one at a time, down to max_spare_servers
 	wait_for 10 grep -q ' 2$' "$D/seen"
@@ -177,7 +196,7 @@ nlog() {
 	is "idle processes" 2
 	is "active processes" 0
 	# least recently used first: retired in the order of their last request
-	lru=$(sort -n "$D/done" | awk '{ last[$2] = NR }
+	lru=$(tr ' ' '\n' <<<"$order" | grep . | awk '{ last[$1] = NR }
 	    END { for (p in last) print last[p], p }' | sort -n | cut -d' ' -f2)
 	[[ $(echo $lru | wc -w) == 5 ]]
 	[[ $(sed -n 's/.*\] child \([0-9]*\) exited.*/\1/p' "$LOG") == \
@@ -199,9 +218,12 @@ nlog() {
 	    "pm.max_spawn_rate = 2"
 	start
 	wait_for 5 is "idle processes" 1
+	# held until each has its worker, whatever the machine's pace
 	for i in 1 2 3 4 5 6; do
-		req_bg r$i "sleep=1200,pid=1"
+		req_bg r$i "wait=$D/go,pid=1"
 	done
+	wait_for 10 is "active processes" 6
+	touch "$D/go"
 	for i in 1 2 3 4 5 6; do
 		eval wait "\$PID_r$i"
 		ok200 "$D/r$i"
@@ -230,18 +252,20 @@ nlog() {
 	is "total processes" 0
 	is "idle processes" 0
 	[[ -z $(worker_pids) ]]
+	# four requests, held until all four run
 	t0=$(date +%s%N)
 	for i in 1 2 3 4; do
-		req_bg r$i "sleep=1200,pid=1"
+		req_bg r$i "wait=$D/go,pid=1"
 	done
 	wait_for 5 is "active processes" 4
+	ms=$((($(date +%s%N) - t0) / 1000000))
 	is "total processes" 4
+	touch "$D/go"
 	for i in 1 2 3 4; do
 		eval wait "\$PID_r$i"
 		ok200 "$D/r$i"
 	done
-	ms=$((($(date +%s%N) - t0) / 1000000))
-	# one spawn a second would take 3 s more than that
+	# one spawn a second would take 3 s
 	((ms < 3000)) || { echo "burst took $ms ms"; false; }
 	# four workers served the four, each once
 	[[ $(worker_pids | wc -l) == 4 ]]
@@ -374,8 +398,9 @@ nlog() {
 	start
 	keep=$(pids "$D/keep.sock") chg=$(pids "$D/chg.sock")
 	gone=$(pids "$D/gone.sock") move=$(pids "$D/move.sock")
-	# a request in flight on [chg], requests on the moving address
-	req_bg inflight -s "$D/chg.sock" "sleep=800,pid=1,env=GEN"
+	# a request in flight on [chg] until the reload is done, requests on
+	# the moving address
+	req_bg inflight -s "$D/chg.sock" "wait=$D/go,pid=1,env=GEN"
 	wait_for 5 is "active processes" 1 "$D/chg.sock"
 	(
 		for i in $(seq 40); do
@@ -394,6 +419,7 @@ nlog() {
 	run -0 ctl reload
 	[[ $output == "ok reloaded: 1 pools kept, 1 restarted, 2 added, 2 removed" ]]
 	# the request in flight finishes on its old worker
+	touch "$D/go"
 	wait "$PID_inflight"
 	ok200 "$D/inflight"
 	grep -qx "env GEN=1" "$D/inflight"
@@ -408,7 +434,8 @@ nlog() {
 	# [gone]: socket and workers gone
 	wait_for 5 all_gone $gone
 	[[ ! -e $D/gone.sock ]]
-	grep -qF 'NOTICE: [pool gone] removed' "$LOG"
+	# once its last worker is reaped (all_gone: a zombie is gone)
+	wait_for 5 grep -qF 'NOTICE: [pool gone] removed' "$LOG"
 	# [new] serves
 	run -0 req -s "$D/new.sock" pid=1
 	# the moved address answered all along, now for [moved]
@@ -471,7 +498,7 @@ EOF
 		pool gone "$D/gone.sock"
 	} >"$CONF"
 	start
-	req_bg inflight -s "$D/gone.sock" "sleep=1500,pid=1"
+	req_bg inflight -s "$D/gone.sock" "wait=$D/go,pid=1"
 	wait_for 5 is "active processes" 1 "$D/gone.sock"
 	{ global; pool keep "$D/keep.sock"; } >"$CONF"
 	run -0 ctl reload
@@ -490,6 +517,8 @@ EOF
 	[[ $output == "error 1 no pool 'gone'" ]]
 	# nothing changed: the supervisor serves, [gone] finishes its request
 	run -0 req -s "$D/keep.sock" pid=1
+	kill -0 "$PID_inflight"
+	touch "$D/go"
 	wait "$PID_inflight"
 	ok200 "$D/inflight"
 	[[ ! -e $D/gone2.sock && ! -e $D/new.sock ]]
@@ -509,7 +538,8 @@ EOF
 	start
 	[[ $(cat "$D/fpm.pid") == "$SUP" ]]
 	before=$(pids)
-	req_bg inflight "sleep=700,pid=1"
+	# a request in flight until the upgrade waits for it
+	req_bg inflight "wait=$D/go,pid=1"
 	wait_for 5 is "active processes" 1
 	(
 		for i in $(seq 30); do
@@ -519,6 +549,8 @@ EOF
 	) >"$D/loop" 3>&- &
 	track_pid $!
 	kill -URG "$SUP"
+	wait_for 10 grep -qF 'NOTICE: binary upgrade: finishing the requests in flight, then re-executing' "$LOG"
+	touch "$D/go"
 	wait "$PID_inflight"
 	ok200 "$D/inflight"
 	[[ " $(echo $before) " == *" $(sed -n 's/^pid=//p' "$D/inflight") "* ]]
