@@ -17,10 +17,12 @@ workdir() {
 
 # early MS [fcgi-client ARG...]: a request to /srv/www/bg.php answered at
 # once, after which its worker works MS ms more, then writes $W/done.
+# With HOLD=1 the work goes on after that until $W/go exists.
 early() {
-	local ms=$1
+	local ms=$1 hold=
 	shift
-	run -0 req "early_end=1,sleep=$ms,touch=$W/done" -t 5000 \
+	[[ -z ${HOLD:-} ]] || hold=",wait=$W/go"
+	run -0 req "early_end=1,sleep=$ms$hold,touch=$W/done" -t 5000 \
 	    -p SCRIPT_FILENAME=/srv/www/bg.php "$@"
 	[[ ${lines[-1]} == hello ]]
 }
@@ -72,10 +74,11 @@ state_is() {
 	workdir
 	start
 	pid=$(worker_pids)
-	early 1500
+	HOLD=1 early 0
 	req_bg second "pid=1"
 	wait_for 5 status_has "listen queue:         1"
 	[[ ! -s $D/second ]]
+	touch "$W/go"
 	wait_for 10 test -s "$D/second"
 	# answered after the worker wrote its file: it had finished
 	test -s "$W/done"
@@ -122,9 +125,10 @@ state_is() {
 	workdir
 	start
 	pid=$(worker_pids)
-	early 1500
+	HOLD=1 early 0
 	wait_for 10 grep -qE "child $pid, script '/srv/www/bg.php' \(request: \"GET /index.php\"\) executing too slow \([0-9]+\.[0-9]{6} sec\), logging" "$LOG" ||
 	    { cat "$LOG"; false; }
+	touch "$W/go"
 	wait_for 5 test -s "$W/done"
 	wait_for 5 state_is "$pid" Idle
 	status_has "slow requests:        1"
@@ -136,8 +140,9 @@ state_is() {
 	workdir
 	start
 	pid=$(worker_pids)
-	early 1200 -p HTTP_HOST=example.org
+	HOLD=1 early 1200 -p HTTP_HOST=example.org
 	[[ ! -s $D/access.log ]]
+	touch "$W/go"
 	wait_for 10 test -s "$D/access.log"
 	test -s "$W/done"
 	read -r p d o e s <"$D/access.log"
@@ -230,13 +235,14 @@ state_is() {
 	conf "pm.max_children = 1" "request.finish_probe = no"
 	workdir
 	start
-	req_bg first "sleep=1500,touch=$W/first"
+	req_bg first "wait=$W/go,touch=$W/first"
 	wait_for 5 status_has "active processes:     1"
 	req_bg second "pid=1"
 	wait_for 5 status_has "listen queue:         1"
 	# the first END_REQUEST waits unread when the stop comes
 	kill -STOP "$SUP"
 	kill -TERM "$SUP"
+	touch "$W/go"
 	wait_for 10 test -s "$W/first"
 	kill -CONT "$SUP"
 	stopped
