@@ -10,19 +10,22 @@ load helpers/supervise
 @test "fpm-requests: a slow request is logged, counted and traced into slowlog" {
 	conf "request_slowlog_timeout = 1s" "slowlog = $D/slow.log"
 	start
-	run -0 req "sleep=1600,pid=1" -p SCRIPT_FILENAME=/srv/www/slow.php
+	# in the worker until traced, however late a loaded machine runs us
+	req_bg a "wait=$D/go,pid=1" -p SCRIPT_FILENAME=/srv/www/slow.php
+	wait_for 10 grep -q 'finished trace of' "$LOG" || { cat "$LOG"; false; }
+	touch "$D/go"
+	wait "$PID_a"
+	run cat "$D/a"
 	[[ ${lines[-1]} == "pid="* ]]
 	pid=${lines[-1]#pid=}
-	# logged at 1 s, before the answer; polled all the same (a loaded
-	# machine), and the log shown if it never comes
-	wait_for 5 grep -qE "WARNING: \[pool www\] child $pid, script '/srv/www/slow.php' \(request: \"GET /index.php\"\) executing too slow \(1\.[0-9]{6} sec\), logging" "$LOG" ||
+	# logged at 1 s, before the answer
+	grep -qE "WARNING: \[pool www\] child $pid, script '/srv/www/slow.php' \(request: \"GET /index.php\"\) executing too slow \(1\.[0-9]{6} sec\), logging" "$LOG" ||
 	    { cat "$LOG"; false; }
 	status_has "slow requests:        1"
-	# fpm-slowlog wrote the entry: PHP-FPM's header, then native frames
-	wait_for 10 grep -q 'finished trace of' "$LOG"
 	# PHP-FPM's three lines, in its order, at NOTICE
 	[[ $(sed -n 's/^\[[^]]*\] //p' "$LOG" | grep -E 'trac(e|ing)') == \
 	    "NOTICE: child $pid stopped for tracing"$'\n'"NOTICE: about to trace $pid"$'\n'"NOTICE: finished trace of $pid" ]]
+	# fpm-slowlog wrote the entry: PHP-FPM's header, then native frames
 	grep -qE "^\[[0-9]{2}-[A-Z][a-z]{2}-[0-9]{4} [0-9:]{8}\]  \[pool www\] pid $pid$" "$D/slow.log"
 	grep -qx 'script_filename = /srv/www/slow.php' "$D/slow.log"
 	grep -qE '^\[0x[0-9a-f]{16}\] .*(nanosleep|main)' "$D/slow.log"
@@ -99,7 +102,12 @@ load helpers/supervise
 	conf "pm.max_children = 1"
 	start
 	first=$(worker_pids)
-	run -4 req "sleep=600,count=1" -t 100
+	# gone once its request runs in the worker, which then ends it
+	req_bg a "stderr_fd=busy,wait=$D/go,count=1"
+	wait_for 5 grep -qF "child $first said into stderr: \"busy\"" "$LOG"
+	kill "$PID_a"
+	wait_for 5 pid_gone "$PID_a"
+	touch "$D/go"
 	run -0 req "count=1,pid=1"
 	# the abandoned request ran to its end on the same worker
 	[[ ${lines[-2]} == count=2 && ${lines[-1]} == "pid=$first" ]]
@@ -109,7 +117,10 @@ load helpers/supervise
 	conf "pm.max_children = 1" "request.terminate_on_abort = yes"
 	start
 	first=$(worker_pids)
-	run -4 req "sleep=3000" -t 100
+	# gone once its request runs in the worker
+	req_bg a "stderr_fd=busy,wait=$D/go"
+	wait_for 5 grep -qF "child $first said into stderr: \"busy\"" "$LOG"
+	kill "$PID_a"
 	wait_for 5 grep -q "client went away during \"GET /index.php\": terminating child $first" "$LOG"
 	wait_for 5 pid_gone "$first"
 	run -0 req "count=1,pid=1"
