@@ -17,12 +17,30 @@ teardown() {
 	[[ -z $SOCKDIR ]] || rm -rf "$SOCKDIR"
 }
 
-# start_stuck MODE [ARG]: run the stuck helper, wait until it is in place
+# start_stuck MODE [ARG]: run the stuck helper, wait until it is in place:
+# "ready" is said before the stuck function is called, so past it asleep
+# (sleep, read), or spinning for 3 clock ticks of CPU time (spin)
 start_stuck() {
+	local t0
 	stuck "$@" >"$BATS_TEST_TMPDIR/stuck.out" 2>&1 &
 	STUCK=$!
 	track_pid "$STUCK"
 	wait_for 5 grep -q ready "$BATS_TEST_TMPDIR/stuck.out"
+	if [[ $1 == spin ]]; then
+		t0=$(cpu_ticks "$STUCK")
+		wait_for 5 eval '(($(cpu_ticks "$STUCK") >= t0 + 3))'
+	else
+		wait_for 5 in_state "$STUCK" S
+	fi
+}
+
+# cpu_ticks PID: user + system CPU time of PID, in clock ticks.
+cpu_ticks() {
+	local stat
+	stat=$(</proc/"$1"/stat)
+	# fields 14 and 15; comm (field 2) may hold spaces, so cut after it
+	set -- ${stat##*) }
+	echo $((${12} + ${13}))
 }
 
 # in_state PID LETTERS: the process state is one of LETTERS (S, R, T...)
