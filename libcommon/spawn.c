@@ -76,6 +76,7 @@ spawn_init(struct spawn *s)
 	memset(s, 0, sizeof(*s));
 	s->sock = -1;
 	s->stdout_fd = -1;
+	s->fd3 = -1;
 	s->stderr_fd = -1;
 	s->rlimit_nofile = SPAWN_NOLIMIT;
 	s->rlimit_core = SPAWN_NOLIMIT;
@@ -259,6 +260,7 @@ static int
 spawn_fds(const struct spawn *s, int *errfd)
 {
 	int	sock = s->sock, out = s->stdout_fd, err = s->stderr_fd;
+	int	fd3 = s->sockmode == SPAWN_SOCK_STDIN ? s->fd3 : -1;
 	int	target, lowest;
 
 	if (*errfd != -1 && *errfd <= 3 && (*errfd = fcntl(*errfd,
@@ -270,6 +272,8 @@ spawn_fds(const struct spawn *s, int *errfd)
 	if (out != -1 && out < 3 && (out = fcntl(out, F_DUPFD, 4)) == -1)
 		return (-1);
 	if (err != -1 && err < 3 && (err = fcntl(err, F_DUPFD, 4)) == -1)
+		return (-1);
+	if (fd3 != -1 && fd3 < 3 && (fd3 = fcntl(fd3, F_DUPFD, 4)) == -1)
 		return (-1);
 	if (out != -1 && dup2(out, 1) == -1)
 		return (-1);
@@ -286,6 +290,12 @@ spawn_fds(const struct spawn *s, int *errfd)
 			return (-1);
 		if (target == 3)
 			lowest = 4;
+	}
+	if (fd3 != -1) {
+		/* dup2 clears FD_CLOEXEC; a dup2 onto itself does not */
+		if (fd3 == 3 ? fcntl(3, F_SETFD, 0) == -1 : dup2(fd3, 3) == -1)
+			return (-1);
+		lowest = 4;
 	}
 	if (*errfd != -1) {
 		/* close all but errfd, which is close-on-exec anyway */

@@ -32,6 +32,8 @@ struct spawn {
 	enum spawn_sockmode sockmode;
 	int		 stdout_fd;	/* dup2'd to 1 (-1: leave 1 alone) */
 	int		 stderr_fd;	/* dup2'd to 2 (-1: leave 2 alone) */
+	int		 fd3;		/* dup2'd to 3 with SPAWN_SOCK_STDIN
+					   (-1: none) */
 	int		 setids;	/* change to uid/gid/groups */
 	uid_t		 uid;
 	gid_t		 gid;

@@ -153,11 +153,11 @@ test_child(void)
 {
 	struct spawn		s;
 	struct sock_addr	a;
-	struct stat		st;
+	struct stat		st, pst;
 	struct sigaction	sa, oldsa;
 	sigset_t		set, oldset;
 	char			path[256], want[1024], *got;
-	int			sock, extra, status;
+	int			sock, extra, status, pfd[2];
 	pid_t			pid;
 
 	snprintf(path, sizeof(path), "%s/w.sock", dir);
@@ -249,6 +249,26 @@ test_child(void)
 		close(0);
 		open("/dev/null", O_RDONLY);
 	}
+
+	/* fd3 beside the socket on 0 (php.group), close-on-exec here */
+	if (pipe2(pfd, O_CLOEXEC) == 0 && fstat(pfd[0], &pst) == 0) {
+		spawn_init(&s);
+		s.sock = sock;
+		s.sockmode = SPAWN_SOCK_STDIN;
+		s.fd3 = pfd[0];
+		pid = run_sh(&s, "stat -L -c %i /proc/$$/fd/0 /proc/$$/fd/3; "
+		    "ls /proc/$$/fd", &status);
+		snprintf(want, sizeof(want), "%lu\n%lu\n0\n1\n2\n3\n",
+		    (unsigned long)st.st_ino, (unsigned long)pst.st_ino);
+		got = slurp(out);
+		check(pid != -1 && strcmp(got, want) == 0,
+		    "fd3: fd 0 the socket, fd 3 the one given, no other");
+		if (strcmp(got, want) != 0)
+			printf("# got:\n%s# want:\n%s", got, want);
+		close(pfd[0]);
+		close(pfd[1]);
+	} else
+		check(0, "pipe2");
 
 	spawn_init(&s);
 	pid = run_sh(&s, "exit 3", &status);
