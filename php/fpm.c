@@ -2,13 +2,18 @@
 /*
  * fpm.so: what PHP-FPM's own SAPI gives scripts, for the php-cgi workers of
  * fpm-supervise, which loads it with -d extension=: fastcgi_finish_request(),
- * admin values locked as php_admin_value locks them, no PHP_FCGI_* variables.
+ * admin values locked as php_admin_value locks them, no PHP_FCGI_* variables;
+ * and for php.group, a php-cgi that forks its children when asked.
  */
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -21,6 +26,8 @@
 #include "ext/standard/head.h"
 #include "ext/standard/info.h"
 #include "main/php_output.h"
+
+#include "../libcommon/phpgroup.h"
 
 #ifdef ZTS
 #error "fpm.so is for php-cgi, which is built without ZTS"
@@ -59,10 +66,17 @@ static zend_result fpm_post_startup(void);
 static void	fpm_scrub_env(void);
 static void	fpm_scrub_array(zval *);
 static void	fpm_log_message(const char *, int);
+static void	fpm_group_wait(void);
+static void	fpm_group_reap(void);
+static void	fpm_group_say(int, pid_t, int);
 
 static int	fpm_fastcgi;		/* php-cgi serving FastCGI on fd 0 */
 static int	fpm_scrubbed;		/* PHP_FCGI_* are gone */
 static pid_t	fpm_start_pid;		/* the php-cgi started (MINIT) */
+static int	fpm_group_fd = -1;	/* php.group: fpm-supervise's socket */
+static int	fpm_group_sfd = -1;	/* its SIGCHLD (signalfd) */
+static int	fpm_group_max;		/* children at once, at most */
+static int	fpm_group_kids;		/* forked, not reaped */
 static int	fpm_finished;		/* this request's END_REQUEST is out */
 static int	fpm_said;		/* the layout warning was logged */
 static zend_result (*fpm_next_post_startup)(void);
@@ -288,6 +302,88 @@ fpm_log_message(const char *msg, int syslog_type)
 	efree(buf);
 }
 
+/*
+ * php.group: php-cgi is about to fork a child, as its loop does whenever
+ * fewer than PHP_FCGI_CHILDREN run (which MINIT made too many to reach).
+ * Here, after its start-up, OPcache's memory made, it waits instead until
+ * fpm-supervise asks for a child (a byte each), reaping those that go
+ * meanwhile, with at most fpm_group_max at once.  A fork that fails ends
+ * php-cgi (its "php (pre-forking)"), and fpm-supervise starts another.
+ */
+static void
+fpm_group_wait(void)
+{
+	static int	 said, want;
+	struct pollfd	 pfd[2];
+	struct signalfd_siginfo si;
+	sigset_t	 chld, old;
+	unsigned char	 buf[256];
+	ssize_t		 n;
+
+	if (fpm_group_fd == -1 || getpid() != fpm_start_pid)
+		return;		/* a script's fork, in a child */
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &chld, &old) == -1 ||
+	    (fpm_group_sfd == -1 && (fpm_group_sfd = signalfd(-1, &chld,
+	    SFD_NONBLOCK | SFD_CLOEXEC)) == -1)) {
+		fprintf(stderr, "fpm: php.group: %s\n", strerror(errno));
+		_exit(1);
+	}
+	if (!said) {
+		said = 1;
+		fpm_group_say('H', getpid(), fpm_group_max);
+	}
+	for (;;) {
+		fpm_group_reap();
+		if (want > 0 && fpm_group_kids < fpm_group_max)
+			break;
+		pfd[0].fd = fpm_group_fd;
+		pfd[1].fd = fpm_group_sfd;
+		pfd[0].events = pfd[1].events = POLLIN;
+		if (poll(pfd, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			_exit(1);
+		}
+		while (read(fpm_group_sfd, &si, sizeof(si)) > 0)
+			;
+		if (pfd[0].revents == 0)
+			continue;
+		if ((n = read(fpm_group_fd, buf, sizeof(buf))) > 0)
+			want += (int)n;
+		else if (n == 0 || (errno != EINTR && errno != EAGAIN))
+			_exit(0);	/* fpm-supervise is gone */
+	}
+	want--;
+	fpm_group_kids++;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Reap the children that went, and say so. */
+static void
+fpm_group_reap(void)
+{
+	pid_t	pid;
+	int	st;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		fpm_group_kids--;
+		fpm_group_say('X', pid, st);
+	}
+}
+
+/* A record to fpm-supervise; php-cgi goes when it is gone. */
+static void
+fpm_group_say(int kind, pid_t pid, int status)
+{
+	struct phpgroup_rec	r = { kind, pid, status };
+
+	while (send(fpm_group_fd, &r, sizeof(r), MSG_NOSIGNAL) == -1)
+		if (errno != EINTR)
+			_exit(0);
+}
+
 /* In a child php-cgi forked: it dies with its parent (see MINIT). */
 static void
 fpm_atfork_child(void)
@@ -297,29 +393,53 @@ fpm_atfork_child(void)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != fpm_start_pid)
 		raise(SIGKILL);	/* it went before we could see it */
+	if (fpm_group_fd != -1) {
+		fpm_group_say('F', getpid(), 0);
+		close(fpm_group_fd);
+		close(fpm_group_sfd);
+		fpm_group_fd = fpm_group_sfd = -1;
+	}
+}
+
+/*
+ * php.group (fpm-supervise's group.c): php-cgi forks its children, and
+ * with FPM_GROUP_FD, when fpm-supervise asks (fpm_group_wait).
+ */
+static void
+fpm_group_init(void)
+{
+	const char	*s;
+	int		 max;
+
+	if ((s = getenv("PHP_FCGI_CHILDREN")) == NULL || (max = atoi(s)) <= 0)
+		return;
+	if ((s = getenv(PHPGROUP_ENV)) != NULL && atoi(s) == PHPGROUP_FD &&
+	    fpm_fastcgi && fcntl(PHPGROUP_FD, F_SETFD, FD_CLOEXEC) == 0) {
+		fpm_group_fd = PHPGROUP_FD;
+		fpm_group_max = max;
+		setenv("PHP_FCGI_CHILDREN", "1000000000", 1);
+	}
+	unsetenv(PHPGROUP_ENV);
+	/*
+	 * Each child goes with php-cgi, which goes with fpm-supervise,
+	 * rather than wait on a socket nobody uses.  Only there: a script's
+	 * own children (proc_open) are none of ours.
+	 */
+	pthread_atfork(fpm_group_wait, NULL, fpm_atfork_child);
 }
 
 static PHP_MINIT_FUNCTION(fpm)
 {
-	const char	*children;
 	int		 acc = 0;
 	socklen_t	 len = sizeof(acc);
 
 	fpm_start_pid = getpid();
-	/*
-	 * php-cgi forking its children (PHP_FCGI_CHILDREN, fpm-supervise's
-	 * php.group): each goes with it, which goes with fpm-supervise,
-	 * rather than wait on a socket nobody uses.  Only there: a script's
-	 * own children (proc_open) are none of ours.
-	 */
-	if ((children = getenv("PHP_FCGI_CHILDREN")) != NULL &&
-	    atoi(children) > 0)
-		pthread_atfork(NULL, NULL, fpm_atfork_child);
 	REGISTER_INI_ENTRIES();
 	/* php-cgi's test (fcgi_init()): fd 0 is a listening socket */
 	fpm_fastcgi = strcmp(sapi_module.name, "cgi-fcgi") == 0 &&
 	    getsockopt(0, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) == 0 &&
 	    acc != 0;
+	fpm_group_init();
 	fpm_next_post_startup = zend_post_startup_cb;
 	zend_post_startup_cb = fpm_post_startup;
 	if (fpm_fastcgi && sapi_module.log_message != NULL) {

@@ -20,14 +20,23 @@ setup() {
 	cp "$BATS_TEST_DIRNAME"/fixtures/fpm-group*.php "$APP/"
 	mkdir -m 1777 "$D/w"
 	W=$D/w
+	EXT=$BUILDDIR/php/fpm.so
+	[[ -e $EXT ]] || EXT=no
 }
 
-# group [POOL-LINE...]: a php-cgi pool of 3, its scripts cached at once
+# group [POOL-LINE...]: a php-cgi pool of 3, its scripts cached at once,
+# with fpm.so as installed (its php-cgi forks a child when asked)
 group() {
 	conf "command = $(command -v php-cgi)" "pm.max_children = 3" \
 	    "php_admin_value[opcache.enable] = 1" \
-	    "php_admin_value[opcache.file_update_protection] = 0" "$@"
+	    "php_admin_value[opcache.file_update_protection] = 0" \
+	    "php.extension = $EXT" "$@"
 	start
+}
+
+# kids PID: how many children PID has
+kids() {
+	wc -w <"/proc/$1/task/$1/children"
 }
 
 # g QUERY: "PID CACHED" of one request to fpm-group.php
@@ -65,7 +74,7 @@ children() {
 	group
 	leader=$(group_pids)
 	[[ -n $leader ]]
-	grep -q "\[pool www\] php-cgi $leader started: its 3 children are the workers" "$LOG"
+	grep -q "\[pool www\] php-cgi $leader started: its children, 3 at most, are the workers" "$LOG"
 	run -0 g "t=warm"
 	[[ $output == *" 3" ]]
 	at_once 3
@@ -140,7 +149,32 @@ children() {
 	[[ $(ps -o ppid= -p "${output% *}" | tr -d ' ') == "$(group_pids | tail -1)" ]]
 }
 
-@test "fpm-group: ondemand starts php-cgi with the first request, and stops it when idle" {
+@test "fpm-group: ondemand keeps php-cgi warm and childless; the first request forks a child" {
+	[[ $EXT != no ]] || skip "fpm.so not built"
+	group "pm = ondemand" "pm.process_idle_timeout = 1s"
+	# php-cgi from the start, no child before a request
+	wait_for 10 eval '[[ -n $(group_pids) ]]'
+	leader=$(group_pids)
+	wait_for 10 grep -q "php-cgi $leader started" "$LOG"
+	[[ $(kids "$leader") == 0 ]]
+	run -0 g "t=warm"
+	first=${output% *}
+	[[ $(ps -o ppid= -p "$first" | tr -d ' ') == "$leader" ]]
+	grep -q "\[pool www\] child $first started" "$LOG"
+	# the idle child goes, its php-cgi stays
+	wait_for 10 grep -q "NOTICE: \[pool www\] child $first exited with code 0" "$LOG"
+	wait_for 5 pid_gone "$first"
+	kill -0 "$leader"
+	[[ $(kids "$leader") == 0 ]]
+	# the next child sees the cache the first one filled
+	run -0 g ""
+	[[ ${output% *} != "$first" ]]
+	[[ ${output#* } == 3 ]]
+	[[ $(group_pids | wc -l) == 1 ]]
+}
+
+@test "fpm-group: without fpm.so, ondemand starts php-cgi with the first request, and stops it when idle" {
+	EXT=no
 	group "pm = ondemand" "pm.process_idle_timeout = 1s"
 	[[ -z $(group_pids) ]]
 	run -0 g ""
@@ -151,6 +185,22 @@ children() {
 	# and again
 	run -0 g ""
 	[[ $(group_pids | wc -l) == 2 ]]
+}
+
+@test "fpm-group: dynamic forks the children pm wants, not pm.max_children" {
+	[[ $EXT != no ]] || skip "fpm.so not built"
+	group "pm = dynamic" "pm.start_servers = 1" "pm.min_spare_servers = 1" \
+	    "pm.max_spare_servers = 1"
+	leader=$(group_pids)
+	run -0 g ""
+	wait_for 10 eval '[[ $(kids "$leader") == 1 ]]'
+	# three at once take three children; the spares above one then go
+	at_once 3
+	[[ $(awk '{ print $1 }' "$D/at_once" | sort -u | wc -l) == 3 ]]
+	wait_for 10 eval '[[ $(kids "$leader") == 1 ]]'
+	# each let go as php-cgi lets its children go when idle
+	grep -q "\] child [0-9]* exited with code 0" "$LOG"
+	! grep -q "exited on signal" "$LOG"
 }
 
 @test "fpm-group: a reload that changes the pool starts a new php-cgi; a request in flight completes" {

@@ -153,6 +153,8 @@ struct gchild {
 	int			 exited;
 	int			 tries;		/* for its exit status */
 	unsigned long		 requests;	/* on connections closed */
+	int			 status;	/* wait(2)'s, from php-cgi */
+	int			 has_status;
 	struct ev_timer		 timer;		/* SIGKILL, or the status */
 	LIST_ENTRY(gchild)	 entry;
 };
@@ -174,6 +176,12 @@ struct phpgrp {
 	int			 nwatched;
 	struct ev_timer		 scan;		/* for its new children */
 	int			 scans;
+	/* with fpm.so: it forks a child when asked (libcommon/phpgroup.h) */
+	struct ev_source	 chan;		/* fd -1: none */
+	int			 forker;	/* it said so */
+	int			 nforks;	/* asked for, not reaped */
+	size_t			 rlen;		/* of a record, in rbuf */
+	unsigned char		 rbuf[12];
 	LIST_ENTRY(phpgrp)	 entry;
 };
 
@@ -189,6 +197,7 @@ struct pool {
 	struct conf_pool	*cf;
 	int			 php;		/* the workers are php-cgi */
 	int			 grouped;	/* php.group: they are a group's */
+	int			 phpext;	/* fpm.so is loaded in them */
 	struct phpgrp		*group;		/* the one new workers join */
 	LIST_HEAD(, phpgrp)	 groups;	/* it, and retiring ones */
 	int			 ngroups;
@@ -509,6 +518,7 @@ void	worker_exit_reason(char *, size_t, const siginfo_t *);
 /* group.c: php.group */
 struct phpgrp *group_current(struct pool *);
 struct phpgrp *group_start(struct pool *);
+void	group_bind(struct phpgrp *);
 void	group_retire(struct phpgrp *);
 void	groups_retire(struct pool *);
 void	group_check(struct phpgrp *);

@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "libcommon/log.h"
+#include "libcommon/phpgroup.h"
 #include "libcommon/sock.h"
 #include "fpm.h"
 
@@ -74,7 +75,7 @@ static void	group_kill_timeout(struct ev_timer *);
 static void	group_kill(struct worker *);
 static void	group_free(struct phpgrp *);
 static struct gchild *group_watch(struct phpgrp *, pid_t);
-static int64_t	gchild_start_ms(pid_t);
+static int64_t	gchild_stat(pid_t, pid_t *);
 static void	gchild_event(struct ev_source *, uint32_t);
 static void	gchild_timeout(struct ev_timer *);
 static void	gchild_exited(struct gchild *, const siginfo_t *);
@@ -84,6 +85,11 @@ static int	group_children(struct phpgrp *, pid_t *, size_t);
 static int	group_holds(pid_t, unsigned int);
 static void	group_scan(struct phpgrp *);
 static void	group_scan_timeout(struct ev_timer *);
+static int	group_chan_open(struct phpgrp *);
+static void	group_chan_event(struct ev_source *, uint32_t);
+static void	group_chan_read(struct phpgrp *);
+static void	group_heard(struct phpgrp *, const struct phpgroup_rec *);
+static void	group_want(struct phpgrp *);
 
 /*
  * The group p's new workers bind to, started if there is none: NULL when
@@ -124,23 +130,177 @@ group_start(struct pool *p)
 	l->out.src.fd = l->err.src.fd = -1;
 	l->kill_timer.cb = group_kill_timeout;
 	g->scan.cb = group_scan_timeout;
-	/* every worker may connect before one child accepts */
-	if (worker_exec(l, "g", g->nchildren + 128, group_reap) == -1) {
+	if (group_chan_open(g) == -1) {
 		ev_timer_unreserve(GROUP_NTIMERS);
 		free(g);
 		return (NULL);
 	}
+	/* every worker may connect before one child accepts */
+	if (worker_exec(l, "g", g->nchildren + 128, group_reap) == -1) {
+		p->spawn.fd3 = -1;
+		ev_del(&g->chan);
+		close(g->chan.fd);
+		ev_timer_unreserve(GROUP_NTIMERS);
+		free(g);
+		return (NULL);
+	}
+	close(p->spawn.fd3);
+	p->spawn.fd3 = -1;
 	g->last_used = l->started;
 	LIST_INSERT_HEAD(&p->groups, g, entry);
 	p->ngroups++;
 	if (p->group != NULL)
 		group_retire(p->group);
 	p->group = g;
-	log_info("[pool %s] php-cgi %d started: its %d children are the "
-	    "workers, with one OPcache (php.group)", p->cf->name, (int)l->pid,
-	    g->nchildren);
+	log_info("[pool %s] php-cgi %d started: its children, %d at most, "
+	    "are the workers, with one OPcache (php.group)", p->cf->name,
+	    (int)l->pid, g->nchildren);
 	ev_timer_set(&g->scan, GROUP_SCAN_MS);
 	return (g);
+}
+
+/*
+ * php-cgi's end of g's socket (libcommon/phpgroup.h) goes to its fd 3
+ * through p->spawn.fd3, ours is watched: 0, or -1 (said).
+ */
+static int
+group_chan_open(struct phpgrp *g)
+{
+	struct pool	*p = g->pool;
+	int		 sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+		log_warn("[pool %s] unable to start php-cgi: socketpair",
+		    p->cf->name);
+		return (-1);
+	}
+	g->chan.fd = sv[0];
+	g->chan.cb = group_chan_event;
+	if (fcntl(sv[0], F_SETFL, O_NONBLOCK) == -1 ||
+	    ev_add(&g->chan, EPOLLIN) == -1) {
+		log_warn("[pool %s] unable to start php-cgi", p->cf->name);
+		close(sv[0]);
+		close(sv[1]);
+		return (-1);
+	}
+	p->spawn.fd3 = sv[1];
+	return (0);
+}
+
+/* A worker binds to g: a child for it, if g forks when asked. */
+void
+group_bind(struct phpgrp *g)
+{
+	g->nworkers++;
+	group_want(g);
+}
+
+/*
+ * As many children asked for as there are workers bound, and children
+ * signaled that hold their place until they go.  Asked before php-cgi has
+ * said it forks when asked: an older fpm.so forks them all by itself and
+ * never reads, and the few bytes wait in the socket.  A child that was
+ * trimmed before it accepted (no pid to signal) stays a spare.
+ */
+static void
+group_want(struct phpgrp *g)
+{
+	static const unsigned char	 asks[64];
+	ssize_t				 n;
+	int				 k;
+
+	while (g->chan.fd != -1 && !g->dead &&
+	    (k = g->nworkers + g->nleaving - g->nforks) > 0) {
+		if (k > (int)sizeof(asks))
+			k = (int)sizeof(asks);
+		if ((n = write(g->chan.fd, asks, (size_t)k)) == -1) {
+			if (errno != EINTR)
+				break;	/* php-cgi is going: group_reap */
+			continue;
+		}
+		g->nforks += (int)n;
+	}
+}
+
+static void
+group_chan_event(struct ev_source *src, uint32_t events)
+{
+	(void)events;
+	group_chan_read(container_of(src, struct phpgrp, chan));
+}
+
+/* Every record php-cgi has written; at its end, the socket is closed. */
+static void
+group_chan_read(struct phpgrp *g)
+{
+	struct phpgroup_rec	 r;
+	unsigned char		 buf[64 * sizeof(r)];
+	ssize_t			 n;
+	size_t			 i, k;
+
+	while (g->chan.fd != -1) {
+		if ((n = read(g->chan.fd, buf, sizeof(buf))) == -1 &&
+		    (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0) {
+			ev_del(&g->chan);
+			close(g->chan.fd);
+			g->chan.fd = -1;
+			return;
+		}
+		for (i = 0; i < (size_t)n; i += k) {
+			k = sizeof(r) - g->rlen;
+			if (k > (size_t)n - i)
+				k = (size_t)n - i;
+			memcpy(g->rbuf + g->rlen, buf + i, k);
+			if ((g->rlen += k) < sizeof(r))
+				break;
+			g->rlen = 0;
+			memcpy(&r, g->rbuf, sizeof(r));
+			group_heard(g, &r);
+			if (g->chan.fd == -1)
+				return;
+		}
+	}
+}
+
+/* One record from g's php-cgi, or from a child it just forked. */
+static void
+group_heard(struct phpgrp *g, const struct phpgroup_rec *r)
+{
+	struct gchild	*c;
+
+	switch (r->kind) {
+	case 'H':
+		g->forker = 1;
+		ev_timer_stop(&g->scan);
+		break;
+	case 'F':
+		/* ours and forked by our php-cgi: group_watch checks */
+		if (r->pid > 0 && !g->retiring)
+			group_watch(g, r->pid);
+		break;
+	case 'X':
+		if (g->nforks > 0)
+			g->nforks--;
+		LIST_FOREACH(c, &g->children, entry)
+			if (c->pid == r->pid)
+				break;
+		if (c != NULL) {
+			c->status = r->status;
+			c->has_status = 1;
+			if (!c->exited)
+				gchild_event(&c->src, 0);
+			else {
+				ev_timer_stop(&c->timer);
+				gchild_timeout(&c->timer);
+			}
+		}
+		group_want(g);
+		break;
+	default:
+		break;		/* a later fpm.so's: not ours to know */
+	}
 }
 
 /* No new worker binds to g; it stops when its last worker is gone. */
@@ -260,6 +420,11 @@ group_free(struct phpgrp *g)
 	ev_timer_stop(&l->out_timer);
 	ev_timer_stop(&g->scan);
 	ev_timer_unreserve(GROUP_NTIMERS);
+	if (g->chan.fd != -1) {
+		ev_del(&g->chan);
+		close(g->chan.fd);
+		g->chan.fd = -1;
+	}
 	ev_del(&l->pidsrc);
 	close(l->pidsrc.fd);
 	l->pidsrc.fd = -1;	/* the rest of this batch skips it (ev.c) */
@@ -304,7 +469,10 @@ group_identify(struct worker *w)
 	if (g == NULL || w->sock.fd == -1 ||
 	    group_peer_inode(w->sock.fd, &peer) == -1)
 		return (-1);
-	group_scan(g);
+	/* its 'F' may wait in this batch still */
+	group_chan_read(g);
+	if (!g->forker)
+		group_scan(g);
 	LIST_FOREACH(c, &g->children, entry)
 		if (!c->exited && group_holds(c->pid, peer)) {
 			w->pid = c->pid;
@@ -330,7 +498,8 @@ group_scan(struct phpgrp *g)
 	for (i = 0; i < n; i++)
 		group_watch(g, kids[i]);
 	ev_timer_stop(&g->scan);
-	if (n < g->nchildren && !g->retiring && g->scans++ < GROUP_SCANS)
+	if (n < g->nchildren && !g->retiring && !g->forker &&
+	    g->scans++ < GROUP_SCANS)
 		ev_timer_set(&g->scan, GROUP_SCAN_MS);
 }
 
@@ -397,6 +566,7 @@ static struct gchild *
 group_watch(struct phpgrp *g, pid_t pid)
 {
 	struct gchild	*c;
+	pid_t		 ppid;
 	int		 fd;
 
 	LIST_FOREACH(c, &g->children, entry)
@@ -419,9 +589,10 @@ group_watch(struct phpgrp *g, pid_t pid)
 	c->src.cb = gchild_event;
 	c->timer.cb = gchild_timeout;
 	/* its start, for "after N seconds from start" */
-	c->started_ms = gchild_start_ms(pid);
+	c->started_ms = gchild_stat(pid, &ppid);
 
-	if (ev_add(&c->src, EPOLLIN) == -1) {
+	/* the pid a record names is the pidfd's: a child of our php-cgi? */
+	if (ppid != g->leader.pid || ev_add(&c->src, EPOLLIN) == -1) {
 		close(c->src.fd);
 		ev_timer_unreserve(1);
 		free(c);
@@ -435,20 +606,24 @@ group_watch(struct phpgrp *g, pid_t pid)
 
 /*
  * When pid was forked, in ev_now() ms: /proc's starttime (clock ticks
- * since boot), else now.
+ * since boot), else now; and its parent in ppid (-1: unknown).
  */
 static int64_t
-gchild_start_ms(pid_t pid)
+gchild_stat(pid_t pid, pid_t *ppid)
 {
 	struct timespec		 now;
 	char			 path[64], buf[1024], *s;
 	unsigned long long	 start;
-	int			 i;
+	int			 i, pp;
 
+	*ppid = -1;
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	if (proc_read(path, buf, sizeof(buf)) == -1 ||
 	    (s = strrchr(buf, ')')) == NULL)
 		return (ev_now());
+	/* ") S PPID": fields 3 and 4 */
+	if (sscanf(s + 1, " %*c %d", &pp) == 1)
+		*ppid = (pid_t)pp;
 	/* after "(comm)", field 22 is the 20th */
 	for (i = 0; i < 20 && s != NULL; i++)
 		s = strchr(s + 1, ' ');
@@ -499,30 +674,36 @@ gchild_timeout(struct ev_timer *t)
 		syscall(SYS_pidfd_send_signal, c->src.fd, SIGKILL, NULL, 0);
 		return;
 	}
+	memset(&si, 0, sizeof(si));
 	memset(&info, 0, sizeof(info));
 	info.mask = GROUP_PIDFD_INFO_EXIT;
-	memset(&si, 0, sizeof(si));
 	/*
-	 * Its status is there once its parent has reaped it; until then the
-	 * ioctl succeeds without it (errno is not the answer then).  A
-	 * kernel without PIDFD_GET_INFO ends the wait at once, one without
-	 * its exit field (before 6.15) after the tries.
+	 * Its status: from php-cgi with fpm.so (group_heard), else from
+	 * the kernel once its parent has reaped it; until then the ioctl
+	 * succeeds without it (errno is not the answer then).  A kernel
+	 * without PIDFD_GET_INFO ends the wait at once, one without its
+	 * exit field (before 6.15) after the tries.
 	 */
-	if ((rc = ioctl(c->src.fd, GROUP_PIDFD_GET_INFO, &info)) == 0 &&
-	    (info.mask & GROUP_PIDFD_INFO_EXIT)) {
+	if (c->has_status)
+		st = c->status;
+	else if ((rc = ioctl(c->src.fd, GROUP_PIDFD_GET_INFO, &info)) == 0 &&
+	    (info.mask & GROUP_PIDFD_INFO_EXIT))
 		st = info.exit_code;
-		si.si_pid = c->pid;
-		if (WIFEXITED(st)) {
-			si.si_code = CLD_EXITED;
-			si.si_status = WEXITSTATUS(st);
-		} else {
-			si.si_code = WCOREDUMP(st) ? CLD_DUMPED : CLD_KILLED;
-			si.si_status = WTERMSIG(st);
-		}
-	} else if ((rc == 0 || (errno != ENOTTY && errno != EINVAL)) &&
+	else if ((rc == 0 || (errno != ENOTTY && errno != EINVAL)) &&
 	    ++c->tries < GROUP_EXIT_TRIES) {
 		ev_timer_set(&c->timer, 10);
 		return;
+	} else {
+		gchild_exited(c, &si);	/* its status went to php-cgi */
+		return;
+	}
+	si.si_pid = c->pid;
+	if (WIFEXITED(st)) {
+		si.si_code = CLD_EXITED;
+		si.si_status = WEXITSTATUS(st);
+	} else {
+		si.si_code = WCOREDUMP(st) ? CLD_DUMPED : CLD_KILLED;
+		si.si_status = WTERMSIG(st);
 	}
 	gchild_exited(c, &si);
 }
@@ -549,7 +730,7 @@ gchild_exited(struct gchild *c, const siginfo_t *si)
 	if (si->si_pid != 0)
 		pm_worker_died(p, si);
 	/* its parent forks another at once: watch it */
-	if (!c->group->retiring && !c->group->dead) {
+	if (!c->group->retiring && !c->group->dead && !c->group->forker) {
 		c->group->scans = 0;
 		ev_timer_set(&c->group->scan, GROUP_SCAN_MS);
 	}

@@ -213,18 +213,22 @@ pm_refuse(struct pool *p)
 }
 
 /*
- * An idle worker let go: a group's stays a warm child of its php-cgi, and
- * only its connection closes; another worker is a process that leaves.
+ * An idle worker let go: a process that leaves.  A group's child forked
+ * when asked (fpm.so) leaves too, its php-cgi forks another when needed;
+ * one forked by php-cgi on its own stays a warm child, and only its
+ * connection closes.
  */
 static void
 pm_let_go(struct worker *w)
 {
-	worker_retire(w, w->group != NULL ? 0 : SIGTERM);
+	worker_retire(w, w->group != NULL && !w->group->forker ? 0 : SIGTERM);
 }
 
 /*
- * ondemand with php.group: the php-cgi of a pool with no worker left goes
- * after pm.process_idle_timeout, its children with it; the next request
+ * ondemand with php.group.  With fpm.so, the php-cgi stays, warm, with no
+ * child, as PHP-FPM's master does: the first request costs a fork, not a
+ * start.  Without, the php-cgi of a pool with no worker left goes after
+ * pm.process_idle_timeout, its children with it, and the next request
  * starts another.  Returns the ms until it goes, or -1: not to watch.
  */
 static int64_t
@@ -233,8 +237,14 @@ pm_group_idle(struct pool *p)
 	struct phpgrp	*g = p->group;
 	int64_t		 d;
 
-	if (g == NULL || p->cf->pm != CONF_PM_ONDEMAND || g->nworkers > 0 ||
-	    p->nqueue > 0)
+	if (p->cf->pm != CONF_PM_ONDEMAND || !p->grouped)
+		return (-1);
+	if (g == NULL) {
+		if (p->phpext && p->respawn_timer.slot == 0)
+			group_start(p);
+		return (-1);
+	}
+	if (g->forker || g->nworkers > 0 || p->nqueue > 0)
 		return (-1);
 	d = g->last_used + p->cf->process_idle_timeout_ms - ev_now();
 	if (d > 0)
@@ -242,6 +252,8 @@ pm_group_idle(struct pool *p)
 	log_debug("[pool %s] no worker for %lld ms: php-cgi %d goes",
 	    p->cf->name, (long long)(ev_now() - g->last_used),
 	    (int)g->leader.pid);
+	/* an fpm.so that does not fork when asked: no php-cgi kept */
+	p->phpext = 0;
 	group_retire(g);
 	return (-1);
 }

@@ -24,6 +24,7 @@
 
 #include "libcommon/log.h"
 #include "libcommon/parse.h"
+#include "libcommon/phpgroup.h"
 #include "libcommon/sock.h"
 #include "fpm.h"
 
@@ -57,7 +58,7 @@ pool_env(struct pool *p)
 	size_t			  n = 0, i;
 	int			  r;
 
-	if ((set = calloc(c->nenv + 4, sizeof(*set))) == NULL)
+	if ((set = calloc(c->nenv + 5, sizeof(*set))) == NULL)
 		return (-1);
 	if (p->spawn.setids)
 		pw = getpwuid(p->spawn.uid);
@@ -73,6 +74,12 @@ pool_env(struct pool *p)
 		snprintf(buf, sizeof(buf), "PHP_FCGI_CHILDREN=%d",
 		    c->php_group ? c->max_children : 0);
 		set[n++] = strdup(buf);
+		/* and with fpm.so, forked when asked (phpgroup.h) */
+		if (c->php_group) {
+			snprintf(buf, sizeof(buf), "%s=%d", PHPGROUP_ENV,
+			    PHPGROUP_FD);
+			set[n++] = strdup(buf);
+		}
 	}
 	for (i = 0; i < c->nenv; i++) {
 		if (asprintf(&set[n], "%s=%s", c->env[i].key,
@@ -215,6 +222,7 @@ pool_template(struct pool *p, struct conf_pool *c, int allow_root, char *err,
 	p->spawn = t.spawn;
 	p->argv = t.argv;
 	p->envp = t.envp;
+	p->phpext = t.phpext;
 	p->php = conf_is_phpcgi(p->argv[0]);
 	p->grouped = p->php && c->php_group;
 	p->probe = !c->request_finish_probe ? PROBE_NONE :
@@ -297,6 +305,7 @@ pool_phpext(struct pool *t, char *err, size_t errsize)
 	free(names);
 	free(t->argv);
 	t->argv = v;
+	t->phpext = 1;
 	return (0);
 oom:
 	free(d1);

@@ -143,7 +143,7 @@ worker_exec(struct worker *w, const char *kind, int backlog,
 /*
  * php.group: a new worker is a connection to the group's socket, which the
  * first idle child accepts (group.c): it is ready at once, its pid known
- * once the child has it.  0, or -1 (said).
+ * once asked (group_identify).  0, or -1 (said).
  */
 static int
 worker_bind(struct pool *p)
@@ -161,7 +161,7 @@ worker_bind(struct pool *p)
 	}
 	w->pool = p;
 	w->group = g;
-	g->nworkers++;
+	group_bind(g);
 	w->sock.fd = w->statfd = w->pidsrc.fd = -1;
 	w->out.src.fd = w->err.src.fd = -1;
 	w->kill_timer.cb = worker_kill_timeout;
@@ -170,6 +170,12 @@ worker_bind(struct pool *p)
 	w->started = ev_now();
 	clock_gettime(CLOCK_REALTIME, &w->started_rt);
 	worker_join(p, w);
+	/*
+	 * Connected now, so that a child takes it now (a spare is ready),
+	 * and one we let go has a pid to signal.  If it fails (said), the
+	 * first request tries again.
+	 */
+	(void)worker_connect(w);
 	return (0);
 }
 
