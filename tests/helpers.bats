@@ -141,10 +141,11 @@ q() {
 	[[ ${lines[-1]} == "pid=$W_PID" ]]
 }
 
-@test "testworker: wait holds the request until its file exists" {
+@test "testworker: wait holds the request until its file exists, mark says it runs" {
 	local go=$BATS_TEST_TMPDIR/go
 	start_worker
-	run -4 q "wait=$go,pid=1" -t 200
+	run -4 q "mark=$go.m,wait=$go,pid=1" -t 200
+	[[ $(cat "$go.m") == "$W_PID" ]]
 	touch "$go"
 	run -0 q "wait=$go,pid=1"
 	[[ ${lines[-1]} == "pid=$W_PID" ]]

@@ -92,6 +92,7 @@ usage(void)
 	    "  conn=1 env=NAME who=1 fds=1 touch=PATH\n"
 	    "  wait=PATH (until PATH exists, 60 s at most; after an early "
 	    "end, after its sleep)\n"
+	    "  mark=PATH (write the pid to PATH now)\n"
 	    "  bodylen=MS (read the body, MS ms between 8 KiB reads)\n"
 	    "  burst=BYTES (one write(2) to fd 2) flood=MS (write fd 2 for MS)\n"
 	    "  flood_stop=PATH (flood= ends early once PATH exists)\n");
@@ -430,6 +431,8 @@ do_action(struct reply *r, const struct action *a)
 			r->deferred_ms += n;
 		else
 			sleep_ms(n);
+	} else if (strcmp(k, "mark") == 0) {
+		write_pidfile(v);
 	} else if (strcmp(k, "wait") == 0) {
 		if (!r->early_end) {
 			wait_file(v);
