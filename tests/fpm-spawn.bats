@@ -161,10 +161,13 @@ EOF
 	for p in "${PIDS[@]}"; do
 		[[ $(readlink "/proc/$p/fd/0") == "$ino" ]]
 	done
-	# three slow requests at once: each worker takes one
+	# three requests, each held in its worker until all three run: each
+	# worker takes one
 	for i in 1 2 3; do
-		fcgi "$SOCK" sleep=300,pid=1 >"$D/r$i" &
+		fcgi "$SOCK" "mark=$D/m$i,wait=$D/go,pid=1" >"$D/r$i" &
 	done
+	wait_for 10 test -e "$D/m1" -a -e "$D/m2" -a -e "$D/m3"
+	touch "$D/go"
 	wait
 	cat "$D"/r? | grep -o '^pid=[0-9]*' | sort -u >"$D/seen"
 	[[ $(wc -l <"$D/seen") == 3 ]]
@@ -477,9 +480,10 @@ kill_tracked_now() {
 	[[ $output == 200 ]]
 	read -r word foo sapi pid <"$BATS_TEST_TMPDIR/body"
 	[[ "$word $foo $sapi" == "php bar cgi-fcgi" ]]
-	# PHP_FCGI_CHILDREN=2: php-cgi's own children serve
+	# PHP_FCGI_CHILDREN=2: php-cgi's own children serve (the second may
+	# be forked after the first served)
 	[[ $(ps -o ppid= -p "$pid") -eq ${PIDS[0]} ]]
-	[[ $(pgrep -c -P "${PIDS[0]}") == 2 ]]
+	wait_for 5 eval '[[ $(pgrep -c -P "${PIDS[0]}") == 2 ]]'
 	run -0 http_get /missing.php
 	[[ $output == 404 ]]
 }
