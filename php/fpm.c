@@ -76,6 +76,7 @@ static pid_t	fpm_start_pid;		/* the php-cgi started (MINIT) */
 static int	fpm_group_fd = -1;	/* php.group: fpm-supervise's socket */
 static int	fpm_group_sfd = -1;	/* its SIGCHLD (signalfd) */
 static int	fpm_group_max;		/* children at once, at most */
+static int	fpm_group_armed;	/* start-up is over: forks are php-cgi's */
 static int	fpm_group_kids;		/* forked, not reaped */
 static int	fpm_finished;		/* this request's END_REQUEST is out */
 static int	fpm_said;		/* the layout warning was logged */
@@ -222,6 +223,8 @@ fpm_post_startup(void)
 	    fpm_next_post_startup() != SUCCESS)
 		return (FAILURE);
 	fpm_lock_admin();
+	/* php-cgi's next forks are its children's (fpm_group_wait) */
+	fpm_group_armed = fpm_group_fd != -1;
 	return (SUCCESS);
 }
 
@@ -320,8 +323,8 @@ fpm_group_wait(void)
 	unsigned char	 buf[256];
 	ssize_t		 n;
 
-	if (fpm_group_fd == -1 || getpid() != fpm_start_pid)
-		return;		/* a script's fork, in a child */
+	if (!fpm_group_armed || getpid() != fpm_start_pid)
+		return;		/* a module's at start-up, or a script's */
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	if (sigprocmask(SIG_BLOCK, &chld, &old) == -1 ||
@@ -393,7 +396,8 @@ fpm_atfork_child(void)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != fpm_start_pid)
 		raise(SIGKILL);	/* it went before we could see it */
-	if (fpm_group_fd != -1) {
+	if (fpm_group_armed) {
+		fpm_group_armed = 0;
 		fpm_group_say('F', getpid(), 0);
 		close(fpm_group_fd);
 		close(fpm_group_sfd);
