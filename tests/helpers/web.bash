@@ -43,7 +43,9 @@ web_start() {
 		deadline=$(($(date +%s%N) + 10000000000))
 		while (($(date +%s%N) < deadline)); do
 			if ! kill -0 "$WEB_PID" 2>/dev/null; then
-				wait "$WEB_PID" 2>/dev/null
+				# its status, not ours: set -e must not end the
+				# retries on another port here
+				wait "$WEB_PID" 2>/dev/null || true
 				break
 			fi
 			if ss -ltnH "sport = :$port" 2>/dev/null | grep -q .; then
