@@ -400,7 +400,8 @@ said_pid() {
 	run -0 req 'stderr_fd=to+stderr,stdout_fd=to+stdout,stderr_fd=a%01b%22c%5c'
 	wait_for 5 said "$pid" 'a\001b\"c\\'
 	grep -qF "WARNING: [pool www] child $pid said into stderr: \"to stderr\"" "$LOG"
-	grep -qF "WARNING: [pool www] child $pid said into stdout: \"to stdout\"" "$LOG"
+	# another pipe, maybe read a loop turn later
+	wait_for 5 grep -qF "WARNING: [pool www] child $pid said into stdout: \"to stdout\"" "$LOG"
 	# catch_workers_output = no: nothing
 	run -0 fcgi-client -s "$D/quiet.sock" -p QUERY_STRING=stderr_fd=silent,pid=1
 	[[ $output == *pid=* ]]
