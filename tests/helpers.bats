@@ -191,10 +191,13 @@ q() {
 	wait "$W_PID" || true
 
 	start_worker -g
-	q stderr_fd=started,sleep=300,pid=1 >"$BATS_TEST_TMPDIR/out" 3>&- &
+	q "stderr_fd=started,wait=$BATS_TEST_TMPDIR/go,pid=1" \
+	    >"$BATS_TEST_TMPDIR/out" 3>&- &
 	C_PID=$!
 	wait_for 5 grep -qx started "$BATS_TEST_TMPDIR/worker.err"
 	kill -TERM "$W_PID"
+	# the request still in hand when the signal came
+	touch "$BATS_TEST_TMPDIR/go"
 	wait "$C_PID"
 	grep -qx "pid=$W_PID" "$BATS_TEST_TMPDIR/out"
 	rc=0
