@@ -571,28 +571,32 @@ print("up", flush=True); time.sleep(60)' "$SOCK" >"$D/holder" 2>&1 &
 		s = socket.socket(socket.AF_INET6)
 		s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
 		s.bind(("::", 9000)); s.listen(); print("up", flush=True)
-		time.sleep(30)' >"$D/holder" &
+		time.sleep(30)' >"$D/holder" 3>&- &
+		holder=\$!
 		for i in \$(seq 100); do grep -q up "$D/holder" && break; sleep 0.1; done
-		fpm-supervise -y "$CONF" 2>"$D/stderr" &
+		fpm-supervise -y "$CONF" 2>"$D/stderr" 3>&- &
+		sup=\$!
 		for i in \$(seq 100); do
 			grep -q 'ready to handle connections' "$D/stderr" && break
 			sleep 0.1
 		done
 		ss -Hltn 'sport = 9000' >"$D/ss"
 		fcgi-client -a 127.0.0.1:9000 -t 5000 -p SCRIPT_NAME=/ping >"$D/ping"
-		kill -TERM %2; wait %2; echo "exit \$?" >>"$D/ss"
+		kill -TERM \$sup; wait \$sup; echo "exit \$?" >>"$D/ss"
 		if command -v php-fpm8.2 >/dev/null; then
 			printf '%s\n' "[global]" "error_log = $D/php-fpm.log" \
 			    "[www]" "user = nobody" "listen = 9000" "pm = static" \
 			    "pm.max_children = 1" >"$D/php-fpm.conf"
-			php-fpm8.2 -n -F -y "$D/php-fpm.conf" >/dev/null 2>&1 &
+			# by pid: a job number (%3) is reused once %2 is gone
+			php-fpm8.2 -n -F -y "$D/php-fpm.conf" >/dev/null 2>&1 3>&- &
+			fpm=\$!
 			for i in \$(seq 100); do
 				grep -q 'ready to handle' "$D/php-fpm.log" && break
 				sleep 0.1
 			done
-			kill -TERM %3; wait %3
+			kill -TERM \$fpm; wait \$fpm
 		fi
-		kill %1
+		kill \$holder
 	EOF
 	run -0 unshare -n bash "$D/in-ns.sh"
 	if command -v php-fpm8.2 >/dev/null; then
