@@ -137,6 +137,7 @@ group_start(struct pool *p)
 	}
 	/* every worker may connect before one child accepts */
 	if (worker_exec(l, "g", g->nchildren + 128, group_reap) == -1) {
+		close(p->spawn.fd3);
 		p->spawn.fd3 = -1;
 		ev_del(&g->chan);
 		close(g->chan.fd);
