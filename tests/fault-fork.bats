@@ -85,3 +85,24 @@ total() {
 	wait_for 10 eval '[[ $(ls /proc/$SUP/fd | wc -l) -le $before ]]' ||
 	    { ls -l /proc/$SUP/fd; false; }
 }
+
+@test "fault-fork: without fpm.so, a script cannot speak for php-cgi on the group socket" {
+	# a record that says php-cgi forks when asked, from a program the
+	# script runs, if fd 3 is a socket
+	cat >"$APP/say.php" <<'PHP'
+<?php
+$l = @readlink('/proc/self/fd/3');
+if (is_string($l) && strncmp($l, 'socket:', 7) == 0)
+	exec("printf '\\110\\0\\0\\0\\1\\0\\0\\0\\3\\0\\0\\0' >&3");
+echo $l ?: 'none', "\n";
+PHP
+	EXT=no
+	group "pm = ondemand" "pm.process_idle_timeout = 1s"
+	run -0 fcgi-client -s "$SOCK" -t 20000 -p REQUEST_METHOD=GET \
+	    -p "SCRIPT_FILENAME=$APP/say.php" -p SCRIPT_NAME=/say.php
+	echo "$output"
+	[[ $output != *socket:* ]]
+	# an idle php-cgi without fpm.so goes, as it did
+	leader=$(group_pids)
+	wait_for 10 grep -q "php-cgi $leader exited with code 0" "$LOG"
+}

@@ -130,23 +130,33 @@ group_start(struct pool *p)
 	l->out.src.fd = l->err.src.fd = -1;
 	l->kill_timer.cb = group_kill_timeout;
 	g->scan.cb = group_scan_timeout;
-	if (group_chan_open(g) == -1) {
+	/*
+	 * Only fpm.so takes fd 3 from php-cgi's children: without it, each
+	 * script and what it runs would hold the socket, and could speak
+	 * for php-cgi.
+	 */
+	g->chan.fd = -1;
+	if (p->phpext && group_chan_open(g) == -1) {
 		ev_timer_unreserve(GROUP_NTIMERS);
 		free(g);
 		return (NULL);
 	}
 	/* every worker may connect before one child accepts */
 	if (worker_exec(l, "g", g->nchildren + 128, group_reap) == -1) {
-		close(p->spawn.fd3);
-		p->spawn.fd3 = -1;
-		ev_del(&g->chan);
-		close(g->chan.fd);
+		if (g->chan.fd != -1) {
+			close(p->spawn.fd3);
+			p->spawn.fd3 = -1;
+			ev_del(&g->chan);
+			close(g->chan.fd);
+		}
 		ev_timer_unreserve(GROUP_NTIMERS);
 		free(g);
 		return (NULL);
 	}
-	close(p->spawn.fd3);
-	p->spawn.fd3 = -1;
+	if (g->chan.fd != -1) {
+		close(p->spawn.fd3);
+		p->spawn.fd3 = -1;
+	}
 	g->last_used = l->started;
 	LIST_INSERT_HEAD(&p->groups, g, entry);
 	p->ngroups++;
