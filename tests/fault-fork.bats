@@ -106,3 +106,18 @@ PHP
 	leader=$(group_pids)
 	wait_for 10 grep -q "php-cgi $leader exited with code 0" "$LOG"
 }
+
+@test "fault-fork: ondemand: a child killed while idle leaves no spare child once the pool is idle" {
+	group "pm = ondemand" "pm.process_idle_timeout = 1s"
+	leader=$(group_pids)
+	run -0 g ""
+	victim=${output% *}
+	kill -KILL "$victim"
+	wait_for 10 grep -q "child $victim exited on signal 9" "$LOG"
+	# its worker let go when idle, no child is left to php-cgi
+	wait_for 10 total 0
+	wait_for 10 eval '[[ $(kids "$leader") == 0 ]]'
+	run -0 g ""
+	wait_for 10 total 0
+	wait_for 10 eval '[[ $(kids "$leader") == 0 ]]'
+}

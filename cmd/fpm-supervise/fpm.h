@@ -526,6 +526,7 @@ void	group_worker_gone(struct worker *);
 int	group_identify(struct worker *);
 void	group_unbind(struct worker *);
 int	group_signal(struct worker *, int sig);
+void	group_trim(struct phpgrp *);
 
 /* slow.c */
 void	slow_arm(struct worker *);

@@ -80,6 +80,7 @@ static void	gchild_event(struct ev_source *, uint32_t);
 static void	gchild_timeout(struct ev_timer *);
 static void	gchild_exited(struct gchild *, const siginfo_t *);
 static void	gchild_free(struct gchild *);
+static void	gchild_signal(struct gchild *, int);
 static int	group_peer_inode(int, unsigned int *);
 static int	group_children(struct phpgrp *, pid_t *, size_t);
 static int	group_holds(pid_t, unsigned int);
@@ -290,6 +291,9 @@ group_heard(struct phpgrp *g, const struct phpgroup_rec *r)
 		/* ours and forked by our php-cgi: group_watch checks */
 		if (r->pid > 0 && !g->retiring)
 			group_watch(g, r->pid);
+		/* a spare, if no worker is left (pm.c: group_trim) */
+		if (g->nworkers == 0)
+			pool_post(g->pool);
 		break;
 	case 'X':
 		if (g->nforks > 0)
@@ -547,7 +551,6 @@ int
 group_signal(struct worker *w, int sig)
 {
 	struct gchild	*c;
-	int64_t		 grace;
 
 	if (w->pid == 0 && group_identify(w) == -1)
 		return (-1);
@@ -556,20 +559,47 @@ group_signal(struct worker *w, int sig)
 			break;
 	if (c == NULL)
 		return (-1);
+	gchild_signal(c, sig);
+	return (0);
+}
+
+/*
+ * g forks when asked and has no worker left: a child it still has is a
+ * spare (forked for a worker that was let go before its child accepted,
+ * or whose child died before its 'X' came), which no worker will let go.
+ * Each goes as an idle worker's child does.
+ */
+void
+group_trim(struct phpgrp *g)
+{
+	struct gchild	*c;
+
+	if (!g->forker || g->nworkers > 0 || g->retiring || g->dead)
+		return;
+	LIST_FOREACH(c, &g->children, entry)
+		if (c->signaled == 0 && !c->exited)
+			gchild_signal(c, SIGTERM);
+}
+
+/* Signal c, escalated to SIGKILL after the grace; it holds its place. */
+static void
+gchild_signal(struct gchild *c, int sig)
+{
+	int64_t		 grace;
+
 	if (c->signaled == 0 && !c->exited)
-		w->group->nleaving++;
+		c->group->nleaving++;
 	c->signaled = sig;
 	if (syscall(SYS_pidfd_send_signal, c->src.fd, sig, NULL, 0) == -1 &&
 	    errno != ESRCH)
 		log_warn("[pool %s] unable to signal child %d",
-		    w->pool->cf->name, (int)c->pid);
+		    c->group->pool->cf->name, (int)c->pid);
 	grace = sv_state == SV_TERMINATING ? GROUP_FAST_STOP_MS :
 	    fpmconf.global.process_control_timeout_ms;
 	if (grace <= 0)
 		grace = GROUP_FAST_STOP_MS;
 	if (sig != SIGKILL && c->timer.slot == 0)
 		ev_timer_set(&c->timer, grace);
-	return (0);
 }
 
 /* Watch child pid of g (a pidfd): the entry, or NULL. */

@@ -244,9 +244,16 @@ pm_group_idle(struct pool *p)
 			group_start(p);
 		return (-1);
 	}
-	if (g->forker || g->nworkers > 0 || p->nqueue > 0)
+	if (g->nworkers > 0 || p->nqueue > 0)
 		return (-1);
 	d = g->last_used + p->cf->process_idle_timeout_ms - ev_now();
+	if (g->forker) {
+		/* a spare child goes, as an idle worker's does */
+		if (d > 0)
+			return (d);
+		group_trim(g);
+		return (-1);
+	}
 	if (d > 0)
 		return (d);
 	log_debug("[pool %s] no worker for %lld ms: php-cgi %d goes",
