@@ -120,4 +120,7 @@ PHP
 	run -0 g ""
 	wait_for 10 total 0
 	wait_for 10 eval '[[ $(kids "$leader") == 0 ]]'
+	# the same php-cgi, warm
+	kill -0 "$leader"
+	[[ $(group_pids | wc -l) == 1 ]]
 }

@@ -567,7 +567,8 @@ group_signal(struct worker *w, int sig)
  * g forks when asked and has no worker left: a child it still has is a
  * spare (forked for a worker that was let go before its child accepted,
  * or whose child died before its 'X' came), which no worker will let go.
- * Each goes as an idle worker's child does.
+ * SIGKILL: it holds no request, and one just forked may still have
+ * php-cgi's own SIGTERM handler, which signals the whole process group.
  */
 void
 group_trim(struct phpgrp *g)
@@ -578,7 +579,7 @@ group_trim(struct phpgrp *g)
 		return;
 	LIST_FOREACH(c, &g->children, entry)
 		if (c->signaled == 0 && !c->exited)
-			gchild_signal(c, SIGTERM);
+			gchild_signal(c, SIGKILL);
 }
 
 /* Signal c, escalated to SIGKILL after the grace; it holds its place. */

@@ -248,7 +248,7 @@ pm_group_idle(struct pool *p)
 		return (-1);
 	d = g->last_used + p->cf->process_idle_timeout_ms - ev_now();
 	if (g->forker) {
-		/* a spare child goes, as an idle worker's does */
+		/* a spare child goes, as an idle worker's would */
 		if (d > 0)
 			return (d);
 		group_trim(g);
