@@ -124,3 +124,23 @@ PHP
 	kill -0 "$leader"
 	[[ $(group_pids | wc -l) == 1 ]]
 }
+
+@test "fault-fork: dynamic: children killed while idle leave no spare child once the pool trims" {
+	group "pm = dynamic" "pm.start_servers = 1" "pm.min_spare_servers = 1" \
+	    "pm.max_spare_servers = 2"
+	leader=$(group_pids)
+	at_once 2
+	[[ $(awk '{ print $1 }' "$D/at_once" | sort -u | wc -l) == 2 ]]
+	# both workers idle, their children killed: each is forked again
+	for victim in $(awk '{ print $1 }' "$D/at_once"); do
+		kill -KILL "$victim"
+		wait_for 10 grep -q "child $victim exited on signal 9" "$LOG"
+	done
+	# one worker let go (a reload): its child with it
+	echo "pm.max_spare_servers = 1" >>"$CONF"
+	kill -USR2 "$SUP"
+	wait_for 10 grep -q "configuration reloaded" "$LOG"
+	wait_for 10 total 1
+	wait_for 10 eval '[[ $(kids "$leader") == 1 ]]'
+	run -0 g ""
+}

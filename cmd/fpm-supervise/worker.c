@@ -245,6 +245,16 @@ worker_sock_event(struct ev_source *src, uint32_t events)
 			}
 			if (w->finishing)
 				worker_back(w);
+			/*
+			 * With fpm.so its child is gone and php-cgi forks
+			 * another when asked ('X'): connected again now, so
+			 * that one takes it, and a trim has a pid to signal
+			 * (else the new child outlives its worker, a spare).
+			 */
+			else if (closed && w->group != NULL &&
+			    w->group->forker && !w->group->retiring &&
+			    w->state == W_IDLE)
+				(void)worker_connect(w);
 			return;
 		}
 	}
