@@ -398,6 +398,14 @@ fpm_atfork_child(void)
 		raise(SIGKILL);	/* it went before we could see it */
 	if (fpm_group_armed) {
 		fpm_group_armed = 0;
+		/*
+		 * Until its fork returns, the child has php-cgi's handler,
+		 * which sends SIGTERM to the whole process group: not once
+		 * fpm-supervise knows it (php-cgi then restores its own).
+		 */
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGQUIT, SIG_DFL);
 		fpm_group_say('F', getpid(), 0);
 		close(fpm_group_fd);
 		close(fpm_group_sfd);
