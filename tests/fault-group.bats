@@ -272,8 +272,10 @@ at_once() {
 }
 
 @test "fault-group: pm.max_requests counts a child's requests over the connections it had" {
-	# dynamic lets idle workers go by closing their connections: the
-	# children stay, and take new ones
+	# without fpm.so, dynamic lets idle workers go by closing their
+	# connections: the children stay, and take new ones (with fpm.so
+	# they go, fault-fork.bats)
+	EXT=no
 	group "pm = dynamic" "pm.start_servers = 1" "pm.min_spare_servers = 1" \
 	    "pm.max_spare_servers = 1" "pm.max_requests = 2"
 	for round in 1 2 3; do
