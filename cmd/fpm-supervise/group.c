@@ -77,6 +77,7 @@ static void	group_free(struct phpgrp *);
 static struct gchild *group_watch(struct phpgrp *, pid_t);
 static int64_t	gchild_stat(pid_t, pid_t *);
 static void	gchild_event(struct ev_source *, uint32_t);
+static void	gchild_gone(struct gchild *);
 static void	gchild_timeout(struct ev_timer *);
 static void	gchild_exited(struct gchild *, const siginfo_t *);
 static void	gchild_free(struct gchild *);
@@ -302,14 +303,17 @@ group_heard(struct phpgrp *g, const struct phpgroup_rec *r)
 			if (c->pid == r->pid)
 				break;
 		if (c != NULL) {
+			/*
+			 * Its end from the loop, not from here: a read of
+			 * this socket may be nested (group_identify), and an
+			 * end may count towards an emergency restart.
+			 */
 			c->status = r->status;
 			c->has_status = 1;
 			if (!c->exited)
-				gchild_event(&c->src, 0);
-			else {
-				ev_timer_stop(&c->timer);
-				gchild_timeout(&c->timer);
-			}
+				gchild_gone(c);
+			ev_timer_stop(&c->timer);
+			ev_timer_set(&c->timer, 0);
 		}
 		group_want(g);
 		break;
@@ -685,6 +689,15 @@ gchild_event(struct ev_source *src, uint32_t events)
 	struct gchild	*c = container_of(src, struct gchild, src);
 
 	(void)events;
+	gchild_gone(c);
+	ev_timer_stop(&c->timer);
+	gchild_timeout(&c->timer);
+}
+
+/* c exited (its pidfd, or php-cgi's 'X'): its status is looked for next. */
+static void
+gchild_gone(struct gchild *c)
+{
 	ev_del(&c->src);
 	if (c->signaled != 0) {
 		/* its place is free: a worker may bind (group_current) */
@@ -692,8 +705,6 @@ gchild_event(struct ev_source *src, uint32_t events)
 		pool_post(c->group->pool);
 	}
 	c->exited = 1;
-	ev_timer_stop(&c->timer);
-	gchild_timeout(&c->timer);
 }
 
 /*
