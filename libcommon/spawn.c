@@ -51,12 +51,23 @@
 
 extern char	**environ;
 
+/*
+ * Low fds that spawn_reserve_fds() keeps on /dev/null, through which
+ * spawn_start hands its child the fds it needs, so that the child can
+ * copy only our fds below them (spawn_child).
+ */
+enum { SLOT_NULL, SLOT_SOCK, SLOT_OUT, SLOT_ERR, SLOT_FD3, SLOT_PIPE, NSLOTS };
+static int	spawn_slots[NSLOTS];
+static int	spawn_cut;	/* 1 + the highest slot; 0: none reserved */
+static int	spawn_filled;	/* the slots holding a copy: 1 << slot */
+
 /* What the child needs, built by the parent (the child must not allocate). */
 struct spawn_child {
 	const struct spawn	*s;
 	char			**env;	/* s->envp, or a copy (LISTEN_FDS) */
 	size_t			 pidslot; /* env[pidslot]: LISTEN_PID, or -1 */
 	int			 errfd;
+	int			 cut;	/* CLONE_FILES: copy our fds below */
 	pid_t			 parent;
 };
 
@@ -68,7 +79,11 @@ static void	spawn_fail(int, const char *, const char *)
 		    __attribute__((noreturn));
 static int	spawn_fds(const struct spawn *, int *);
 static int	spawn_rlimit(int, uint64_t);
+static uint64_t	spawn_sig_changed(void);
 static void	spawn_sig_default(int);
+static void	spawn_slots_drop(void);
+static int	spawn_slots_fill(const struct spawn *, struct spawn *, int *);
+static void	spawn_slots_empty(void);
 
 void
 spawn_init(struct spawn *s)
@@ -221,6 +236,47 @@ spawn_fail(int errfd, const char *step, const char *what)
 }
 
 /*
+ * The signals whose disposition is not SIG_DFL, bit sig - 1 each: the
+ * SigIgn and SigCgt lines of /proc/self/status, one read where asking
+ * each signal takes 64 system calls (/proc/self/stat has them too, but
+ * only the first 31).  Every signal when it cannot tell (no /proc).  Lines
+ * are scanned as they come, only their start kept: Groups can be long.
+ */
+static uint64_t
+spawn_sig_changed(void)
+{
+	char			 buf[1024], line[32], *end;
+	unsigned long long	 v;
+	uint64_t		 mask = 0;
+	size_t			 len = 0;
+	ssize_t			 n, i;
+	int			 fd, found = 0;
+
+	if ((fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC)) == -1)
+		return (UINT64_MAX);
+	while (found < 2 && (n = read(fd, buf, sizeof(buf))) > 0)
+		for (i = 0; i < n && found < 2; i++) {
+			if (buf[i] != '\n') {
+				if (len < sizeof(line) - 1)
+					line[len++] = buf[i];
+				continue;
+			}
+			line[len] = '\0';
+			len = 0;
+			if (strncmp(line, "SigIgn:\t", 8) != 0 &&
+			    strncmp(line, "SigCgt:\t", 8) != 0)
+				continue;
+			v = strtoull(line + 8, &end, 16);
+			if (end == line + 8 || *end != '\0')
+				break;
+			mask |= (uint64_t)v;
+			found++;
+		}
+	close(fd);
+	return (found == 2 ? mask : UINT64_MAX);
+}
+
+/*
  * glibc keeps signals 32 and 33 for itself and refuses to touch them, but
  * an ignored one survives exec (make(1) ignores them, for one): reset it
  * with the system call.  SIGKILL and SIGSTOP fail here too, harmlessly.
@@ -252,9 +308,9 @@ spawn_rlimit(int resource, uint64_t value)
 }
 
 /*
- * Move the socket and the output fds to their places, then close everything
- * else but errfd.  An fd already sitting where another must go is moved out
- * of the way first (dup'd above 3).
+ * Move the socket and the output fds to their places; everything else goes
+ * (errfd last, at exec).  An fd already sitting where another must go is
+ * moved out of the way first (dup'd above 3).
  */
 static int
 spawn_fds(const struct spawn *s, int *errfd)
@@ -297,6 +353,16 @@ spawn_fds(const struct spawn *s, int *errfd)
 			return (-1);
 		lowest = 4;
 	}
+	/*
+	 * The rest, errfd included (close-on-exec already), goes at exec:
+	 * marked here, a bit each, and closed by exec past the point where
+	 * spawn_start's caller resumes.  Closed here, they would hold it up
+	 * the while: without the slots (spawn_reserve_fds), they are a copy
+	 * of all of its own, thousands for a supervisor.  Before Linux 5.11,
+	 * they are closed.
+	 */
+	if (close_range((unsigned)lowest, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+		return (0);
 	if (*errfd != -1) {
 		/* close all but errfd, which is close-on-exec anyway */
 		if (*errfd > lowest)
@@ -346,6 +412,7 @@ spawn_exec(const struct spawn *s, int errfd)
 		spawn_fail(errfd, "build the environment", NULL);
 	c.s = s;
 	c.errfd = errfd;
+	c.cut = 0;
 	c.parent = getppid();
 	spawn_child(&c);
 }
@@ -367,17 +434,30 @@ spawn_child(struct spawn_child *c)
 {
 	const struct spawn	*s = c->s;
 	sigset_t		 none;
+	uint64_t		 changed;
 	char			 pidbuf[32];
 	int			 sig, errfd = c->errfd;
 
+	/*
+	 * Started with CLONE_FILES: our fd table is the parent's, until this
+	 * makes it ours with only the fds below the cut, which spawn_start
+	 * put there; without close_range (Linux before 5.9), a whole copy.
+	 */
+	if (c->cut > 0 && close_range((unsigned)c->cut, ~0U,
+	    CLOSE_RANGE_UNSHARE) == -1 && unshare(CLONE_FILES) == -1)
+		spawn_fail(errfd, "unshare the file descriptors", NULL);
 	if (s->setsid && setsid() == -1)
 		spawn_fail(errfd, "setsid", NULL);
 	if (spawn_fds(s, &errfd) == -1)
 		spawn_fail(errfd, "set up file descriptors", NULL);
 	/* both survive exec: a blocked or ignored signal stays so */
-	for (sig = 1; sig < NSIG; sig++)
+	changed = spawn_sig_changed();
+	for (sig = 1; sig < NSIG; sig++) {
+		if (sig <= 64 && !(changed & (UINT64_C(1) << (sig - 1))))
+			continue;
 		if (signal(sig, SIG_DFL) == SIG_ERR && errno == EINVAL)
 			spawn_sig_default(sig);
+	}
 	sigemptyset(&none);
 	if (sigprocmask(SIG_SETMASK, &none, NULL) == -1)
 		spawn_fail(errfd, "reset the signal mask", NULL);
@@ -435,24 +515,127 @@ spawn_clone_child(void *arg)
 	/* NOTREACHED */
 }
 
+/* The slots given up, with any copy they hold. */
+static void
+spawn_slots_drop(void)
+{
+	int	i;
+
+	for (i = 0; i < NSLOTS && spawn_cut != 0; i++)
+		close(spawn_slots[i]);
+	spawn_cut = 0;
+	spawn_filled = 0;
+}
+
+int
+spawn_reserve_fds(void)
+{
+	int	fd, i, saved;
+
+	if (spawn_cut != 0)
+		return (0);
+	if ((fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
+		return (-1);
+	for (i = 0; i < NSLOTS; i++) {
+		/* above the standard fds, which may be closed */
+		if (i == 0 && fd > 2)
+			spawn_slots[i] = fd;
+		else if ((spawn_slots[i] = fcntl(fd, F_DUPFD_CLOEXEC, 3)) ==
+		    -1) {
+			saved = errno;
+			while (i-- > 0)
+				if (spawn_slots[i] != fd)
+					close(spawn_slots[i]);
+			close(fd);
+			errno = saved;
+			return (-1);
+		}
+		if (spawn_slots[i] >= spawn_cut)
+			spawn_cut = spawn_slots[i] + 1;
+	}
+	if (fd != spawn_slots[0])
+		close(fd);
+	return (0);
+}
+
+/*
+ * ls: s with its fds, and *errfd, copied into the slots.  0, or -1 when
+ * they cannot be used: ls is not to be used then.
+ */
+static int
+spawn_slots_fill(const struct spawn *s, struct spawn *ls, int *errfd)
+{
+	const int	from[] = { s->sock, s->stdout_fd, s->stderr_fd, s->fd3,
+			    *errfd };
+	int		to[SLOT_PIPE], i, j;
+
+	/* a slot closed behind our back, its number taken since */
+	for (i = 0; i < SLOT_PIPE; i++)
+		for (j = 0; j < NSLOTS; j++)
+			if (from[i] == spawn_slots[j])
+				return (-1);
+	for (i = 0; i < SLOT_PIPE; i++) {
+		to[i] = spawn_slots[SLOT_SOCK + i];
+		if (from[i] == -1)
+			to[i] = -1;
+		else if (i == 2 && from[2] == from[1])
+			to[i] = to[1];		/* stderr is stdout */
+		else if (dup3(from[i], to[i], O_CLOEXEC) == -1) {
+			spawn_slots_drop();
+			return (-1);
+		} else
+			spawn_filled |= 1 << (SLOT_SOCK + i);
+	}
+	*ls = *s;
+	ls->sock = to[0];
+	ls->stdout_fd = to[1];
+	ls->stderr_fd = to[2];
+	ls->fd3 = to[3];
+	*errfd = to[4];
+	return (0);
+}
+
+/* The slots back on /dev/null: we keep no copy of what the child had. */
+static void
+spawn_slots_empty(void)
+{
+	int	i;
+
+	for (i = SLOT_SOCK; i < NSLOTS; i++) {
+		if (!(spawn_filled & (1 << i)))
+			continue;
+		if (dup3(spawn_slots[SLOT_NULL], spawn_slots[i], O_CLOEXEC) ==
+		    -1) {
+			spawn_slots_drop();
+			return;
+		}
+		spawn_filled &= ~(1 << i);
+	}
+}
+
 /*
  * The child is a clone that shares our memory and suspends us until it
  * has exec'd or exited (CLONE_VM | CLONE_VFORK, as posix_spawn does): no
- * page table or fd table copied in the parent, whose size would make each
- * start dearer than the last.  When clone() returns, the child has failed
- * (its reason is in the pipe, written before it exited) or is past exec's
- * point of no return (the pipe is empty: closed by exec, or about to be),
- * so the non-blocking read never waits.
+ * page table copied in the parent, whose size would make each start
+ * dearer than the last.  With the slots reserved, it shares our fd table
+ * too (CLONE_FILES) until it copies the few below the slots: neither we
+ * nor it pays for each of the thousands we may hold.  When clone()
+ * returns, the child has failed (its reason is in the pipe, written
+ * before it exited) or is past exec's point of no return (the pipe is
+ * empty: closed by exec, or about to be), so the non-blocking read never
+ * waits.
  */
 pid_t
 spawn_start(const struct spawn *s, int *pidfd, char *err, size_t errsize)
 {
 	struct spawn_child	 c;
+	struct spawn		 ls;
 	sigset_t		 all, old;
 	ssize_t			 n;
 	pid_t			 pid;
 	char			 stack[SPAWN_STACK] __attribute__((aligned(16)));
 	int			 p[2], status, saved, dump = -1;
+	int			 flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
 
 	if (errsize > 0)
 		err[0] = '\0';
@@ -467,6 +650,12 @@ spawn_start(const struct spawn *s, int *pidfd, char *err, size_t errsize)
 	}
 	c.s = s;
 	c.errfd = p[1];
+	c.cut = 0;
+	if (spawn_cut != 0 && spawn_slots_fill(s, &ls, &c.errfd) == 0) {
+		c.s = &ls;
+		c.cut = spawn_cut;
+		flags |= CLONE_FILES;
+	}
 	c.parent = getpid();
 	/*
 	 * The child's setresuid marks the memory it shares with us not
@@ -478,8 +667,7 @@ spawn_start(const struct spawn *s, int *pidfd, char *err, size_t errsize)
 	sigfillset(&all);
 	(void)sigprocmask(SIG_SETMASK, &all, &old);
 	SPAWN_UNPOISON(stack, sizeof(stack));
-	pid = clone(spawn_clone_child, stack + sizeof(stack),
-	    CLONE_VM | CLONE_VFORK | SIGCHLD, &c);
+	pid = clone(spawn_clone_child, stack + sizeof(stack), flags, &c);
 	saved = errno;
 	SPAWN_UNPOISON(stack, sizeof(stack));
 	(void)sigprocmask(SIG_SETMASK, &old, NULL);
@@ -487,6 +675,8 @@ spawn_start(const struct spawn *s, int *pidfd, char *err, size_t errsize)
 		(void)prctl(PR_SET_DUMPABLE, dump);
 	if (c.env != s->envp)
 		free(c.env);
+	if (c.cut != 0)
+		spawn_slots_empty();
 	close(p[1]);
 	if (pid == -1) {
 		close(p[0]);

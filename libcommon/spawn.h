@@ -19,8 +19,8 @@ enum spawn_sockmode {
 
 /*
  * What the child does before its exec, in this order: setsid, fds (socket,
- * stdout/stderr, close everything else), signal dispositions and mask
- * reset, rlimits, nice, setgroups, setresgid, chroot, chdir, setresuid,
+ * stdout/stderr, everything else closed at exec), signal dispositions and
+ * mask reset, rlimits, nice, setgroups, setresgid, chroot, chdir, setresuid,
  * the parent-death signal, dumpable, then execve(argv[0], argv, envp)
  * (execvpe when argv[0] has no '/').  groups and chroot are done while still
  * root, as spawn-fcgi does; setresuid comes last.
@@ -94,5 +94,16 @@ __attribute__((noreturn)) void spawn_exec(const struct spawn *s, int errfd);
  */
 pid_t	spawn_start(const struct spawn *s, int *pidfd, char *err,
 	    size_t errsize);
+
+/*
+ * Keep six low fds (above 2, close-on-exec, on /dev/null) through which
+ * spawn_start hands its children their fds: a child then copies only our
+ * fds below them, not all (a supervisor holds a few per worker), and
+ * neither we nor it pays for each.  Call it early, before the fds that
+ * will be many; once is enough.  The slots are spawn_start's: nothing else
+ * may close or replace them, nor call it from two threads at once.  0, or
+ * -1 with errno set (nothing kept: spawn_start works as without).
+ */
+int	spawn_reserve_fds(void);
 
 #endif

@@ -778,6 +778,9 @@ main(int argc, char *argv[])
 	start_limits();
 	notify_init(fpmconf.global.systemd_interval_ms);
 	sock_inherit_init();
+	/* low, before the fds that come with each worker (spawn.h) */
+	if (spawn_reserve_fds() == -1)
+		log_warn("unable to reserve the fds of the workers' start");
 	/*
 	 * Before any worker: a second instance on the same control socket
 	 * would leave fpm-ctl and fpm-status talking to the first.

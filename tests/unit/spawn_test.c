@@ -154,10 +154,10 @@ test_child(void)
 	struct spawn		s;
 	struct sock_addr	a;
 	struct stat		st, pst;
-	struct sigaction	sa, oldsa;
+	struct sigaction	sa, oldsa, oldrt;
 	sigset_t		set, oldset;
 	char			path[256], want[1024], *got;
-	int			sock, extra, status, pfd[2];
+	int			sock, extra, status, pfd[2], fd;
 	pid_t			pid;
 
 	snprintf(path, sizeof(path), "%s/w.sock", dir);
@@ -173,13 +173,14 @@ test_child(void)
 		close(extra);
 		extra = 17;
 	}
-	/* a blocked and an ignored signal that must not either */
+	/* a blocked and two ignored signals that must not either */
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &set, &oldset);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGUSR2, &sa, &oldsa);
+	sigaction(SIGRTMIN + 4, &sa, &oldrt);
 
 	spawn_init(&s);
 	s.sock = sock;
@@ -276,9 +277,16 @@ test_child(void)
 	    "the program's exit status is its own");
 
 	sigaction(SIGUSR2, &oldsa, NULL);
+	sigaction(SIGRTMIN + 4, &oldrt, NULL);
 	sigprocmask(SIG_SETMASK, &oldset, NULL);
 	close(extra);
 	close(sock);
+	/* no copy of it is left with us (spawn_reserve_fds' slots) */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	check(fd != -1 && connect(fd, (struct sockaddr *)&a.ss, a.len) == -1 &&
+	    errno == ECONNREFUSED, "the socket is closed once we close it");
+	if (fd != -1)
+		close(fd);
 	unlink(path);
 }
 
@@ -475,6 +483,12 @@ main(void)
 	chmod(dir, 0755);		/* nobody must be able to chdir here */
 	snprintf(out, sizeof(out), "%s/out", dir);
 	test_env();
+	test_child();
+	test_failures();
+	test_ids();
+	/* again, the child copying only our fds below the slots */
+	check(spawn_reserve_fds() == 0 && spawn_reserve_fds() == 0,
+	    "spawn_reserve_fds, twice");
 	test_child();
 	test_failures();
 	test_ids();
