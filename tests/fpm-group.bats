@@ -173,6 +173,31 @@ children() {
 	[[ $(group_pids | wc -l) == 1 ]]
 }
 
+@test "fpm-group: an ondemand php-cgi slower to start than pm.process_idle_timeout is kept" {
+	[[ $EXT != no ]] || skip "fpm.so not built"
+	mkdir "$D/bin"
+	# php-cgi's start-up, held until $W/go
+	printf '#!/bin/sh\nwhile ! [ -e %s ]; do sleep 0.05; done\nexec %s "$@"\n' \
+	    "$W/go" "$(command -v php-cgi)" >"$D/bin/php-cgi"
+	chmod 755 "$D/bin/php-cgi"
+	t0=$(date +%s%N)
+	group "command = $D/bin/php-cgi" "pm = ondemand" \
+	    "pm.process_idle_timeout = 1s"
+	leader=$(group_pids)
+	# a pass of the pool after the idle timeout (a reload), still starting
+	wait_for 10 eval '(( $(date +%s%N) - t0 > 1500000000 ))'
+	kill -USR2 "$SUP"
+	wait_for 10 grep -q "configuration reloaded" "$LOG"
+	touch "$W/go"
+	wait_for 10 eval '[[ $(readlink "/proc/$leader/exe") == *php-cgi* ]]'
+	run -0 g ""
+	[[ $(ps -o ppid= -p "${output% *}" | tr -d ' ') == "$leader" ]]
+	# its child goes when idle: the pool's passes have run by then
+	wait_for 10 grep -q "child ${output% *} exited" "$LOG"
+	kill -0 "$leader"
+	[[ $(group_pids | wc -l) == 1 ]]
+}
+
 @test "fpm-group: without fpm.so, ondemand starts php-cgi with the first request, and stops it when idle" {
 	EXT=no
 	group "pm = ondemand" "pm.process_idle_timeout = 1s"

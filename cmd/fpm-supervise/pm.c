@@ -254,6 +254,12 @@ pm_group_idle(struct pool *p)
 		group_trim(g);
 		return (-1);
 	}
+	/*
+	 * Never used and no hello yet: still starting (a long preload, say),
+	 * not an fpm.so that does not fork when asked.
+	 */
+	if (p->phpext && g->leader.started == g->last_used)
+		return (-1);
 	if (d > 0)
 		return (d);
 	log_debug("[pool %s] no worker for %lld ms: php-cgi %d goes",
