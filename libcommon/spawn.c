@@ -493,8 +493,6 @@ spawn_child(struct spawn_child *c)
 	if (s->pdeathsig != 0 && (prctl(PR_SET_PDEATHSIG, s->pdeathsig) == -1 ||
 	    getppid() != c->parent))
 		spawn_fail(errfd, "set the parent-death signal", NULL);
-	if (s->dumpable && prctl(PR_SET_DUMPABLE, 1) == -1)
-		spawn_fail(errfd, "set dumpable", NULL);
 	if (c->pidslot != (size_t)-1) {
 		/* sd_listen_fds(3) checks LISTEN_PID: it must be ours */
 		snprintf(pidbuf, sizeof(pidbuf), "LISTEN_PID=%d",
@@ -659,9 +657,11 @@ spawn_start(const struct spawn *s, int *pidfd, char *err, size_t errsize)
 	c.parent = getpid();
 	/*
 	 * The child's setresuid marks the memory it shares with us not
-	 * dumpable (and PR_SET_DUMPABLE sets it): ours is put back after.
+	 * dumpable: ours is put back after.  (It never makes it dumpable:
+	 * a process of the workers' user could then ptrace it, and write
+	 * our memory through it.  Its exec makes the worker dumpable.)
 	 */
-	if (s->setids || s->dumpable)
+	if (s->setids)
 		dump = prctl(PR_GET_DUMPABLE);
 	/* no handler of ours may run in the child, on our memory */
 	sigfillset(&all);

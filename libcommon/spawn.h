@@ -21,7 +21,7 @@ enum spawn_sockmode {
  * What the child does before its exec, in this order: setsid, fds (socket,
  * stdout/stderr, everything else closed at exec), signal dispositions and
  * mask reset, rlimits, nice, setgroups, setresgid, chroot, chdir, setresuid,
- * the parent-death signal, dumpable, then execve(argv[0], argv, envp)
+ * the parent-death signal, then execve(argv[0], argv, envp)
  * (execvpe when argv[0] has no '/').  groups and chroot are done while still
  * root, as spawn-fcgi does; setresuid comes last.
  */
@@ -45,7 +45,6 @@ struct spawn {
 	uint64_t	 rlimit_core;
 	int		 setnice;
 	int		 nice;
-	int		 dumpable;	/* PR_SET_DUMPABLE after setuid */
 	int		 setsid;	/* new session and process group */
 	int		 pdeathsig;	/* sent when the parent dies (0: none) */
 };

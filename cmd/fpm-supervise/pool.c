@@ -188,7 +188,6 @@ pool_template(struct pool *p, struct conf_pool *c, int allow_root, char *err,
 		t.spawn.setnice = 1;
 		t.spawn.nice = c->priority;
 	}
-	t.spawn.dumpable = c->dumpable;
 	t.spawn.sockmode = SPAWN_SOCK_STDIN;
 	t.spawn.setsid = 1;
 	/*

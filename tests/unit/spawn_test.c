@@ -461,14 +461,17 @@ test_ids(void)
 	    "runs as nobody, real, effective and saved ids");
 	/*
 	 * The child shared our memory until its exec: its setuid made it
-	 * not dumpable (and dumpable set it), ours must be as it was.
+	 * not dumpable, ours must be as it was.
 	 */
 	check(prctl(PR_GET_DUMPABLE) == 1, "our memory is still dumpable");
-	s.dumpable = 1;
+	/* its exec makes it dumpable, its /proc files its user's */
+	pid = run_sh(&s, "stat -c %u /proc/$$/environ", &status);
+	check(pid != -1 && strcmp(slurp(out), "65534\n") == 0,
+	    "the worker is dumpable once it runs, as its user");
 	(void)prctl(PR_SET_DUMPABLE, 0);
 	pid = run_sh(&s, "true", &status);
 	check(pid != -1 && prctl(PR_GET_DUMPABLE) == 0,
-	    "dumpable in the child does not make us so");
+	    "a start leaves our flag as it was");
 	(void)prctl(PR_SET_DUMPABLE, 1);
 	spawn_free(&s);
 }
