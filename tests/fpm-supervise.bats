@@ -693,3 +693,17 @@ print("up", flush=True); time.sleep(60)' "$SOCK" >"$D/holder" 2>&1 &
 	[[ $output != *"FILE:LINE: text"* && $output != *"listen = PORT"* ]]
 	[[ $(grep -c '^\.It .* Ta$' <<<"$output") -ge 20 ]]
 }
+
+@test "fpm-supervise: without runtime_dir, the workers' sockets go to systemd's RUNTIME_DIRECTORY" {
+	conf
+	sed -i '/^runtime_dir/d' "$CONF"
+	mkdir -m 755 "$D/rt"
+	RUNTIME_DIRECTORY=$D/rt start
+	run -0 req "pid=1"
+	ls -d "$D"/rt/fpm.*
+	[[ $(stat -c %a "$D"/rt/fpm.*) == 700 ]]
+	kill -TERM "$SUP"
+	stopped
+	# gone with it
+	! ls -d "$D"/rt/fpm.* 2>/dev/null
+}

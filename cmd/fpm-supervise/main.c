@@ -619,19 +619,27 @@ start_process(void)
 	return (foreign);
 }
 
-/* The workers' private sockets live in a directory only we enter. */
+/*
+ * The workers' private sockets live in a directory only we enter: in the
+ * first writable of runtime_dir, systemd's RuntimeDirectory= (one, a tmpfs
+ * under /run, where a bind costs no disk inode), $XDG_RUNTIME_DIR,
+ * $TMPDIR, /tmp.
+ */
 static void
 start_runtime_dir(void)
 {
-	const char	*base;
+	static const char	*env[] = { "RUNTIME_DIRECTORY",
+				    "XDG_RUNTIME_DIR", "TMPDIR" };
+	const char		*base;
+	size_t			 i;
 
-	if ((base = fpmconf.global.runtime_dir) == NULL) {
-		base = getenv("XDG_RUNTIME_DIR");
-		if (base == NULL || access(base, W_OK) == -1)
-			base = getenv("TMPDIR");
-		if (base == NULL || access(base, W_OK) == -1)
-			base = "/tmp";
-	}
+	base = fpmconf.global.runtime_dir;
+	for (i = 0; base == NULL && i < sizeof(env) / sizeof(env[0]); i++)
+		if ((base = getenv(env[i])) != NULL && (*base != '/' ||
+		    strchr(base, ':') != NULL || access(base, W_OK) == -1))
+			base = NULL;
+	if (base == NULL)
+		base = "/tmp";
 	if ((size_t)snprintf(runtime_dir, sizeof(runtime_dir),
 	    "%s/fpm.XXXXXX", base) >= sizeof(runtime_dir))
 		fatalx_code(FPM_EXIT_USAGE, "runtime_dir %s: path too long "
