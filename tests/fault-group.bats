@@ -57,8 +57,9 @@ running() {
 	group
 	g "t=go&d=$W" >"$D/inflight" &
 	inflight=$!
-	wait_for 10 busy 1
-	wait_for 10 eval '[[ $(running) =~ ^[1-9][0-9]*$ ]]'
+	# the script runs: its child is the one the status page shows Running
+	wait_for 10 test -s "$W/busy"
+	wait_for 10 eval '[[ $(running) == $(cat "$W/busy") ]]'
 	victim=$(running)
 	kill -KILL "$victim"
 	wait "$inflight" || true

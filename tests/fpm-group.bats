@@ -160,7 +160,7 @@ children() {
 	run -0 g "t=warm"
 	first=${output% *}
 	[[ $(ps -o ppid= -p "$first" | tr -d ' ') == "$leader" ]]
-	grep -q "\[pool www\] child $first started" "$LOG"
+	wait_for 10 grep -q "\[pool www\] child $first started" "$LOG"
 	# the idle child goes, its php-cgi stays
 	wait_for 10 grep -q "NOTICE: \[pool www\] child $first exited with code 0" "$LOG"
 	wait_for 5 pid_gone "$first"
@@ -224,7 +224,7 @@ children() {
 	[[ $(awk '{ print $1 }' "$D/at_once" | sort -u | wc -l) == 3 ]]
 	wait_for 10 eval '[[ $(kids "$leader") == 1 ]]'
 	# each let go as php-cgi lets its children go when idle
-	grep -q "\] child [0-9]* exited with code 0" "$LOG"
+	wait_for 10 grep -q "\] child [0-9]* exited with code 0" "$LOG"
 	! grep -q "exited on signal" "$LOG"
 }
 
@@ -269,6 +269,8 @@ children() {
 	inflight=$!
 	wait_for 10 test -s "$W/busy"
 	kill -URG "$SUP"
+	# in flight across the upgrade: let it go once the upgrade waits for it
+	wait_for 10 grep -qF 'NOTICE: binary upgrade: finishing the requests in flight' "$LOG"
 	touch "$W/go"
 	wait "$inflight"
 	[[ $(cat "$D/inflight") =~ ^[0-9]+\ [0-9]+$ ]]

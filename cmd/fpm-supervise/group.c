@@ -689,6 +689,8 @@ gchild_event(struct ev_source *src, uint32_t events)
 	struct gchild	*c = container_of(src, struct gchild, src);
 
 	(void)events;
+	if (c->exited)
+		return;		/* php-cgi's 'X' came first, in this batch */
 	gchild_gone(c);
 	ev_timer_stop(&c->timer);
 	gchild_timeout(&c->timer);

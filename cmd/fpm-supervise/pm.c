@@ -19,13 +19,14 @@
 
 #define PM_WINDOW_MS	1000	/* spawn-rate window and trim pace */
 #define PM_WARN_MS	10000	/* at most one "reached" warning per pool */
+#define PM_DEFER_MS	100	/* a let-go that waits for its child */
 
 static int	pm_target(struct pool *);
 static int	pm_budget(struct pool *);
 static void	pm_trim(struct pool *);
 static int64_t	pm_idle_deadline(struct pool *);
 static void	pm_refuse(struct pool *);
-static void	pm_let_go(struct worker *);
+static int	pm_let_go(struct worker *);
 static int64_t	pm_group_idle(struct pool *);
 
 static int64_t	last_process_max_warning = -PM_WARN_MS;
@@ -171,9 +172,12 @@ pm_maintain(struct pool *p)
 			next = d;
 	}
 	if (p->cf->pm == CONF_PM_ONDEMAND && p->nidle > 0) {
+		/* overdue: its let-go waits for its child (pm_let_go) */
 		d = pm_idle_deadline(p) - ev_now();
+		if (d <= 0)
+			d = PM_DEFER_MS;
 		if (next == -1 || d < next)
-			next = d < 0 ? 0 : d;
+			next = d;
 	}
 	if ((d = pm_group_idle(p)) >= 0 && (next == -1 || d < next))
 		next = d;
@@ -215,13 +219,18 @@ pm_refuse(struct pool *p)
 /*
  * An idle worker let go: a process that leaves.  A group's child forked
  * when asked (fpm.so) leaves too, its php-cgi forks another when needed;
- * one forked by php-cgi on its own stays a warm child, and only its
- * connection closes.
+ * but not before it has taken the worker's connection, or it would stay
+ * a spare that no worker lets go: -1, for the next pass.  One forked by
+ * php-cgi on its own stays a warm child, and only its connection closes.
  */
-static void
+static int
 pm_let_go(struct worker *w)
 {
+	if (w->group != NULL && w->group->forker && w->pid == 0 &&
+	    group_identify(w) == -1)
+		return (-1);
 	worker_retire(w, w->group != NULL && !w->group->forker ? 0 : SIGTERM);
+	return (0);
 }
 
 /*
@@ -308,14 +317,15 @@ pm_trim(struct pool *p)
 		log_debug("[pool %s] %d idle workers, more than "
 		    "pm.max_spare_servers (%d): retiring child %d", p->cf->name,
 		    p->nidle, p->cf->max_spare_servers, (int)w->pid);
-		pm_let_go(w);
+		(void)pm_let_go(w);
 	} else if (p->cf->pm == CONF_PM_ONDEMAND) {
 		while ((w = TAILQ_LAST(&p->idle, idlehead)) != NULL &&
 		    ev_now() - w->last_used >= p->cf->process_idle_timeout_ms) {
 			log_debug("[pool %s] child %d idle for %lld ms: retiring",
 			    p->cf->name, (int)w->pid,
 			    (long long)(ev_now() - w->last_used));
-			pm_let_go(w);
+			if (pm_let_go(w) == -1)
+				break;	/* pm_maintain looks again soon */
 		}
 	}
 }
