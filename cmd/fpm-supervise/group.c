@@ -88,6 +88,7 @@ static int	group_holds(pid_t, unsigned int);
 static void	group_scan(struct phpgrp *);
 static void	group_scan_timeout(struct ev_timer *);
 static int	group_chan_open(struct phpgrp *);
+static void	group_chan_close(struct phpgrp *);
 static void	group_chan_event(struct ev_source *, uint32_t);
 static void	group_chan_read(struct phpgrp *);
 static void	group_heard(struct phpgrp *, const struct phpgroup_rec *);
@@ -110,12 +111,13 @@ group_current(struct pool *p)
 	return (group_start(p));
 }
 
-/* A new php-cgi parent for p, which forks pm.max_children children. */
+/* A new php-cgi parent for p, which forks up to pm.max_children children. */
 struct phpgrp *
 group_start(struct pool *p)
 {
 	struct phpgrp	*g;
 	struct worker	*l;
+	int		 rc;
 
 	if ((g = calloc(1, sizeof(*g))) == NULL ||
 	    ev_timer_reserve(GROUP_NTIMERS) == -1) {
@@ -144,20 +146,17 @@ group_start(struct pool *p)
 		return (NULL);
 	}
 	/* every worker may connect before one child accepts */
-	if (worker_exec(l, "g", g->nchildren + 128, group_reap) == -1) {
-		if (g->chan.fd != -1) {
-			close(p->spawn.fd3);
-			p->spawn.fd3 = -1;
-			ev_del(&g->chan);
-			close(g->chan.fd);
-		}
+	rc = worker_exec(l, "g", g->nchildren + 128, group_reap);
+	/* php-cgi has its copy of its end of the socket, or none: ours goes */
+	if (p->spawn.fd3 != -1) {
+		close(p->spawn.fd3);
+		p->spawn.fd3 = -1;
+	}
+	if (rc == -1) {
+		group_chan_close(g);
 		ev_timer_unreserve(GROUP_NTIMERS);
 		free(g);
 		return (NULL);
-	}
-	if (g->chan.fd != -1) {
-		close(p->spawn.fd3);
-		p->spawn.fd3 = -1;
 	}
 	g->last_used = l->started;
 	LIST_INSERT_HEAD(&p->groups, g, entry);
@@ -235,6 +234,17 @@ group_want(struct phpgrp *g)
 	}
 }
 
+/* g's socket, if it has one, goes (php-cgi's end, a failed start). */
+static void
+group_chan_close(struct phpgrp *g)
+{
+	if (g->chan.fd == -1)
+		return;
+	ev_del(&g->chan);
+	close(g->chan.fd);
+	g->chan.fd = -1;
+}
+
 static void
 group_chan_event(struct ev_source *src, uint32_t events)
 {
@@ -256,9 +266,7 @@ group_chan_read(struct phpgrp *g)
 		    (errno == EAGAIN || errno == EINTR))
 			return;
 		if (n <= 0) {
-			ev_del(&g->chan);
-			close(g->chan.fd);
-			g->chan.fd = -1;
+			group_chan_close(g);
 			return;
 		}
 		for (i = 0; i < (size_t)n; i += k) {
@@ -439,11 +447,7 @@ group_free(struct phpgrp *g)
 	ev_timer_stop(&l->out_timer);
 	ev_timer_stop(&g->scan);
 	ev_timer_unreserve(GROUP_NTIMERS);
-	if (g->chan.fd != -1) {
-		ev_del(&g->chan);
-		close(g->chan.fd);
-		g->chan.fd = -1;
-	}
+	group_chan_close(g);
 	ev_del(&l->pidsrc);
 	close(l->pidsrc.fd);
 	l->pidsrc.fd = -1;	/* the rest of this batch skips it (ev.c) */
