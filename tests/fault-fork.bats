@@ -5,65 +5,11 @@
 bats_require_minimum_version 1.5.0
 load helpers/common
 load helpers/supervise
+load helpers/group
 
 setup() {
-	command -v php-cgi >/dev/null || skip "no php-cgi"
-	EXT=$BUILDDIR/php/fpm.so
-	[[ -e $EXT ]] || skip "fpm.so not built"
-	D=$(short_tmpdir)
-	chmod 755 "$D"
-	CONF=$D/fpm.conf
-	SOCK=$D/www.sock
-	LOG=$D/stderr
-	GLOBAL=
-	WORKER=$BUILDDIR/tests/helpers/fcgi-testworker
-	APP=$D/app
-	mkdir -p "$APP"
-	cp "$BATS_TEST_DIRNAME"/fixtures/fpm-group*.php "$APP/"
-	mkdir -m 1777 "$D/w"
-	W=$D/w
-}
-
-# group [POOL-LINE...]: a php-cgi pool of 3 with fpm.so
-group() {
-	conf "command = $(command -v php-cgi)" "pm.max_children = 3" \
-	    "php.extension = $EXT" "$@"
-	start
-}
-
-# g QUERY: "PID CACHED" of one request to fpm-group.php
-g() {
-	fcgi-client -s "$SOCK" -t 20000 -p REQUEST_METHOD=GET \
-	    -p "SCRIPT_FILENAME=$APP/fpm-group.php" \
-	    -p SCRIPT_NAME=/fpm-group.php -p "QUERY_STRING=$1" |
-	    tr -d '\r' | tail -1
-}
-
-# kids PID: how many children PID has
-kids() {
-	wc -w <"/proc/$1/task/$1/children"
-}
-
-# at_once N: N requests that wait for each other; "PID CACHED" lines in
-# $D/at_once
-at_once() {
-	local i pids=()
-	rm -f "$W"/[0-9]*
-	for ((i = 0; i < $1; i++)); do
-		g "t=wait&d=$W&n=$1" >"$D/once.$i" &
-		pids+=($!)
-	done
-	for i in "${pids[@]}"; do
-		wait "$i"
-	done
-	cat "$D"/once.* | sort >"$D/at_once"
-	rm -f "$D"/once.*
-}
-
-# total N: the status page counts N processes
-total() {
-	fcgi-client -s "$SOCK" -t 5000 -p SCRIPT_NAME=/status |
-	    grep -q "total processes: *$1\$"
+	group_setup
+	[[ $EXT != no ]] || skip "fpm.so not built"
 }
 
 @test "fault-fork: a php-cgi that cannot be started leaks no fd in the supervisor" {

@@ -5,40 +5,7 @@
 bats_require_minimum_version 1.5.0
 load helpers/common
 load helpers/supervise
-
-setup() {
-	command -v php-cgi >/dev/null || skip "no php-cgi"
-	D=$(short_tmpdir)
-	chmod 755 "$D"
-	CONF=$D/fpm.conf
-	SOCK=$D/www.sock
-	LOG=$D/stderr
-	GLOBAL=
-	WORKER=$BUILDDIR/tests/helpers/fcgi-testworker
-	APP=$D/app
-	mkdir -p "$APP"
-	cp "$BATS_TEST_DIRNAME"/fixtures/fpm-group*.php "$APP/"
-	mkdir -m 1777 "$D/w"
-	W=$D/w
-	EXT=$BUILDDIR/php/fpm.so
-	[[ -e $EXT ]] || EXT=no
-}
-
-# group [POOL-LINE...]: a php-cgi pool of 3, with fpm.so as installed (its
-# php-cgi forks a child when asked), or without when it is not built
-group() {
-	conf "command = $(command -v php-cgi)" "pm.max_children = 3" \
-	    "php.extension = $EXT" "$@"
-	start
-}
-
-# g QUERY: "PID CACHED" of one request to fpm-group.php
-g() {
-	fcgi-client -s "$SOCK" -t 20000 -p REQUEST_METHOD=GET \
-	    -p "SCRIPT_FILENAME=$APP/fpm-group.php" \
-	    -p SCRIPT_NAME=/fpm-group.php -p "QUERY_STRING=$1" |
-	    tr -d '\r'
-}
+load helpers/group
 
 # busy N: the status page counts N active processes
 busy() {
@@ -55,7 +22,7 @@ running() {
 
 @test "fault-group: a child killed while busy costs its request a 502, the pool serves on" {
 	group
-	g "t=go&d=$W" >"$D/inflight" &
+	g -a "t=go&d=$W" >"$D/inflight" &
 	inflight=$!
 	# the script runs: its child is the one the status page shows Running
 	wait_for 10 test -s "$W/busy"
@@ -65,24 +32,9 @@ running() {
 	wait "$inflight" || true
 	grep -q "502" "$D/inflight"
 	for i in 1 2 3 4 5 6; do
-		run -0 g ""
+		run -0 g -a ""
 		[[ $output =~ [0-9]+\ [0-9]+$ ]]
 	done
-}
-
-# at_once N: N requests that wait for each other; "PID CACHED" lines in $D/at_once
-at_once() {
-	local i pids=()
-	rm -f "$W"/[0-9]*
-	for ((i = 0; i < $1; i++)); do
-		g "t=wait&d=$W&n=$1" | tail -1 >"$D/once.$i" &
-		pids+=($!)
-	done
-	for i in "${pids[@]}"; do
-		wait "$i"
-	done
-	cat "$D"/once.* | sort >"$D/at_once"
-	rm -f "$D"/once.*
 }
 
 @test "fault-group: a child killed while idle, then requests at once: none fails" {
@@ -101,7 +53,7 @@ at_once() {
 	group
 	local i pids=()
 	for ((i = 0; i < 20; i++)); do
-		g "" >"$D/r.$i" &
+		g -a "" >"$D/r.$i" &
 		pids+=($!)
 	done
 	for i in "${pids[@]}"; do
@@ -116,7 +68,7 @@ at_once() {
 	at_once 3
 	before=$(ls /proc/$SUP/fd | wc -l)
 	for i in $(seq 1 6); do
-		victim=$(g "" | tail -1 | awk '{print $1}')
+		victim=$(g "" | awk '{print $1}')
 		kill -KILL "$victim"
 		# its status, read once php-cgi has reaped it
 		wait_for 10 grep -q "child $victim exited on signal 9" "$LOG"
@@ -135,7 +87,7 @@ at_once() {
 	at_once 3
 	# the script leaves its pid in $W, then waits for 9 such files
 	rm -f "$W"/[0-9]*
-	run g "t=wait&d=$W&n=9"
+	run g -a "t=wait&d=$W&n=9"
 	[[ $output == *504* ]]
 	pid=$(ls "$W" | grep -E '^[0-9]+$')
 	[[ -n $pid ]]
@@ -168,7 +120,7 @@ at_once() {
 	SUP=$!
 	track_pid "$SUP"
 	wait_for 10 grep -q "keeps dying at start" "$LOG"
-	run g ""
+	run g -a ""
 	echo "$output"
 	cat "$LOG"
 	[[ $output == *503* ]]
@@ -181,13 +133,13 @@ at_once() {
 	group "pm.max_children = 2"
 	(
 		for i in $(seq 1 25); do
-			g "" | tail -1
+			g ""
 		done >"$D/load1"
 	) &
 	l1=$!
 	(
 		for i in $(seq 1 25); do
-			g "" | tail -1
+			g ""
 		done >"$D/load2"
 	) &
 	l2=$!
@@ -205,7 +157,7 @@ at_once() {
 	group "pm.max_children = 2"
 	(
 		for i in $(seq 1 25); do
-			g "" | tail -1
+			g ""
 		done >"$D/load1"
 	) &
 	l1=$!
@@ -253,7 +205,7 @@ at_once() {
 @test "fault-group: a child terminated by request_terminate_timeout holds no new worker's requests while it ends" {
 	group "pm.max_children = 2" "request_terminate_timeout = 1s"
 	at_once 2
-	run g "t=go&d=$W"
+	run g -a "t=go&d=$W"
 	[[ $output == *504* ]]
 	pid=$(sed -n 's/.*child \([0-9]*\), script .*execution timed out.*/\1/p' "$LOG")
 	# it runs on (SIGTERM waits for its script) until $W/go
@@ -261,7 +213,7 @@ at_once() {
 	# the other child serves, at once: no new connection waits for the
 	# terminated one's successor
 	for i in 1 2 3; do
-		g "" >"$D/after.$i" &
+		g -a "" >"$D/after.$i" &
 		wait_for 5 grep -qE '^[0-9]+ [0-9]+$' "$D/after.$i"
 		wait $!
 	done
@@ -282,8 +234,7 @@ at_once() {
 	for round in 1 2 3; do
 		at_once 3
 		cat "$D/at_once" >>"$D/all"
-		wait_for 10 eval 'fcgi-client -s "$SOCK" -t 5000 \
-		    -p SCRIPT_NAME=/status | grep -q "total processes: *1$"'
+		wait_for 10 total 1
 	done
 	cat "$D/all"
 	[[ $(grep -cE '^[0-9]+ [0-9]+$' "$D/all") == 9 ]]
@@ -295,7 +246,7 @@ at_once() {
 	group "pm.max_requests = 1"
 	local i pids=()
 	for ((i = 0; i < 12; i++)); do
-		g "" | tail -1 >"$D/r.$i" &
+		g "" >"$D/r.$i" &
 		pids+=($!)
 	done
 	for i in "${pids[@]}"; do
@@ -344,5 +295,5 @@ at_once() {
 	kill -USR2 "$SUP"
 	wait_for 10 grep -q "php-cgi [0-9]* started: its children, 1 at most," "$LOG"
 	wait_for 10 eval '[[ $(pgrep -P "$(group_pids | tail -1)" | wc -l) == 1 ]]'
-	run -0 g ""
+	run -0 g -a ""
 }

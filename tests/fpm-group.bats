@@ -5,62 +5,13 @@
 bats_require_minimum_version 1.5.0
 load helpers/common
 load helpers/supervise
+load helpers/group
 
+# each pool with OPcache, its scripts cached at once
 setup() {
-	command -v php-cgi >/dev/null || skip "no php-cgi"
-	D=$(short_tmpdir)
-	chmod 755 "$D"
-	CONF=$D/fpm.conf
-	SOCK=$D/www.sock
-	LOG=$D/stderr
-	GLOBAL=
-	WORKER=$BUILDDIR/tests/helpers/fcgi-testworker
-	APP=$D/app
-	mkdir -p "$APP"
-	cp "$BATS_TEST_DIRNAME"/fixtures/fpm-group*.php "$APP/"
-	mkdir -m 1777 "$D/w"
-	W=$D/w
-	EXT=$BUILDDIR/php/fpm.so
-	[[ -e $EXT ]] || EXT=no
-}
-
-# group [POOL-LINE...]: a php-cgi pool of 3, its scripts cached at once,
-# with fpm.so as installed (its php-cgi forks a child when asked)
-group() {
-	conf "command = $(command -v php-cgi)" "pm.max_children = 3" \
-	    "php_admin_value[opcache.enable] = 1" \
-	    "php_admin_value[opcache.file_update_protection] = 0" \
-	    "php.extension = $EXT" "$@"
-	start
-}
-
-# kids PID: how many children PID has
-kids() {
-	wc -w <"/proc/$1/task/$1/children"
-}
-
-# g QUERY: "PID CACHED" of one request to fpm-group.php
-g() {
-	fcgi-client -s "$SOCK" -t 20000 -p REQUEST_METHOD=GET \
-	    -p "SCRIPT_FILENAME=$APP/fpm-group.php" \
-	    -p SCRIPT_NAME=/fpm-group.php -p "QUERY_STRING=$1" |
-	    tr -d '\r' | tail -1
-}
-
-# at_once N: N requests that wait for each other, so N workers; their
-# "PID CACHED" lines in $D/at_once, sorted
-at_once() {
-	local i pids=()
-	rm -f "$W"/[0-9]*
-	for ((i = 0; i < $1; i++)); do
-		g "t=wait&d=$W&n=$1" >"$D/once.$i" &
-		pids+=($!)
-	done
-	for i in "${pids[@]}"; do
-		wait "$i"
-	done
-	cat "$D"/once.* | sort >"$D/at_once"
-	rm -f "$D"/once.*
+	group_setup
+	GROUP_LINES=("php_admin_value[opcache.enable] = 1"
+	    "php_admin_value[opcache.file_update_protection] = 0")
 }
 
 # children: the pids the status page shows, sorted

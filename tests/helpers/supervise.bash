@@ -3,7 +3,9 @@
 # socket in a short private directory, started and polled, and a teardown
 # that checks that no worker outlives the supervisor.
 
-setup() {
+# supervise_setup: the private directory and the names in it, for a setup
+# of its own to start with.
+supervise_setup() {
 	D=$(short_tmpdir)
 	chmod 755 "$D"		# workers run as nobody when we are root
 	CONF=$D/fpm.conf
@@ -12,6 +14,10 @@ setup() {
 	WORKER=$BUILDDIR/tests/helpers/fcgi-testworker
 	FIXTURES=$BATS_TEST_DIRNAME/fixtures
 	GLOBAL=
+}
+
+setup() {
+	supervise_setup
 }
 
 # supervise_teardown: kill what the test started, then check that every
