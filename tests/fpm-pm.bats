@@ -279,6 +279,64 @@ nlog() {
 	[[ $(worker_pids | wc -l) == 5 ]]
 }
 
+@test "fpm-pm: a burst of starts lets the loop turn for another pool" {
+	local big=40
+	GLOBAL="log_level = debug"
+	{
+		global
+		pool small "$D/small.sock" "ping.path = /ping"
+		pool big "$D/big.sock" "pm.max_children = $big"
+	} >"$CONF"
+	# small's socket made here, a ping already waiting in its backlog
+	# when fpm-supervise starts: its first turn of the loop sees it
+	python3 -c '
+import os, socket, sys
+d, conf = sys.argv[1], sys.argv[2]
+l = socket.socket(socket.AF_UNIX)
+l.bind(d + "/small.sock")
+l.listen(16)
+os.dup2(l.fileno(), 3)
+l.close()
+def rec(t, c):
+    return bytes([1, t, 0, 1, len(c) >> 8, len(c) & 255, 0, 0]) + c
+nv = lambda k, v: bytes([len(k), len(v)]) + k + v
+r, w = os.pipe()
+if os.fork() == 0:		# the client, an orphan: not our child
+    os.close(3)
+    if os.fork() == 0:
+        c = socket.socket(socket.AF_UNIX)
+        c.connect(d + "/small.sock")
+        c.sendall(rec(1, bytes([0, 1, 0, 0, 0, 0, 0, 0])) +
+            rec(4, nv(b"SCRIPT_NAME", b"/ping") + nv(b"REQUEST_METHOD", b"GET")) +
+            rec(4, b"") + rec(5, b""))
+        os.write(w, b"x")
+        open(d + "/pong", "wb").write(c.recv(4096))
+    os._exit(0)
+os.wait()
+os.read(r, 1)			# the request is in the backlog
+os.close(r)
+os.close(w)
+os.environ["LISTEN_FDS"] = "1"
+os.environ["LISTEN_PID"] = str(os.getpid())
+os.execvp("fpm-supervise", ["fpm-supervise", "-y", conf])
+' "$D" "$CONF" </dev/null >/dev/null 2>"$LOG" &
+	SUP=$!
+	track_pid "$SUP"
+	wait_for 20 grep -q 'NOTICE: ready to handle connections' "$LOG"
+	[[ $(grep -c '\[pool big\] child [0-9]* started' "$LOG") == "$big" ]]
+	# answered after big's first starts, long before its last
+	local pong last
+	pong=$(grep -n '\[pool small\] "GET /ping" 200' "$LOG" | cut -d: -f1)
+	last=$(grep -n '\[pool big\] child [0-9]* started' "$LOG" | tail -1 |
+	    cut -d: -f1)
+	[[ -n $pong ]]
+	((pong < last)) ||
+	    { echo "ping answered at line $pong, big's last start at $last"; false; }
+	wait_for 5 grep -q pong "$D/pong"
+	kill -TERM "$SUP"
+	stopped
+}
+
 @test "fpm-pm: pm.max_requests recycles each worker after its share" {
 	local i
 	conf "pm.max_children = 2" "pm.max_requests = 3"

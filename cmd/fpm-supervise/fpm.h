@@ -490,6 +490,7 @@ void	pool_brake(struct pool *, const char *);
 void	pool_post(struct pool *);
 void	pools_stop(int graceful);
 int	pools_alive(void);
+int	pools_started(void);
 void	listener_close(struct listener *);
 
 /* argv.c: the worker's command line, or NULL with errno set */

@@ -713,9 +713,17 @@ start_pools(const char *foreign)
 static void
 run(void)
 {
+	int	ready = 0;
+
 	for (;;) {
 		while (!sv_stopping() || pools_alive() > 0 ||
 		    conns_active() > 0) {
+			/* serving once every pool's first workers are up */
+			if (!ready && !sv_stopping() && pools_started()) {
+				ready = 1;
+				log_info("ready to handle connections");
+				notify_ready(opt_readyfd);
+			}
 			if (ev_run_once() == -1)
 				fatal("epoll_wait");
 			conns_reap();
@@ -805,8 +813,6 @@ main(int argc, char *argv[])
 	log_info("fpm is running, pid %d", (int)getpid());
 	for (i = 0; i < npools; i++)
 		pm_maintain(pools[i]);
-	log_info("ready to handle connections");
-	notify_ready(opt_readyfd);
 	poptFreeContext(pc);
 	run();
 	finish();

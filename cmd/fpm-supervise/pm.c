@@ -20,6 +20,7 @@
 #define PM_WINDOW_MS	1000	/* spawn-rate window and trim pace */
 #define PM_WARN_MS	10000	/* at most one "reached" warning per pool */
 #define PM_DEFER_MS	100	/* a let-go that waits for its child */
+#define PM_SPAWN_TURN	4	/* starts per loop turn: a burst yields */
 
 static int	pm_target(struct pool *);
 static int	pm_budget(struct pool *);
@@ -112,7 +113,7 @@ void
 pm_maintain(struct pool *p)
 {
 	int64_t	next = -1, d;
-	int	want, budget;
+	int	want, budget, n = 0, more = 0;
 
 	if (sv_stopping() || p->draining)
 		return;
@@ -147,13 +148,28 @@ pm_maintain(struct pool *p)
 			next = p->window_end - ev_now();
 			break;
 		}
+		/*
+		 * A start holds the loop until its exec: the rest of a burst
+		 * (1,024 workers take seconds) comes after this turn's events,
+		 * so that other pools and the control socket are served.
+		 */
+		if (n == PM_SPAWN_TURN) {
+			more = 1;
+			break;
+		}
 		/* only a start counts: a full php.group is no spawn */
 		if (worker_spawn(p) == -1)
 			break;
 		p->spawned++;
 		budget--;
+		n++;
 	}
-	p->started = 1;
+	if (more) {
+		/* a new worker posts the pass for this turn: next turn's */
+		ev_unpost(&p->pass);
+		ev_post_next(&p->pass);
+	} else
+		p->started = 1;
 	/*
 	 * The brake holds and no worker is left to take the queue: a wait
 	 * could only end in queue.timeout's 503, so it comes now.

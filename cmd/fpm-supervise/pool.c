@@ -918,6 +918,18 @@ pools_alive(void)
 	return (n);
 }
 
+/* Every pool's first workers started (pm.c): fpm-supervise is ready. */
+int
+pools_started(void)
+{
+	size_t	i;
+
+	for (i = 0; i < npools; i++)
+		if (!pools[i]->started && !pools[i]->draining)
+			return (0);
+	return (1);
+}
+
 /*
  * A removed pool goes once its last worker and connection are gone (reload);
  * it is taken out of pools[] and freed after this loop turn.
