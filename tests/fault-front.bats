@@ -219,6 +219,43 @@ rss_kb() {
 	((output > 268435456 && output < 268435456 + 200))
 }
 
+@test "fault-front: a large answer fills a grown socket buffer, bounded, then relays whole" {
+	conf "pm.max_children = 1"
+	start
+	# a client that reads nothing until its socket holds more than the
+	# kernel's default buffer lets through (208 KiB and one write of
+	# 64 KiB at most): grown to 1 MiB (and one write), not more; then
+	# it reads all of it
+	run -0 python3 -c '
+import fcntl, socket, struct, sys, termios, time
+def rec(t, c):
+    return bytes([1, t, 0, 1, len(c) >> 8, len(c) & 255, 0, 0]) + c
+nv = lambda k, v: bytes([len(k), len(v)]) + k + v
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(rec(1, bytes([0, 1, 0, 0, 0, 0, 0, 0])) +
+    rec(4, nv(b"QUERY_STRING", b"bytes=3000000")) + rec(4, b"") + rec(5, b""))
+inq = lambda: struct.unpack("i", fcntl.ioctl(s, termios.FIONREAD, b"\0" * 4))[0]
+end = time.monotonic() + 10
+while inq() <= 300000 and time.monotonic() < end:
+    time.sleep(0.01)
+held = inq()
+n = 0
+while True:
+    d = s.recv(1 << 16)
+    if not d:
+        break
+    n += len(d)
+print(held, n)
+' "$SOCK"
+	read -r held total <<<"$output"
+	((held > 300000 && held <= 1048576 + 65536)) ||
+	    { echo "held $held"; false; }
+	# 3000000 bytes of body, headers and records around them
+	((total > 3000000 && total < 3000000 + 16384)) ||
+	    { echo "total $total"; false; }
+}
+
 @test "fault-front: a worker dying inside its STDERR record costs a close, never a 502 inside it" {
 	conf "command = $HOSTILE cutworker" "pm.max_children = 1"
 	start

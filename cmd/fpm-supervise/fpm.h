@@ -306,6 +306,7 @@ struct conn {
 	int			 client_gone;
 	int			 polled;	/* in the epoll set */
 	int			 pollout;	/* EPOLLOUT asked for */
+	int			 sndbuf;	/* unix: may grow (CONN_SNDBUF) */
 	int			 throttled;	/* not read: answers unsent */
 	int			 rdeof;		/* half-closed: read no more */
 	int			 paused;	/* not read: the worker lags */
