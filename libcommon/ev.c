@@ -81,6 +81,16 @@ ev_del(struct ev_source *src)
 	return (epoll_ctl(epfd, EPOLL_CTL_DEL, src->fd, NULL));
 }
 
+void
+ev_close(struct ev_source *src)
+{
+	if (src->fd == -1)
+		return;
+	(void)ev_del(src);
+	close(src->fd);
+	src->fd = -1;
+}
+
 static void
 ev_backoff_link(struct ev_backoff *b, struct ev_source *src)
 {

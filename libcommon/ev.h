@@ -8,8 +8,8 @@
 
 /*
  * Embedded in its owner; cb is called with the epoll events.  An owner that
- * goes away sets fd to -1 (after ev_del and close) and frees its memory only
- * after ev_run_once() returns: a later event of the same batch may name it.
+ * goes away sets fd to -1 (ev_close) and frees its memory only after
+ * ev_run_once() returns: a later event of the same batch may name it.
  */
 struct ev_source {
 	int	  fd;
@@ -76,6 +76,8 @@ int	ev_add(struct ev_source *src, uint32_t events);
 int	ev_mod(struct ev_source *src, uint32_t events);
 /* ev_del also ends a back-off pausing src: an owner that goes needs no more. */
 int	ev_del(struct ev_source *src);
+/* src goes: ev_del, close, fd -1 (skipped by the rest of the batch); once. */
+void	ev_close(struct ev_source *src);
 
 /*
  * An accept on src failed for want of a resource: stop watching src, and

@@ -156,9 +156,7 @@ ctl_shutdown(void)
 		ctl_close(c);
 	if (lsrc.fd == -1)
 		return;
-	ev_del(&lsrc);
-	close(lsrc.fd);
-	lsrc.fd = -1;
+	ev_close(&lsrc);
 	unlink(lpath);
 }
 

@@ -88,7 +88,6 @@ static int	group_holds(pid_t, unsigned int);
 static void	group_scan(struct phpgrp *);
 static void	group_scan_timeout(struct ev_timer *);
 static int	group_chan_open(struct phpgrp *);
-static void	group_chan_close(struct phpgrp *);
 static void	group_chan_event(struct ev_source *, uint32_t);
 static void	group_chan_read(struct phpgrp *);
 static void	group_heard(struct phpgrp *, const struct phpgroup_rec *);
@@ -153,7 +152,7 @@ group_start(struct pool *p)
 		p->spawn.fd3 = -1;
 	}
 	if (rc == -1) {
-		group_chan_close(g);
+		ev_close(&g->chan);
 		ev_timer_unreserve(GROUP_NTIMERS);
 		free(g);
 		return (NULL);
@@ -234,17 +233,6 @@ group_want(struct phpgrp *g)
 	}
 }
 
-/* g's socket, if it has one, goes (php-cgi's end, a failed start). */
-static void
-group_chan_close(struct phpgrp *g)
-{
-	if (g->chan.fd == -1)
-		return;
-	ev_del(&g->chan);
-	close(g->chan.fd);
-	g->chan.fd = -1;
-}
-
 static void
 group_chan_event(struct ev_source *src, uint32_t events)
 {
@@ -266,7 +254,7 @@ group_chan_read(struct phpgrp *g)
 		    (errno == EAGAIN || errno == EINTR))
 			return;
 		if (n <= 0) {
-			group_chan_close(g);
+			ev_close(&g->chan);
 			return;
 		}
 		for (i = 0; i < (size_t)n; i += k) {
@@ -447,10 +435,8 @@ group_free(struct phpgrp *g)
 	ev_timer_stop(&l->out_timer);
 	ev_timer_stop(&g->scan);
 	ev_timer_unreserve(GROUP_NTIMERS);
-	group_chan_close(g);
-	ev_del(&l->pidsrc);
-	close(l->pidsrc.fd);
-	l->pidsrc.fd = -1;	/* the rest of this batch skips it (ev.c) */
+	ev_close(&g->chan);
+	ev_close(&l->pidsrc);
 	unlink(l->path);
 	ev_defer_free(g);
 }

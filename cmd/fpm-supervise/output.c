@@ -85,9 +85,7 @@ output_setup(struct worker *w, int *outfd, int *errfd)
 		log_warn("[pool %s] unable to create a pipe for a worker's "
 		    "output", w->pool->cf->name);
 		if (w->out.src.fd != -1) {
-			ev_del(&w->out.src);
-			close(w->out.src.fd);
-			w->out.src.fd = -1;
+			ev_close(&w->out.src);
 			close(*outfd);
 		}
 	}
@@ -212,9 +210,7 @@ static void
 output_end(struct outpipe *o)
 {
 	output_flush(o, 1);
-	ev_del(&o->src);
-	close(o->src.fd);
-	o->src.fd = -1;
+	ev_close(&o->src);
 }
 
 /*

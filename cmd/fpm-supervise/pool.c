@@ -811,9 +811,7 @@ listener_close(struct listener *l)
 {
 	if (l->src.fd == -1)
 		return;
-	ev_del(&l->src);
-	close(l->src.fd);
-	l->src.fd = -1;
+	ev_close(&l->src);
 	/* an inherited socket belongs to whoever made it (socket activation) */
 	if (l->key[0] == '/' && !l->inherited)
 		unlink(l->key);

@@ -195,8 +195,6 @@ slow_reap(struct ev_source *src, uint32_t events)
 		    "%s %d)", t->pool, (int)t->target, si.si_code ==
 		    CLD_EXITED ? "exited with code" : "killed by signal",
 		    si.si_status);
-	ev_del(src);
-	close(src->fd);
-	src->fd = -1;
+	ev_close(src);
 	ev_defer_free(t);
 }

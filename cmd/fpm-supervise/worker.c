@@ -376,9 +376,7 @@ worker_disconnect(struct worker *w)
 {
 	if (w->sock.fd == -1)
 		return;
-	ev_del(&w->sock);
-	close(w->sock.fd);
-	w->sock.fd = -1;
+	ev_close(&w->sock);
 	/* a group's child that had it takes another connection now */
 	if (w->group != NULL)
 		group_unbind(w);
@@ -653,11 +651,7 @@ worker_free(struct worker *w)
 	ev_timer_stop(&w->kill_timer);
 	ev_timer_stop(&w->out_timer);
 	ev_timer_unreserve(WORKER_NTIMERS);
-	if (w->pidsrc.fd != -1) {
-		ev_del(&w->pidsrc);
-		close(w->pidsrc.fd);
-		w->pidsrc.fd = -1;
-	}
+	ev_close(&w->pidsrc);
 	if (w->statfd != -1)
 		close(w->statfd);
 	if (w->group != NULL)

@@ -144,7 +144,7 @@ main(void)
 	int64_t			 start, when[6] = { 50, 10, 30, 20, 40, 60 };
 	int			 p[2], i, turns, ok;
 
-	printf("1..27\n");
+	printf("1..30\n");
 	CHECK(ev_init() == 0, "ev_init");
 	CHECK(ev_timer_reserve(6) == 0, "ev_timer_reserve 6");
 	start = ev_now();
@@ -186,6 +186,17 @@ main(void)
 		ev_run_once();
 	CHECK(nread == 1, "a source with fd -1 is not called");
 	close(p[0]);
+	close(p[1]);
+	/* ev_close: out of the set, closed, -1; again, nothing */
+	if (pipe(p) == -1)
+		return (1);
+	src.fd = p[0];
+	CHECK(ev_add(&src, EPOLLIN) == 0, "ev_add before ev_close");
+	ev_close(&src);
+	CHECK(src.fd == -1 && fcntl(p[0], F_GETFD) == -1 && errno == EBADF,
+	    "ev_close closes the fd and sets -1");
+	ev_close(&src);
+	CHECK(src.fd == -1, "ev_close of a closed source does nothing");
 	close(p[1]);
 
 	/* reserve N, then arm N timers while every allocation fails */
